@@ -1,0 +1,582 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberId,
+  Logger,
+  LogLevel,
+  Option,
+  Scope,
+  TestClock
+} from "effect"
+import { ReleaseTimeoutError, Resource, ResourceReleasedError } from "@scopeguard/core"
+import { finalizerCount, makeLog } from "./util.js"
+
+describe("Resource", () => {
+  describe("release on every exit of the scope", () => {
+    const closeWith = (exit: Exit.Exit<unknown, unknown>) =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
+          Scope.extend(scope)
+        )
+        yield* Scope.close(scope, exit)
+        return { events: log.events, state: yield* Resource.state(r), exit: yield* Resource.awaitRelease(r) }
+      })
+
+    it.effect("success: the release receives the scope's exit", () =>
+      Effect.gen(function* () {
+        const result = yield* closeWith(Exit.succeed(1))
+        expect(result.events).toEqual(["acquire a", "release a Success"])
+        expect(result.state).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
+      })
+    )
+
+    it.effect("typed failure, defect and interruption reach the release as the scope's exit", () =>
+      Effect.gen(function* () {
+        const seen: Array<Exit.Exit<unknown, unknown>> = []
+        for (const exit of [Exit.fail("boom"), Exit.die("bug"), Exit.interrupt(FiberId.none)]) {
+          const scope = yield* Scope.make()
+          yield* Resource.make(Effect.void, (_, e) => Effect.sync(() => seen.push(e))).pipe(
+            Scope.extend(scope)
+          )
+          yield* Scope.close(scope, exit)
+        }
+        expect(seen).toEqual([Exit.fail("boom"), Exit.die("bug"), Exit.interrupt(FiberId.none)])
+      })
+    )
+
+    it.effect("Effect.scoped: success, failure, defect and interruption all release", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const body = (name: string, end: Effect.Effect<void, string>) =>
+          Effect.scoped(
+            Effect.zipRight(
+              Resource.make(log.acquire(name), (_, e) => log.add(`release ${name} ${e._tag}`)),
+              end
+            )
+          )
+        const exits = [
+          yield* Effect.exit(body("ok", Effect.void)),
+          yield* Effect.exit(body("fail", Effect.fail("boom"))),
+          yield* Effect.exit(body("die", Effect.die("bug"))),
+          yield* Effect.exit(body("interrupt", Effect.interrupt))
+        ]
+        expect(log.events).toEqual([
+          "acquire ok",
+          "release ok Success",
+          "acquire fail",
+          "release fail Failure",
+          "acquire die",
+          "release die Failure",
+          "acquire interrupt",
+          "release interrupt Failure"
+        ])
+        expect(exits.map((e) => e._tag)).toEqual(["Success", "Failure", "Failure", "Failure"])
+        expect(exits[1]).toEqual(Exit.fail("boom"))
+        expect(exits[2]).toEqual(Exit.die("bug"))
+      })
+    )
+
+    it.effect("a fiber interrupted while using the resource releases it", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const acquired = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          Effect.scoped(
+            Effect.gen(function* () {
+              yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`))
+              yield* Deferred.succeed(acquired, undefined)
+              yield* Effect.never
+            })
+          )
+        )
+        yield* Deferred.await(acquired)
+        const exit = yield* Fiber.interrupt(fiber)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        expect(log.events).toEqual(["acquire a", "release a Failure"])
+      })
+    )
+
+    it.effect("a failed acquisition registers nothing", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const exit = yield* Effect.exit(
+          Resource.make(Effect.fail("no"), () => log.add("release")).pipe(Scope.extend(scope))
+        )
+        expect(exit).toEqual(Exit.fail("no"))
+        expect(finalizerCount(scope)).toBe(0)
+        yield* Scope.close(scope, Exit.void)
+        expect(log.events).toEqual([])
+      })
+    )
+
+    it.effect("the release runs with the services of the fiber that made the resource", () =>
+      Effect.gen(function* () {
+        class Tag extends Context.Tag("Tag")<Tag, { readonly name: string }>() {}
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        yield* Resource.make(Effect.void, () => Effect.flatMap(Tag, (t) => log.add(t.name))).pipe(
+          Effect.provideService(Tag, { name: "from acquire" }),
+          Scope.extend(scope)
+        )
+        yield* Scope.close(scope, Exit.void)
+        expect(log.events).toEqual(["from acquire"])
+      })
+    )
+  })
+
+  it.effect("releases in LIFO order with acquireRelease, addFinalizer and guards", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const { Guard } = yield* Effect.promise(() => import("@scopeguard/core"))
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Effect.acquireRelease(log.acquire("1 acquireRelease"), () => log.add("release 1"))
+          yield* Resource.make(log.acquire("2 resource"), () => log.add("release 2"))
+          yield* Effect.addFinalizer(() => log.add("release 3 addFinalizer"))
+          yield* Guard.make(log.add("release 4 guard"))
+          yield* Resource.make(log.acquire("5 resource"), () => log.add("release 5"))
+        })
+      )
+      expect(log.events).toEqual([
+        "acquire 1 acquireRelease",
+        "acquire 2 resource",
+        "acquire 5 resource",
+        "release 5",
+        "release 4 guard",
+        "release 3 addFinalizer",
+        "release 2",
+        "release 1"
+      ])
+    })
+  )
+
+  describe("close", () => {
+    it.effect("releases now with Exit.void, exactly once: twice, then the scope, still once", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
+          Scope.extend(scope)
+        )
+        yield* Resource.close(r)
+        yield* Resource.close(r)
+        yield* Scope.close(scope, Exit.fail("late"))
+        expect(log.events).toEqual(["acquire a", "release a Success"])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "close" })
+        expect(yield* Resource.isReleased(r)).toBe(true)
+      })
+    )
+
+    it.effect("removes the entry from the scope", () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const before = finalizerCount(scope)
+        const r = yield* Resource.make(Effect.void, () => Effect.void).pipe(Scope.extend(scope))
+        expect(finalizerCount(scope)).toBe(before + 1)
+        yield* Resource.close(r)
+        expect(finalizerCount(scope)).toBe(before)
+      })
+    )
+
+    it.effect("a scope closing during an explicit close finishes after that release", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.void, () =>
+          Effect.gen(function* () {
+            yield* log.add("release start")
+            yield* Deferred.succeed(started, undefined)
+            yield* Deferred.await(gate)
+            yield* log.add("release end")
+          })
+        ).pipe(Scope.extend(scope))
+        const closing = yield* Effect.fork(Resource.close(r))
+        yield* Deferred.await(started)
+        const scopeClosing = yield* Effect.fork(
+          Effect.zipRight(Scope.close(scope, Exit.void), log.add("scope closed"))
+        )
+        yield* Effect.yieldNow()
+        expect(Option.isNone(yield* Fiber.poll(scopeClosing))).toBe(true)
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Releasing" })
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(scopeClosing)
+        yield* Fiber.join(closing)
+        expect(log.events).toEqual(["release start", "release end", "scope closed"])
+      })
+    )
+
+    it.effect("a close during the scope's release waits for it and releases nothing more", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.void, () =>
+          Effect.gen(function* () {
+            yield* log.add("release start")
+            yield* Deferred.succeed(started, undefined)
+            yield* Deferred.await(gate)
+            yield* log.add("release end")
+          })
+        ).pipe(Scope.extend(scope))
+        const scopeClosing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        yield* Deferred.await(started)
+        const closing = yield* Effect.fork(
+          Effect.zipRight(Resource.close(r), log.add("close returned"))
+        )
+        yield* Effect.yieldNow()
+        expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(closing)
+        yield* Fiber.join(scopeClosing)
+        expect(log.events).toEqual(["release start", "release end", "close returned"])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
+      })
+    )
+
+    it.effect("concurrent closes release once", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const r = yield* Resource.make(Effect.void, () => log.add("release"))
+        yield* Effect.all([Resource.close(r), Resource.close(r), Resource.close(r)], {
+          concurrency: "unbounded"
+        })
+        expect(log.events).toEqual(["release"])
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("is uninterruptible: an interrupted close still releases and removes the entry", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.void, () =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.zipRight(Deferred.await(gate)),
+            Effect.zipRight(log.add("released"))
+          )
+        ).pipe(Scope.extend(scope))
+        const closing = yield* Effect.fork(Resource.close(r))
+        yield* Deferred.await(started)
+        const interrupting = yield* Effect.fork(Fiber.interrupt(closing))
+        yield* Deferred.succeed(gate, undefined)
+        const exit = yield* Fiber.join(interrupting)
+        // The close ran to its end; the fiber then reports the interruption it received.
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        expect(log.events).toEqual(["released"])
+        expect(finalizerCount(scope)).toBe(0)
+      })
+    )
+  })
+
+  describe("get, use and detach", () => {
+    it.effect("get and use read the value while acquired", () =>
+      Effect.gen(function* () {
+        const r = yield* Resource.make(Effect.succeed(20), () => Effect.void)
+        expect(yield* Resource.get(r)).toBe(20)
+        expect(yield* Resource.use(r, (n) => Effect.succeed(n + 1))).toBe(21)
+        expect(yield* r.pipe(Resource.use((n) => Effect.succeed(n * 2)))).toBe(40)
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("get and use after release fail with ResourceReleasedError", () =>
+      Effect.gen(function* () {
+        const r = yield* Resource.make(Effect.succeed(1), () => Effect.void, { label: "conn" })
+        yield* Resource.close(r)
+        const expected = new ResourceReleasedError({ id: r.id, label: "conn", status: "Released" })
+        expect(yield* Effect.exit(Resource.get(r))).toEqual(Exit.fail(expected))
+        expect(yield* Effect.exit(Resource.use(r, () => Effect.die("not run")))).toEqual(
+          Exit.fail(expected)
+        )
+        expect(expected.message).toBe(
+          `Resource "conn" (#${r.id}) has been released; its value can no longer be used`
+        )
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("detach hands the value over and the scope never releases it", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.succeed("conn"), () => log.add("release")).pipe(
+          Scope.extend(scope)
+        )
+        expect(yield* Resource.detach(r)).toBe("conn")
+        expect(finalizerCount(scope)).toBe(0)
+        yield* Scope.close(scope, Exit.void)
+        yield* Resource.close(r)
+        expect(log.events).toEqual([])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Detached" })
+        expect(yield* Resource.isReleased(r)).toBe(false)
+        expect(yield* Effect.exit(Resource.detach(r))).toEqual(
+          Exit.fail(new ResourceReleasedError({ id: r.id, label: r.label, status: "Detached" }))
+        )
+        expect(yield* Effect.exit(Resource.get(r))).toEqual(
+          Exit.fail(new ResourceReleasedError({ id: r.id, label: r.label, status: "Detached" }))
+        )
+      })
+    )
+
+    it.effect("detach after release fails and releases nothing more", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const r = yield* Resource.make(Effect.void, () => log.add("release"))
+        yield* Resource.close(r)
+        expect(yield* Effect.exit(Resource.detach(r))).toEqual(
+          Exit.fail(new ResourceReleasedError({ id: r.id, label: r.label, status: "Released" }))
+        )
+        expect(log.events).toEqual(["release"])
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("get during the release fails with status Releasing", () =>
+      Effect.gen(function* () {
+        const started = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const r = yield* Resource.make(Effect.succeed(1), () =>
+          Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate))
+        )
+        const closing = yield* Effect.fork(Resource.close(r))
+        yield* Deferred.await(started)
+        expect(yield* Effect.exit(Resource.get(r))).toEqual(
+          Exit.fail(new ResourceReleasedError({ id: r.id, label: r.label, status: "Releasing" }))
+        )
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(closing)
+      }).pipe(Effect.scoped)
+    )
+  })
+
+  it.effect("ids increase and labels default to resource-<id>", () =>
+    Effect.gen(function* () {
+      const a = yield* Resource.make(Effect.void, () => Effect.void)
+      const b = yield* Resource.make(Effect.void, () => Effect.void, { label: "named" })
+      expect(b.id).toBeGreaterThan(a.id)
+      expect(a.label).toBe(`resource-${a.id}`)
+      expect(b.label).toBe("named")
+      expect(Resource.isResource(a)).toBe(true)
+      expect(Resource.isResource({})).toBe(false)
+    }).pipe(Effect.scoped)
+  )
+
+  describe("a failing release", () => {
+    it.effect("does not stop the other finalizers and is in the close exit and in state", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const a = yield* Resource.make(Effect.void, () => log.add("release a")).pipe(Scope.extend(scope))
+        const b = yield* Resource.make(Effect.void, () => Effect.die("b broke")).pipe(
+          Scope.extend(scope)
+        )
+        yield* Effect.addFinalizer(() => log.add("release c")).pipe(Scope.extend(scope))
+        const exit = yield* Effect.exit(Scope.close(scope, Exit.void))
+        expect(exit).toEqual(Exit.die("b broke"))
+        expect(log.events).toEqual(["release c", "release a"])
+        expect(yield* Resource.state(b)).toEqual({
+          _tag: "Released",
+          exit: Exit.die("b broke"),
+          by: "scope"
+        })
+        expect(yield* Resource.state(a)).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
+      })
+    )
+
+    it.effect("an explicit close dies with the release's defect; awaitRelease yields it", () =>
+      Effect.gen(function* () {
+        const r = yield* Resource.make(Effect.void, () => Effect.die("broke"))
+        expect(yield* Effect.exit(Resource.close(r))).toEqual(Exit.die("broke"))
+        expect(yield* Resource.awaitRelease(r)).toEqual(Exit.die("broke"))
+        expect(yield* Effect.exit(Resource.close(r))).toEqual(Exit.void)
+      }).pipe(Effect.scoped)
+    )
+  })
+
+  describe("awaitRelease", () => {
+    it.effect("waits for a release that has not started", () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.void, () => Effect.void).pipe(Scope.extend(scope))
+        const waiting = yield* Effect.fork(Resource.awaitRelease(r))
+        yield* Effect.yieldNow()
+        expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
+        yield* Scope.close(scope, Exit.void)
+        expect(yield* Fiber.join(waiting)).toEqual(Exit.void)
+      })
+    )
+  })
+
+  describe("releaseTimeout", () => {
+    const stuck = (release: Effect.Effect<void>) =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const r = yield* Resource.make(Effect.void, () => release, {
+          label: "stuck",
+          releaseTimeout: "1 second"
+        }).pipe(Scope.extend(scope))
+        const closing = yield* Effect.fork(
+          Effect.exit(Scope.close(scope, Exit.void)).pipe(Effect.tap(() => log.add("closed")))
+        )
+        yield* TestClock.adjust("999 millis")
+        expect(log.events).toEqual([])
+        yield* TestClock.adjust("1 millis")
+        const exit = yield* Fiber.join(closing)
+        const timeout = new ReleaseTimeoutError({ label: "stuck", timeout: Duration.seconds(1) })
+        expect(exit).toEqual(Exit.die(timeout))
+        expect(yield* Resource.state(r)).toEqual({
+          _tag: "Released",
+          exit: Exit.die(timeout),
+          by: "scope"
+        })
+        expect(log.events).toEqual(["closed"])
+      })
+
+    it.effect("a release still running after the timeout is abandoned; the close dies with it", () =>
+      stuck(Effect.never)
+    )
+
+    it.effect("the bound holds when the release itself is uninterruptible", () =>
+      stuck(Effect.uninterruptible(Effect.never))
+    )
+
+    it.effect("an explicit close times out too, and Effect.scoped reports it", () =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.fork(
+          Effect.exit(
+            Effect.scoped(
+              Resource.make(Effect.void, () => Effect.never, {
+                label: "slow",
+                releaseTimeout: "10 millis"
+              })
+            )
+          )
+        )
+        yield* TestClock.adjust("10 millis")
+        expect(yield* Fiber.join(fiber)).toEqual(
+          Exit.die(new ReleaseTimeoutError({ label: "slow", timeout: Duration.millis(10) }))
+        )
+        const r = yield* Resource.make(Effect.void, () => Effect.never, {
+          label: "slow",
+          releaseTimeout: "10 millis"
+        })
+        const closing = yield* Effect.fork(Effect.exit(Resource.close(r)))
+        yield* TestClock.adjust("10 millis")
+        const exit = yield* Fiber.join(closing)
+        expect(exit).toEqual(
+          Exit.die(new ReleaseTimeoutError({ label: "slow", timeout: Duration.millis(10) }))
+        )
+        if (Exit.isFailure(exit)) {
+          expect(Cause.pretty(exit.cause)).toContain(
+            'Release of "slow" did not finish within 10ms; it was interrupted and abandoned'
+          )
+        }
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("a release that finishes in time is not affected", () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const r = yield* Resource.make(
+          Effect.void,
+          () => Effect.zipRight(Effect.sleep("500 millis"), log.add("released")),
+          { releaseTimeout: "1 second" }
+        )
+        const closing = yield* Effect.fork(Resource.close(r))
+        yield* TestClock.adjust("500 millis")
+        expect(yield* Fiber.join(closing)).toBeUndefined()
+        yield* TestClock.adjust("1 second")
+        expect(log.events).toEqual(["released"])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "close" })
+      }).pipe(Effect.scoped)
+    )
+  })
+
+  describe("warnIfNotClosed", () => {
+    const captureLogs = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.gen(function* () {
+        const lines: Array<string> = []
+        const logger = Logger.make(({ logLevel, message, annotations }) => {
+          lines.push(
+            `${logLevel.label} ${String(message)} ${JSON.stringify(Object.fromEntries(annotations))}`
+          )
+        })
+        yield* effect.pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+        return lines
+      })
+
+    it.effect("warns, naming the label, when the scope had to release it", () =>
+      Effect.gen(function* () {
+        const lines = yield* captureLogs(
+          Effect.scoped(
+            Resource.make(Effect.void, () => Effect.void, { label: "socket", warnIfNotClosed: true })
+          )
+        )
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toMatch(
+          /^WARN Resource "socket" was not closed: its scope released it\. Call Resource\.close when you are done with it\. \{"scopeguard\.label":"socket","scopeguard\.id":\d+\}$/
+        )
+      })
+    )
+
+    it.effect("logs nothing after an explicit close, nor without the option", () =>
+      Effect.gen(function* () {
+        const lines = yield* captureLogs(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const r = yield* Resource.make(Effect.void, () => Effect.void, {
+                label: "socket",
+                warnIfNotClosed: true
+              })
+              yield* Resource.close(r)
+              yield* Resource.make(Effect.void, () => Effect.void, { label: "quiet" })
+            })
+          )
+        )
+        expect(lines).toEqual([])
+      })
+    )
+  })
+
+  it.effect("made on a closed scope: released at once with the scope's exit", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const scope = yield* Scope.make()
+      yield* Scope.close(scope, Exit.fail("closed"))
+      const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
+        Scope.extend(scope)
+      )
+      expect(log.events).toEqual(["acquire a", "release a Failure"])
+      expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
+    })
+  )
+
+  it.effect("seed: a resource's cleanup witness is set after its scope ends", () =>
+    Effect.gen(function* () {
+      let cleaned = false
+      const r = yield* Effect.scoped(
+        Resource.make(Effect.succeed("value"), () =>
+          Effect.sync(() => {
+            cleaned = true
+          })
+        )
+      )
+      expect(cleaned).toBe(true)
+      expect(yield* Resource.isReleased(r)).toBe(true)
+    })
+  )
+})

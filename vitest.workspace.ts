@@ -1,0 +1,9 @@
+import { defineWorkspace } from "vitest/config"
+import { shared } from "./vitest.shared.js"
+
+export default defineWorkspace([
+  { ...shared, test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
+  { ...shared, test: { name: "vitest", include: ["packages/vitest/test/**/*.test.ts"] } },
+  { ...shared, test: { name: "platform", include: ["packages/platform/test/**/*.test.ts"] } },
+  { ...shared, test: { name: "integration", include: ["test/**/*.test.ts"] } }
+])
