@@ -1,6 +1,7 @@
 import { defineWorkspace } from "vitest/config"
 import { shared } from "./vitest.shared.js"
 
+/** One vitest project per package, and one for the cross-package tests in `test/`. */
 export default defineWorkspace([
   { ...shared, test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
   { ...shared, test: { name: "vitest", include: ["packages/vitest/test/**/*.test.ts"] } },

@@ -210,8 +210,7 @@ export const make: <A, E, R, R2>(
  * @since 0.1.0
  * @category getters
  */
-export const get: <A>(self: Resource<A>) => Effect.Effect<A, ResourceReleasedError> =
-  internal.get
+export const get: <A>(self: Resource<A>) => Effect.Effect<A, ResourceReleasedError> = internal.get
 
 /**
  * Runs `f` with the value; fails with `ResourceReleasedError` if the resource was released

@@ -23,11 +23,15 @@ describe("Resource", () => {
       Effect.gen(function* () {
         const log = makeLog()
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
-          Scope.extend(scope)
-        )
+        const r = yield* Resource.make(log.acquire("a"), (_, e) =>
+          log.add(`release a ${e._tag}`)
+        ).pipe(Scope.extend(scope))
         yield* Scope.close(scope, exit)
-        return { events: log.events, state: yield* Resource.state(r), exit: yield* Resource.awaitRelease(r) }
+        return {
+          events: log.events,
+          state: yield* Resource.state(r),
+          exit: yield* Resource.awaitRelease(r)
+        }
       })
 
     it.effect("success: the release receives the scope's exit", () =>
@@ -164,9 +168,9 @@ describe("Resource", () => {
       Effect.gen(function* () {
         const log = makeLog()
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
-          Scope.extend(scope)
-        )
+        const r = yield* Resource.make(log.acquire("a"), (_, e) =>
+          log.add(`release a ${e._tag}`)
+        ).pipe(Scope.extend(scope))
         yield* Resource.close(r)
         yield* Resource.close(r)
         yield* Scope.close(scope, Exit.fail("late"))
@@ -376,7 +380,9 @@ describe("Resource", () => {
       Effect.gen(function* () {
         const log = makeLog()
         const scope = yield* Scope.make()
-        const a = yield* Resource.make(Effect.void, () => log.add("release a")).pipe(Scope.extend(scope))
+        const a = yield* Resource.make(Effect.void, () => log.add("release a")).pipe(
+          Scope.extend(scope)
+        )
         const b = yield* Resource.make(Effect.void, () => Effect.die("b broke")).pipe(
           Scope.extend(scope)
         )
@@ -443,8 +449,9 @@ describe("Resource", () => {
         expect(log.events).toEqual(["closed"])
       })
 
-    it.effect("a release still running after the timeout is abandoned; the close dies with it", () =>
-      stuck(Effect.never)
+    it.effect(
+      "a release still running after the timeout is abandoned; the close dies with it",
+      () => stuck(Effect.never)
     )
 
     it.effect("the bound holds when the release itself is uninterruptible", () =>
@@ -523,7 +530,10 @@ describe("Resource", () => {
       Effect.gen(function* () {
         const lines = yield* captureLogs(
           Effect.scoped(
-            Resource.make(Effect.void, () => Effect.void, { label: "socket", warnIfNotClosed: true })
+            Resource.make(Effect.void, () => Effect.void, {
+              label: "socket",
+              warnIfNotClosed: true
+            })
           )
         )
         expect(lines).toHaveLength(1)
@@ -557,9 +567,9 @@ describe("Resource", () => {
       const log = makeLog()
       const scope = yield* Scope.make()
       yield* Scope.close(scope, Exit.fail("closed"))
-      const r = yield* Resource.make(log.acquire("a"), (_, e) => log.add(`release a ${e._tag}`)).pipe(
-        Scope.extend(scope)
-      )
+      const r = yield* Resource.make(log.acquire("a"), (_, e) =>
+        log.add(`release a ${e._tag}`)
+      ).pipe(Scope.extend(scope))
       expect(log.events).toEqual(["acquire a", "release a Failure"])
       expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
     })

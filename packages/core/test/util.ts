@@ -22,7 +22,8 @@ export const makeLog = () => {
  * scope's internal state; it is the only way to prove that removed entries are really gone.
  */
 export const finalizerCount = (scope: Scope.Scope): number => {
-  const state = (scope as unknown as { state: { _tag: string; finalizers?: Map<unknown, unknown> } })
-    .state
+  const state = (
+    scope as unknown as { state: { _tag: string; finalizers?: Map<unknown, unknown> } }
+  ).state
   return state._tag === "Open" ? (state.finalizers?.size ?? 0) : 0
 }

@@ -58,7 +58,10 @@ export const make = <R>(
     }
     // Uninterruptible so that an interruption cannot land between forking the child scope
     // and registering the cleanup on it.
-    return Effect.map(Effect.uninterruptible(removable.register(spec)), (cell) => new GuardImpl(cell))
+    return Effect.map(
+      Effect.uninterruptible(removable.register(spec)),
+      (cell) => new GuardImpl(cell)
+    )
   })
 
 /** @internal */

@@ -16,7 +16,7 @@
  */
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -167,7 +167,8 @@ const run = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): Effect
         )
       : finalizer(exit)
   const provided = withContext(cleanup, cell.context)
-  const outcome = timeout === undefined ? Effect.exit(provided) : runWithin(provided, timeout, label)
+  const outcome =
+    timeout === undefined ? Effect.exit(provided) : runWithin(provided, timeout, label)
   return Effect.flatMap(outcome, (result) => {
     cell.settle({ _tag: "Done", exit: result, by })
     // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
@@ -212,7 +213,9 @@ const runWithin = (
       Effect.flatMap(
         // Interruptible, or a finished close would leave the timer sleeping (and the process up).
         Effect.forkDaemon(
-          Effect.interruptible(Effect.zipRight(Effect.sleep(timeout), Deferred.succeed(latch, timedOut)))
+          Effect.interruptible(
+            Effect.zipRight(Effect.sleep(timeout), Deferred.succeed(latch, timedOut))
+          )
         ),
         (timerFiber) =>
           Effect.tap(Deferred.await(latch), (result) =>
@@ -233,7 +236,10 @@ export const runNow = (cell: Cell): Effect.Effect<boolean> =>
   Effect.uninterruptible(
     Effect.suspend(() => {
       const ranByThisCall = cell.phase._tag === "Armed"
-      return Effect.as(Effect.ensuring(fire(cell, Exit.void, "close"), closeChild(cell)), ranByThisCall)
+      return Effect.as(
+        Effect.ensuring(fire(cell, Exit.void, "close"), closeChild(cell)),
+        ranByThisCall
+      )
     })
   )
 

@@ -1,0 +1,57 @@
+/**
+ * Resource and Guard in one program.
+ *
+ * Shows: an explicit early `close` that the scope does not repeat, and a guard disarmed on the
+ * success path while a second transfer fails and runs its refund.
+ *
+ * Run: npx tsx --conditions=source examples/resource-and-guard.ts
+ * Prints:
+ *   acquire db
+ *   use db
+ *   release db (Success)
+ *   state of db: Released by close
+ *   debit 1
+ *   credit 1
+ *   debit 2
+ *   refund 2 (Failure)
+ *   transfer 2 failed: insufficient funds
+ */
+import { Console, Effect } from "effect"
+import { Guard, Resource } from "@scopeguard/core"
+
+const useDatabase = Effect.scoped(
+  Effect.gen(function* () {
+    const db = yield* Resource.make(
+      Effect.as(Console.log("acquire db"), "db"),
+      (name, exit) => Console.log(`release ${name} (${exit._tag})`),
+      { label: "db" }
+    )
+    yield* Resource.use(db, (name) => Console.log(`use ${name}`))
+    yield* Resource.close(db)
+    const state = yield* Resource.state(db)
+    if (state._tag === "Released") {
+      yield* Console.log(`state of ${db.label}: ${state._tag} by ${state.by}`)
+    }
+  })
+)
+
+const transfer = (n: number, credit: Effect.Effect<void, string>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      yield* Console.log(`debit ${n}`)
+      const refund = yield* Guard.make((exit) => Console.log(`refund ${n} (${exit._tag})`))
+      yield* credit
+      yield* Console.log(`credit ${n}`)
+      yield* Guard.disarm(refund)
+    })
+  )
+
+const program = Effect.gen(function* () {
+  yield* useDatabase
+  yield* transfer(1, Effect.void)
+  yield* transfer(2, Effect.fail("insufficient funds")).pipe(
+    Effect.catchAll((e) => Console.log(`transfer 2 failed: ${e}`))
+  )
+})
+
+Effect.runPromise(program)
