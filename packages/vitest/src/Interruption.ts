@@ -1,0 +1,201 @@
+/**
+ * Interruption testing: interrupt a program at every step it takes, and check after each run
+ * that nothing leaked, ran twice or hung.
+ *
+ * Hand-written interruption tests guess a point, interrupt there, and hope it was the
+ * interesting one. Leaks hide in the windows nobody guessed — between an acquisition and the
+ * registration of its release, between a check and an act. The explorer removes the guess:
+ *
+ * 1. a dry run counts the steps (every operation executed by the program's fibers; run twice,
+ *    to tell whether the count is deterministic);
+ * 2. for every step `k`, the program runs again from scratch and its root fiber is interrupted
+ *    exactly before step `k`;
+ * 3. after each run, the `check` decides whether it left things as they must be, every
+ *    `Resource` / `Guard` made during the run must be released / settled (`leaks`), and a run
+ *    that does not finish within `hangTimeout` after its interruption is a hang.
+ *
+ * ```ts
+ * import { it } from "@effect/vitest"
+ * import { Effect } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * it.effect("a connection is released whatever step is interrupted", () =>
+ *   Interruption.assertEveryStep(
+ *     Effect.scoped(
+ *       Effect.gen(function* () {
+ *         const conn = yield* Resource.make(Effect.succeed("conn"), () => Effect.void)
+ *         yield* Resource.use(conn, () => Effect.yieldNow())
+ *         yield* Resource.close(conn)
+ *       })
+ *     )
+ *   )
+ * )
+ * ```
+ *
+ * A program is run many times, so build its state inside it (`Effect.suspend`, `Ref.make`)
+ * and use the `TestClock`; `check` sees the run's `Exit`, and may read state the program
+ * shares with it through a closure that the program resets when it starts.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
+import type { Tracking } from "@scopeguard/core"
+import * as internal from "./internal/explorer.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<R = never> {
+  /**
+   * An invariant checked after each run with the run's `Exit`; a failure marks that step.
+   */
+  readonly check?:
+    ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
+  /**
+   * Wall-clock time a run may take after its interruption before it is reported as a hang.
+   * Default: 1 second.
+   */
+  readonly hangTimeout?: Duration.DurationInput | undefined
+  /**
+   * Whether a `Resource` still acquired or a `Guard` still armed after a run marks that
+   * step. Each run has its own leak probe. Default: `true`.
+   */
+  readonly leaks?: boolean | undefined
+}
+
+/**
+ * One failing interruption point. Step `0` is the run without interruption.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Failure {
+  readonly step: number
+  readonly kind: "check" | "hang"
+  readonly message: string
+}
+
+/**
+ * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
+ * execution (two dry runs, then one per step). `deterministic` is `false` when the two dry
+ * runs took different numbers of steps (`dryRunSteps`); `unreached` lists the steps at which
+ * the run had already finished, so nothing was interrupted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Report {
+  readonly steps: number
+  readonly runs: number
+  readonly failures: ReadonlyArray<Failure>
+  readonly deterministic: boolean
+  readonly dryRunSteps: readonly [number, number]
+  readonly unreached: ReadonlyArray<number>
+}
+
+/**
+ * One replayed interruption point: the run's `Exit` (none if it hung), what it left alive,
+ * and the failures `explore` would report for it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Replay {
+  readonly step: number
+  readonly steps: number
+  readonly interrupted: boolean
+  readonly exit: Option.Option<Exit.Exit<unknown, unknown>>
+  readonly live: ReadonlyArray<Tracking.Entry>
+  readonly failures: ReadonlyArray<Failure>
+}
+
+/**
+ * The error of `assertEveryStep`; its message names every failing step, its kind and
+ * message, and how to replay one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const InterruptionError: typeof internal.InterruptionError = internal.InterruptionError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InterruptionError = internal.InterruptionError
+
+/**
+ * Runs `program` once to count its steps, then once per step `k`, interrupted at step `k`,
+ * and reports the steps whose run failed the checks or hung.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const leaky = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     let open = false
+ *     yield* Effect.sync(() => (open = true)) // acquire...
+ *     yield* Effect.addFinalizer(() => Effect.sync(() => (open = false))) // ...register: too late
+ *   })
+ * )
+ * const report = Interruption.explore(leaky, { hangTimeout: "200 millis" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category exploring
+ */
+export const explore: <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  options?: Options<R2>
+) => Effect.Effect<Report, never, R | R2> = internal.explore
+
+/**
+ * `explore`, failing with an `InterruptionError` whose message names the failing steps.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Guard } from "@scopeguard/core"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const program = Effect.scoped(
+ *   Effect.flatMap(Guard.make(Effect.void, { label: "undo" }), Guard.disarm)
+ * )
+ * const test = Interruption.assertEveryStep(program) // succeeds with the report
+ * ```
+ *
+ * @since 0.1.0
+ * @category exploring
+ */
+export const assertEveryStep: <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  options?: Options<R2>
+) => Effect.Effect<Report, InterruptionError, R | R2> = internal.assertEveryStep
+
+/**
+ * Replays one interruption point, for debugging a failure reported by `explore`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const program = Effect.scoped(Effect.addFinalizer(() => Effect.log("released")))
+ * const replay = Interruption.runAt(program, 3) // { step: 3, exit: Some(...), failures: [] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category exploring
+ */
+export const runAt: <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  step: number,
+  options?: Options<R2>
+) => Effect.Effect<Replay, never, R | R2> = internal.runAt

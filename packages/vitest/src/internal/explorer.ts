@@ -1,0 +1,283 @@
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as RuntimeFlags from "effect/RuntimeFlags"
+import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
+import * as Supervisor from "effect/Supervisor"
+import { Tracking } from "@scopeguard/core"
+import type * as Interruption from "../Interruption.js"
+import * as leakProbe from "./leakProbe.js"
+
+const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
+
+/** The fiber id the explorer interrupts with, so that traces name it. */
+const explorerId = FiberId.make(-1, 0)
+
+/**
+ * Counts every operation executed by the fibers of one run and, when asked to, interrupts
+ * the run's root fiber exactly before operation `interruptAt` executes.
+ *
+ * `onEffect` is called by the fiber run loop before each operation, when the `OpSupervision`
+ * runtime flag is on; the interruption it sends is drained by the same loop iteration, so on
+ * the root fiber it lands at that very step. Forked fibers inherit the supervisor and the flag,
+ * so their steps count too; at a forked fiber's step, that fiber is interrupted as well.
+ */
+class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
+  steps = 0
+  root: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  interrupted = false
+  /** Stops counting when the run has ended: abandoned daemon fibers may still run. */
+  finished = false
+  onInterrupt: () => void = () => {}
+
+  constructor(readonly interruptAt: number | undefined) {
+    super()
+  }
+
+  value = Effect.void
+
+  override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, _effect: Effect.Effect<any, any, any>) {
+    if (this.finished) return
+    this.steps++
+    if (this.steps === this.interruptAt && this.root !== undefined) {
+      this.interrupted = true
+      // The program is interrupted from outside, through its root. When the step belongs to
+      // a forked fiber, that fiber is interrupted at the step too: the root would only reach
+      // it at its next turn, after the window this step may open has closed again.
+      if (fiber !== (this.root as unknown)) fiber.unsafeInterruptAsFork(explorerId)
+      this.root.unsafeInterruptAsFork(explorerId)
+      this.onInterrupt()
+    }
+  }
+}
+
+/** One execution of the program. */
+export interface Run {
+  readonly step: number | undefined
+  readonly steps: number
+  readonly interrupted: boolean
+  readonly outcome:
+    | { readonly _tag: "Exited"; readonly exit: Exit.Exit<unknown, unknown> }
+    | { readonly _tag: "Hung" }
+  readonly live: ReadonlyArray<Tracking.Entry>
+}
+
+const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
+
+/**
+ * Runs the program once from scratch, optionally interrupting it at step `interruptAt`, and
+ * waits at most `hangTimeout` (wall-clock) after the interruption — or after the start, when
+ * there is none — for it to finish.
+ */
+export const runOnce = <A, E, R>(
+  program: Effect.Effect<A, E, R>,
+  interruptAt: number | undefined,
+  hangTimeout: Duration.Duration
+): Effect.Effect<Run, never, R> =>
+  Effect.gen(function* () {
+    const probe = leakProbe.unsafeMake()
+    const supervisor = new StepSupervisor(interruptAt)
+    const gate = yield* Deferred.make<void>()
+    const supervised = program.pipe(
+      Effect.supervised(supervisor),
+      Effect.withRuntimeFlagsPatch(opSupervision),
+      Tracking.withTracker(probe.tracker)
+    )
+    // The gate lets us hand the root fiber to the supervisor before its first step. A daemon,
+    // so that a hung run can be abandoned: a child would be awaited when the explorer ends.
+    const fiber = yield* Effect.forkDaemon(Effect.zipRight(Deferred.await(gate), supervised))
+    supervisor.root = fiber
+    yield* Deferred.succeed(gate, undefined)
+    const outcome = yield* awaitWithin(fiber, supervisor, Duration.toMillis(hangTimeout)).pipe(
+      Effect.onInterrupt(() => Fiber.interruptFork(fiber))
+    )
+    supervisor.finished = true
+    if (outcome._tag === "Hung") {
+      // Abandoned: it may be stuck in an uninterruptible region, so do not wait for it.
+      yield* Fiber.interruptFork(fiber)
+    }
+    return {
+      step: interruptAt,
+      steps: supervisor.steps,
+      interrupted: supervisor.interrupted,
+      outcome,
+      live: probe.unsafeLive()
+    } satisfies Run
+  })
+
+/**
+ * Waits for the fiber's exit, or for `millis` of wall-clock time after the interruption (the
+ * timer is restarted when it is sent). Real time on purpose: a hang must be detected even
+ * when the program runs on the `TestClock`.
+ */
+const awaitWithin = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  supervisor: StepSupervisor,
+  millis: number
+): Effect.Effect<Run["outcome"]> =>
+  Effect.async<Run["outcome"]>((resume) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let settled = false
+    const settle = (outcome: Run["outcome"]) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(Effect.succeed(outcome))
+    }
+    const startTimer = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => settle({ _tag: "Hung" }), millis)
+    }
+    startTimer()
+    supervisor.onInterrupt = startTimer
+    fiber.addObserver((exit) => settle({ _tag: "Exited", exit }))
+    return Effect.sync(() => {
+      settled = true
+      clearTimeout(timer)
+    })
+  })
+
+const messageOf = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  const error = Option.isSome(failure) ? failure.value : Cause.squash(cause)
+  if (error instanceof Error) return error.message
+  if (typeof error === "string") return error
+  try {
+    return JSON.stringify(error)
+  } catch {
+    return String(error)
+  }
+}
+
+/** What went wrong in one run, if anything. */
+const judge = <R>(
+  run: Run,
+  step: number,
+  options: Interruption.Options<R>,
+  hangTimeout: Duration.Duration
+): Effect.Effect<ReadonlyArray<Interruption.Failure>, never, R> => {
+  if (run.outcome._tag === "Hung") {
+    const after = run.interrupted ? "after its interruption" : "(it was not interrupted)"
+    return Effect.succeed([
+      {
+        step,
+        kind: "hang",
+        message: `did not finish within ${Duration.format(hangTimeout)} ${after}`
+      }
+    ])
+  }
+  const exit = run.outcome.exit
+  const failures: Array<Interruption.Failure> = []
+  if (options.leaks !== false && run.live.length > 0) {
+    failures.push({
+      step,
+      kind: "check",
+      message: `leaked ${leakProbe.describeLive(run.live)}: ${run.live.map(leakProbe.describeEntry).join(", ")}`
+    })
+  }
+  if (options.check === undefined) {
+    return Effect.succeed(failures)
+  }
+  return Effect.map(Effect.exit(Effect.suspend(() => options.check!(exit))), (checked) => {
+    if (Exit.isFailure(checked)) {
+      failures.push({ step, kind: "check", message: messageOf(checked.cause) })
+    }
+    return failures
+  })
+}
+
+/** @internal */
+export const explore = <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  options: Interruption.Options<R2> = {}
+): Effect.Effect<Interruption.Report, never, R | R2> =>
+  Effect.gen(function* () {
+    const hangTimeout = Duration.decode(options.hangTimeout ?? DEFAULT_HANG_TIMEOUT)
+    // Two dry runs: the step count, and whether it is the same every time.
+    const first = yield* runOnce(program, undefined, hangTimeout)
+    const second = yield* runOnce(program, undefined, hangTimeout)
+    const failures: Array<Interruption.Failure> = [
+      ...(yield* judge(first, 0, options, hangTimeout))
+    ]
+    const steps = first.steps
+    const unreached: Array<number> = []
+    for (let step = 1; step <= steps; step++) {
+      const run = yield* runOnce(program, step, hangTimeout)
+      if (!run.interrupted) unreached.push(step)
+      failures.push(...(yield* judge(run, step, options, hangTimeout)))
+    }
+    return {
+      steps,
+      runs: steps + 2,
+      failures,
+      deterministic: first.steps === second.steps,
+      dryRunSteps: [first.steps, second.steps] as const,
+      unreached
+    } satisfies Interruption.Report
+  })
+
+/** @internal */
+export const runAt = <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  step: number,
+  options: Interruption.Options<R2> = {}
+): Effect.Effect<Interruption.Replay, never, R | R2> =>
+  Effect.gen(function* () {
+    const hangTimeout = Duration.decode(options.hangTimeout ?? DEFAULT_HANG_TIMEOUT)
+    const run = yield* runOnce(program, step, hangTimeout)
+    const failures = yield* judge(run, step, options, hangTimeout)
+    return {
+      step,
+      steps: run.steps,
+      interrupted: run.interrupted,
+      exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
+      live: run.live,
+      failures
+    } satisfies Interruption.Replay
+  })
+
+/** @internal */
+export class InterruptionError extends Data.TaggedError("InterruptionError")<{
+  readonly report: Interruption.Report
+}> {
+  override get message(): string {
+    return formatReport(this.report)
+  }
+}
+
+/** The readable failure message of `assertEveryStep`. */
+export const formatReport = (report: Interruption.Report): string => {
+  const lines = [
+    `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`
+  ]
+  for (const failure of report.failures) {
+    lines.push(`  step ${failure.step} [${failure.kind}] ${failure.message}`)
+  }
+  if (!report.deterministic) {
+    lines.push(
+      `note: the program is not deterministic: two dry runs took ${report.dryRunSteps[0]} and ${report.dryRunSteps[1]} steps (use TestClock and in-memory state)`
+    )
+  }
+  const first = report.failures[0]
+  if (first !== undefined) {
+    lines.push(`replay one with: Interruption.runAt(program, ${first.step})`)
+  }
+  return lines.join("\n")
+}
+
+/** @internal */
+export const assertEveryStep = <A, E, R, R2 = never>(
+  program: Effect.Effect<A, E, R>,
+  options: Interruption.Options<R2> = {}
+): Effect.Effect<Interruption.Report, InterruptionError, R | R2> =>
+  Effect.flatMap(explore(program, options), (report) =>
+    report.failures.length === 0
+      ? Effect.succeed(report)
+      : Effect.fail(new InterruptionError({ report }))
+  )

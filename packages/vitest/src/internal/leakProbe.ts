@@ -1,0 +1,87 @@
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { Tracking } from "@scopeguard/core"
+import type * as LeakProbe from "../LeakProbe.js"
+
+/** @internal */
+export const TypeId: LeakProbe.TypeId = Symbol.for(
+  "@scopeguard/vitest/LeakProbe"
+) as LeakProbe.TypeId
+
+/** @internal */
+export const tag = Context.GenericTag<LeakProbe.LeakProbe>("@scopeguard/vitest/LeakProbe")
+
+/** @internal */
+export class LeakError extends Data.TaggedError("LeakError")<{
+  readonly live: ReadonlyArray<Tracking.Entry>
+}> {
+  override get message(): string {
+    return `${describeLive(this.live)} still alive: ${this.live.map(describeEntry).join(", ")}`
+  }
+}
+
+/** `resource "db" (#3)` */
+export const describeEntry = (entry: Tracking.Entry): string =>
+  `${entry.kind} "${entry.label}" (#${entry.id})`
+
+/** `1 resource and 2 guards` */
+export const describeLive = (live: ReadonlyArray<Tracking.Entry>): string => {
+  const resources = live.filter((e) => e.kind === "resource").length
+  const guards = live.length - resources
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+  return `${plural(resources, "resource")} and ${plural(guards, "armed guard")}`
+}
+
+/** @internal */
+export const unsafeMake = (): LeakProbe.LeakProbe => {
+  // Entries in the order they were opened, so reports read in program order.
+  const open = new Set<Tracking.Entry>()
+  return {
+    [TypeId]: TypeId,
+    tracker: {
+      opened: (entry) => {
+        open.add(entry)
+      },
+      settled: (entry) => {
+        open.delete(entry)
+      }
+    },
+    unsafeLive: () => Array.from(open)
+  }
+}
+
+/** @internal */
+export const make: Effect.Effect<LeakProbe.LeakProbe> = Effect.sync(unsafeMake)
+
+/** @internal */
+export const layer: Layer.Layer<LeakProbe.LeakProbe> = Layer.unwrapEffect(
+  Effect.map(make, (probe) => Layer.merge(Layer.succeed(tag, probe), Tracking.layer(probe.tracker)))
+)
+
+/** @internal */
+export const live: Effect.Effect<
+  ReadonlyArray<Tracking.Entry>,
+  never,
+  LeakProbe.LeakProbe
+> = Effect.map(tag, (probe) => probe.unsafeLive())
+
+/** @internal */
+export const countByLabel: Effect.Effect<
+  ReadonlyMap<string, number>,
+  never,
+  LeakProbe.LeakProbe
+> = Effect.map(live, (entries) => {
+  const counts = new Map<string, number>()
+  for (const entry of entries) {
+    counts.set(entry.label, (counts.get(entry.label) ?? 0) + 1)
+  }
+  return counts
+})
+
+/** @internal */
+export const assertNone: Effect.Effect<void, LeakError, LeakProbe.LeakProbe> = Effect.flatMap(
+  live,
+  (entries) => (entries.length === 0 ? Effect.void : Effect.fail(new LeakError({ live: entries })))
+)

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import { Guard, Resource, Tracking } from "@scopeguard/core"
+import { LeakProbe } from "@scopeguard/vitest"
+
+describe("LeakProbe", () => {
+  it.effect("counts live resources and armed guards by label until they settle", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const a = yield* Resource.make(Effect.void, () => Effect.void, { label: "db" }).pipe(
+        Scope.extend(scope)
+      )
+      yield* Resource.make(Effect.void, () => Effect.void, { label: "db" }).pipe(
+        Scope.extend(scope)
+      )
+      const g = yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
+      yield* Guard.onSuccess(Effect.void, { label: "commit" }).pipe(Scope.extend(scope))
+      expect(yield* LeakProbe.countByLabel).toEqual(
+        new Map([
+          ["db", 2],
+          ["undo", 1],
+          ["commit", 1]
+        ])
+      )
+      yield* Resource.close(a)
+      yield* Guard.disarm(g)
+      expect((yield* LeakProbe.live).map((e) => `${e.kind} ${e.label}`)).toEqual([
+        "resource db",
+        "guard commit"
+      ])
+      yield* Scope.close(scope, Exit.fail("boom")) // releases db; skips commit
+      expect(yield* LeakProbe.live).toEqual([])
+      yield* LeakProbe.assertNone
+    }).pipe(Effect.provide(LeakProbe.layer))
+  )
+
+  it.effect("assertNone fails with a LeakError naming what is alive", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const r = yield* Resource.make(Effect.void, () => Effect.void, { label: "socket" }).pipe(
+        Scope.extend(scope)
+      )
+      const g = yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
+      const error = yield* Effect.flip(LeakProbe.assertNone)
+      expect(error._tag).toBe("LeakError")
+      expect(error.message).toBe(
+        `1 resource and 1 armed guard still alive: resource "socket" (#${r.id}), guard "undo" (#${g.id})`
+      )
+      yield* Scope.close(scope, Exit.void)
+      yield* LeakProbe.assertNone
+    }).pipe(Effect.provide(LeakProbe.layer))
+  )
+
+  it.effect("a resource whose release is running is still alive; a detached one is not", () =>
+    Effect.gen(function* () {
+      const r = yield* Resource.make(Effect.void, () => Effect.void, { label: "handed over" })
+      yield* Resource.detach(r)
+      expect(yield* LeakProbe.live).toEqual([])
+      const slow = yield* Resource.make(
+        Effect.void,
+        () =>
+          Effect.flatMap(LeakProbe.live, (live) =>
+            Effect.sync(() => expect(live.map((e) => e.label)).toEqual(["slow"]))
+          ).pipe(Effect.orDie),
+        { label: "slow" }
+      )
+      yield* Resource.close(slow)
+      expect(yield* LeakProbe.live).toEqual([])
+    }).pipe(Effect.scoped, Effect.provide(LeakProbe.layer))
+  )
+
+  it.effect("sees what forked fibers make, and nothing made outside it", () =>
+    Effect.gen(function* () {
+      const outside = yield* Scope.make()
+      yield* Guard.make(Effect.void, { label: "outside" }).pipe(Scope.extend(outside))
+      const probe = yield* LeakProbe.make
+      const inside = yield* Scope.make()
+      yield* Effect.fork(
+        Guard.make(Effect.void, { label: "forked" }).pipe(Scope.extend(inside))
+      ).pipe(
+        Effect.flatMap((fiber) => fiber.await),
+        Tracking.withTracker(probe.tracker)
+      )
+      expect(probe.unsafeLive().map((e) => e.label)).toEqual(["forked"])
+      yield* Scope.close(inside, Exit.void)
+      expect(probe.unsafeLive()).toEqual([])
+      yield* Scope.close(outside, Exit.void)
+    })
+  )
+})
