@@ -249,6 +249,39 @@ describe("Resource", () => {
       })
     )
 
+    it.effect(
+      "a release run by an interruptible Scope.close is not cut short by its interruption",
+      () =>
+        Effect.gen(function* () {
+          const log = makeLog()
+          const started = yield* Deferred.make<void>()
+          const gate = yield* Deferred.make<void>()
+          const scope = yield* Scope.make()
+          const r = yield* Resource.make(Effect.void, () =>
+            Effect.gen(function* () {
+              yield* log.add("release start")
+              yield* Deferred.succeed(started, undefined)
+              yield* Deferred.await(gate)
+              yield* log.add("release end")
+            })
+          ).pipe(Scope.extend(scope))
+          // Scope.close itself is interruptible: a user may interrupt the fiber closing a scope.
+          const closing = yield* Effect.fork(Effect.interruptible(Scope.close(scope, Exit.void)))
+          yield* Deferred.await(started)
+          const interrupting = yield* Effect.fork(Fiber.interrupt(closing))
+          const waiting = yield* Effect.fork(Resource.awaitRelease(r))
+          yield* Deferred.succeed(gate, undefined)
+          yield* Fiber.join(interrupting)
+          expect(yield* Fiber.join(waiting)).toEqual(Exit.void)
+          expect(log.events).toEqual(["release start", "release end"])
+          expect(yield* Resource.state(r)).toEqual({
+            _tag: "Released",
+            exit: Exit.void,
+            by: "scope"
+          })
+        })
+    )
+
     it.effect("concurrent closes release once", () =>
       Effect.gen(function* () {
         const log = makeLog()

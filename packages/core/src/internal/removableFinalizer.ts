@@ -132,28 +132,32 @@ export const register = (spec: Spec): Effect.Effect<Cell, never, Scope.Scope> =>
  * `void` when the finalizer had already run, was removed, or was run by the other side.
  */
 export const fire = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger) =>
-  Effect.suspend((): Effect.Effect<void> => {
-    switch (cell.phase._tag) {
-      case "Armed": {
-        // Race: an explicit close and the scope closing both arrive here. This block runs to
-        // completion before any other fiber runs, so exactly one of them moves Armed to
-        // Running and runs the finalizer; the other finds Running below.
-        if (by === "scope" && cell.spec.runsFor !== undefined && !cell.spec.runsFor(exit)) {
-          cell.settle({ _tag: "Skipped", scopeExit: exit })
-          return Effect.void
+  // Uninterruptible even when the scope is closed by an interruptible `Scope.close`: a run
+  // cut short would stay Running forever and every waiter would hang.
+  Effect.uninterruptible(
+    Effect.suspend((): Effect.Effect<void> => {
+      switch (cell.phase._tag) {
+        case "Armed": {
+          // Race: an explicit close and the scope closing both arrive here. This block runs to
+          // completion before any other fiber runs, so exactly one of them moves Armed to
+          // Running and runs the finalizer; the other finds Running below.
+          if (by === "scope" && cell.spec.runsFor !== undefined && !cell.spec.runsFor(exit)) {
+            cell.settle({ _tag: "Skipped", scopeExit: exit })
+            return Effect.void
+          }
+          cell.phase = { _tag: "Running", by }
+          return run(cell, exit, by)
         }
-        cell.phase = { _tag: "Running", by }
-        return run(cell, exit, by)
+        case "Running":
+          // Race: the other side is running the finalizer. `Scope.close` on a child that is
+          // already closing returns at once, so without this wait a parent scope would finish
+          // closing before an explicit close's release had finished.
+          return cell.awaitRunning()
+        default:
+          return Effect.void
       }
-      case "Running":
-        // Race: the other side is running the finalizer. `Scope.close` on a child that is
-        // already closing returns at once, so without this wait a parent scope would finish
-        // closing before an explicit close's release had finished.
-        return cell.awaitRunning()
-      default:
-        return Effect.void
-    }
-  })
+    })
+  )
 
 const run = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): Effect.Effect<void> => {
   const { finalizer, timeout, warnIfNotClosed, label } = cell.spec

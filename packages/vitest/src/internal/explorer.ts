@@ -24,9 +24,10 @@ const explorerId = FiberId.make(-1, 0)
  * the run's root fiber exactly before operation `interruptAt` executes.
  *
  * `onEffect` is called by the fiber run loop before each operation, when the `OpSupervision`
- * runtime flag is on; the interruption it sends is drained by the same loop iteration, so on
- * the root fiber it lands at that very step. Forked fibers inherit the supervisor and the flag,
- * so their steps count too; at a forked fiber's step, that fiber is interrupted as well.
+ * runtime flag is on. Forked fibers inherit the supervisor and the flag, so their steps count
+ * too. At step k the stepping fiber yields before the operation, and the root is interrupted
+ * while it is paused: when that fiber is the root, the interruption lands exactly before step
+ * k (or, in an uninterruptible region, where the region ends).
  */
 class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   steps = 0
@@ -47,14 +48,34 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     this.steps++
     if (this.steps === this.interruptAt && this.root !== undefined) {
       this.interrupted = true
-      // The program is interrupted from outside, through its root. When the step belongs to
-      // a forked fiber, that fiber is interrupted at the step too: the root would only reach
-      // it at its next turn, after the window this step may open has closed again.
-      if (fiber !== (this.root as unknown)) fiber.unsafeInterruptAsFork(explorerId)
-      this.root.unsafeInterruptAsFork(explorerId)
+      // What a real interruption looks like in a single-threaded runtime: the fiber that
+      // runs step k yields right before it (as the scheduler does once a fiber has used its
+      // operation budget), and while it is paused another fiber interrupts the program's root.
+      yieldAtThisStep(fiber)
+      const root = this.root
+      if (fiber === (root as unknown)) {
+        // A running fiber never receives a message from another fiber in the middle of its
+        // turn (Effect's own combinators rely on that), so the interruption is queued behind
+        // the yield: it lands when the root resumes, before step k.
+        root.currentScheduler.scheduleTask(() => root.unsafeInterruptAsFork(explorerId), 0, root)
+      } else {
+        // The root is suspended: it handles the interruption (and interrupts its children)
+        // before the paused fiber resumes, so that fiber is interrupted before step k too.
+        root.unsafeInterruptAsFork(explorerId)
+      }
       this.onInterrupt()
     }
   }
+}
+
+/**
+ * Makes a fiber yield before the operation it is about to execute. The run loop asks the
+ * scheduler whether to yield right after `onEffect`, and Effect's schedulers yield once the
+ * fiber's operation count passes its budget.
+ */
+const yieldAtThisStep = (fiber: unknown): void => {
+  const runtime = fiber as { currentOpCount?: number }
+  if (typeof runtime.currentOpCount === "number") runtime.currentOpCount = Number.MAX_SAFE_INTEGER
 }
 
 /** One execution of the program. */
