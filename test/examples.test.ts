@@ -1,9 +1,12 @@
 import { execFileSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 
-const examples = fileURLToPath(new URL("../examples/", import.meta.url))
+const root = fileURLToPath(new URL("..", import.meta.url))
+const examples = `${root}examples/`
+const built = `${root}dist-test/examples/`
+const files = readdirSync(examples).filter((f) => f.endsWith(".ts"))
 
 /** The lines under "Prints:" in an example's header comment. */
 const promised = (source: string): Array<string> => {
@@ -17,21 +20,28 @@ const promised = (source: string): Array<string> => {
     .map((line) => line.slice(2))
 }
 
+const run = (args: Array<string>) =>
+  execFileSync(process.execPath, args, { encoding: "utf8", cwd: root }).trimEnd().split("\n")
+
 describe("examples print what their header says", () => {
-  for (const file of readdirSync(examples).filter((f) => f.endsWith(".ts"))) {
-    it(
-      file,
-      () => {
-        const expected = promised(readFileSync(examples + file, "utf8"))
-        expect(expected.length).toBeGreaterThan(0)
-        const output = execFileSync(
-          process.execPath,
-          ["--import", "tsx", "--conditions=source", examples + file],
-          { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) }
-        )
-        expect(output.trimEnd().split("\n")).toEqual(expected)
-      },
-      30_000
-    )
+  beforeAll(() => {
+    // The build pipeline: tsc compiles the examples (lowering `await using` for Node 20) and
+    // the packages they import, whose `dist` plain node then loads.
+    execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-b", "examples"], {
+      cwd: root
+    })
+  }, 120_000)
+
+  for (const file of files) {
+    const expected = promised(readFileSync(examples + file, "utf8"))
+
+    it(`${file}, run from source with tsx`, () => {
+      expect(expected.length).toBeGreaterThan(0)
+      expect(run(["--import", "tsx", "--conditions=source", examples + file])).toEqual(expected)
+    }, 30_000)
+
+    it(`${file}, compiled by tsc and run by plain node`, () => {
+      expect(run([built + file.replace(/\.ts$/, ".js")])).toEqual(expected)
+    }, 30_000)
   }
 })

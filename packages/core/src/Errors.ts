@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 
 /**
  * Raised by `Resource.get`, `Resource.use` and `Resource.detach` when the resource can no
@@ -76,9 +77,98 @@ export class ReleaseTimeoutError extends Data.TaggedError("ReleaseTimeoutError")
   readonly timeout: Duration.Duration
 }> {
   override get message(): string {
-    return `Release of "${this.label}" did not finish within ${formatDuration(this.timeout)}; it was interrupted and abandoned`
+    return `Release of "${this.label}" did not finish within ${Duration.format(this.timeout)}; it was interrupted and abandoned`
   }
 }
 
-const formatDuration = (duration: Duration.Duration): string =>
-  duration.value._tag === "Millis" ? `${duration.value.millis}ms` : String(duration)
+/**
+ * The defect a `Using.resource` release dies with when the object's `[Symbol.asyncDispose]`
+ * rejects or its `[Symbol.dispose]` throws. `cause` is what was thrown.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Using } from "@scopeguard/core"
+ *
+ * const broken = { [Symbol.dispose]: () => { throw new Error("socket already gone") } }
+ * const program = Effect.scoped(Using.resource(Effect.succeed(broken), { label: "socket" }))
+ * // dies with DisposeError: Disposing "socket" failed: socket already gone
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DisposeError extends Data.TaggedError("DisposeError")<{
+  /** The label of the resource whose dispose method failed. */
+  readonly label: string
+  /** What the dispose method threw or rejected with. */
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Disposing "${this.label}" failed: ${reason}`
+  }
+}
+
+/**
+ * `Using.resource` acquired a value that has neither `[Symbol.asyncDispose]` nor
+ * `[Symbol.dispose]` (possible from untyped code). Nothing was registered: the value is
+ * handed back in `value` so that the caller can still clean it up.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Using } from "@scopeguard/core"
+ *
+ * const program = Effect.scoped(Using.resource(Effect.succeed({} as Disposable))).pipe(
+ *   Effect.catchTag("NotDisposableError", (e) => Effect.succeed(e.message))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotDisposableError extends Data.TaggedError("NotDisposableError")<{
+  readonly label: string | undefined
+  /** The acquired value, still owned by the caller. */
+  readonly value: unknown
+}> {
+  override get message(): string {
+    const name = this.label === undefined ? "The acquired value" : `"${this.label}"`
+    return `${name} has neither [Symbol.asyncDispose] nor [Symbol.dispose]; nothing was registered`
+  }
+}
+
+/**
+ * How a `Using.run` promise or a handle's `[Symbol.asyncDispose]()` rejects: an `Error`
+ * carrying the full `Cause` (Node 20 has no `SuppressedError`). `phase` says whether the
+ * effect itself failed (`"run"`, after its scope was closed) or a finalizer failed while the
+ * scope was closing (`"dispose"`).
+ *
+ * @example
+ * ```ts
+ * import { Cause, Effect } from "effect"
+ * import { Using, UsingError } from "@scopeguard/core"
+ *
+ * async function main() {
+ *   try {
+ *     await Using.run(Effect.fail("no connection"))
+ *   } catch (e) {
+ *     if (e instanceof UsingError) console.log(e.phase, Cause.pretty(e.cause))
+ *   }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsingError extends Data.TaggedError("UsingError")<{
+  readonly phase: "run" | "dispose"
+  readonly cause: Cause.Cause<unknown>
+}> {
+  override get message(): string {
+    const what =
+      this.phase === "run" ? "Using.run: the effect failed" : "Using dispose: a finalizer failed"
+    return `${what}: ${Cause.pretty(this.cause)}`
+  }
+}

@@ -17,6 +17,13 @@ export * as Resource from "./Resource.js"
 export * as Guard from "./Guard.js"
 
 /**
+ * Both directions between Effect scopes and TC39 `using` / `await using`.
+ *
+ * @since 0.1.0
+ */
+export * as Using from "./Using.js"
+
+/**
  * The hook leak probes are built on.
  *
  * @since 0.1.0
@@ -26,4 +33,10 @@ export * as Tracking from "./Tracking.js"
 /**
  * @since 0.1.0
  */
-export { ReleaseTimeoutError, ResourceReleasedError } from "./Errors.js"
+export {
+  DisposeError,
+  NotDisposableError,
+  ReleaseTimeoutError,
+  ResourceReleasedError,
+  UsingError
+} from "./Errors.js"

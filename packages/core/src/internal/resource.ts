@@ -44,17 +44,35 @@ export const make = <A, E, R, R2>(
   acquire: Effect.Effect<A, E, R>,
   release: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
   options?: Resource.Options
+): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
+  makeLabelled(acquire, (a, exit) => release(a, exit), options)
+
+/**
+ * `make`, with a release that also receives the resource's label (which is only known once
+ * the value is acquired, when the id is assigned).
+ *
+ * @internal
+ */
+export const makeLabelled = <A, E, R, R2>(
+  acquire: Effect.Effect<A, E, R>,
+  release: (
+    a: A,
+    exit: Exit.Exit<unknown, unknown>,
+    label: string
+  ) => Effect.Effect<unknown, never, R2>,
+  options?: Resource.Options
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
   const timeout =
     options?.releaseTimeout === undefined ? undefined : Duration.decode(options.releaseTimeout)
   return Effect.uninterruptible(
     Effect.flatMap(acquire, (value) => {
       const id = removable.nextId()
+      const label = options?.label ?? `resource-${id}`
       const spec: removable.Spec = {
         kind: "resource",
         id,
-        label: options?.label ?? `resource-${id}`,
-        finalizer: (exit) => release(value, exit),
+        label,
+        finalizer: (exit) => release(value, exit, label),
         timeout: timeout !== undefined && Duration.isFinite(timeout) ? timeout : undefined,
         warnIfNotClosed: options?.warnIfNotClosed
       }

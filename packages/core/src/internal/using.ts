@@ -1,0 +1,94 @@
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import { DisposeError, NotDisposableError, UsingError } from "../Errors.js"
+import type * as Resource from "../Resource.js"
+import type * as Using from "../Using.js"
+import * as resource from "./resource.js"
+
+const hasMethod = (u: unknown, symbol: symbol): boolean =>
+  typeof u === "object" &&
+  u !== null &&
+  typeof (u as Record<symbol, unknown>)[symbol] === "function"
+
+/** `await using` prefers `[Symbol.asyncDispose]`; so do we. */
+const dispose = (value: Disposable | AsyncDisposable, label: string): Effect.Effect<void> =>
+  hasMethod(value, Symbol.asyncDispose)
+    ? Effect.orDie(
+        Effect.tryPromise({
+          try: () => (value as AsyncDisposable)[Symbol.asyncDispose](),
+          catch: (cause) => new DisposeError({ label, cause })
+        })
+      )
+    : Effect.orDie(
+        Effect.try({
+          try: () => (value as Disposable)[Symbol.dispose](),
+          catch: (cause) => new DisposeError({ label, cause })
+        })
+      )
+
+/** @internal */
+export const usingResource = <A extends Disposable | AsyncDisposable, E, R>(
+  acquire: Effect.Effect<A, E, R>,
+  options?: Resource.Options
+): Effect.Effect<Resource.Resource<A>, E | NotDisposableError, R | Scope.Scope> =>
+  resource.makeLabelled(
+    Effect.flatMap(acquire, (value) =>
+      hasMethod(value, Symbol.asyncDispose) || hasMethod(value, Symbol.dispose)
+        ? Effect.succeed(value)
+        : Effect.fail(new NotDisposableError({ label: options?.label, value }))
+    ),
+    (value, _exit, label) => dispose(value, label),
+    options
+  )
+
+class HandleImpl<A> implements Using.Handle<A> {
+  private closing: Promise<void> | undefined = undefined
+  constructor(
+    readonly value: A,
+    readonly scope: Scope.CloseableScope,
+    private readonly runtime: Runtime.Runtime<never>
+  ) {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    // A second dispose (or one racing the first) shares the first one's outcome: the scope
+    // closes once, and every caller resolves only after all its finalizers have finished.
+    this.closing ??= Runtime.runPromiseExit(this.runtime)(
+      Effect.uninterruptible(Scope.close(this.scope, Exit.void))
+    ).then((exit) => {
+      if (Exit.isFailure(exit)) throw new UsingError({ phase: "dispose", cause: exit.cause })
+    })
+    return this.closing
+  }
+}
+
+/** @internal */
+export const run = <A, E, R, E2 = never>(
+  effect: Effect.Effect<A, E, R>,
+  options: Using.RunOptions & {
+    readonly runtime?: Runtime.Runtime<any> | undefined
+    readonly layer?: Layer.Layer<any, E2, never> | undefined
+  } = {}
+): Promise<Using.Handle<A>> => {
+  const runtime = (options.runtime ?? Runtime.defaultRuntime) as Runtime.Runtime<never>
+  const runExit = Runtime.runPromiseExit(runtime)
+  const scope = Effect.runSync(Scope.make())
+  const layer = options.layer
+  const withServices: Effect.Effect<A, E | E2, Scope.Scope> =
+    layer === undefined
+      ? (effect as Effect.Effect<A, E, Scope.Scope>)
+      : Effect.flatMap(Layer.buildWithScope(layer, scope), (context) =>
+          Effect.provide(effect as Effect.Effect<A, E, Scope.Scope>, context)
+        )
+  const runOptions = options.signal === undefined ? undefined : { signal: options.signal }
+  return runExit(Scope.extend(withServices, scope), runOptions).then(async (exit) => {
+    if (Exit.isSuccess(exit)) return new HandleImpl(exit.value, scope, runtime)
+    // The effect failed or was interrupted: nothing may stay open.
+    const closed = await runExit(Effect.uninterruptible(Scope.close(scope, exit)))
+    const cause = Exit.isFailure(closed) ? Cause.sequential(exit.cause, closed.cause) : exit.cause
+    throw new UsingError({ phase: "run", cause })
+  })
+}
