@@ -151,7 +151,7 @@ section("4. exploring every step of a 500-step program")
 const program = Effect.scoped(
   Effect.gen(function* () {
     const r = yield* Resource.make(Effect.succeed(1), release)
-    for (let i = 0; i < 90; i++) yield* Resource.use(r, (x) => Effect.succeed(x + 1))
+    for (let i = 0; i < 100; i++) yield* Resource.use(r, (x) => Effect.succeed(x + 1))
     yield* Resource.close(r)
   })
 )
