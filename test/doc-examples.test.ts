@@ -96,3 +96,26 @@ describe("documentation examples", () => {
     expect(report).toBe("")
   }, 120_000)
 })
+
+describe("JSDoc", () => {
+  it("every export of a public module has @since and @category; every value an @example", () => {
+    const missing: Array<string> = []
+    for (const pkg of ["core", "vitest", "platform"]) {
+      const dir = `${root}packages/${pkg}/src/`
+      for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
+        const source = readFileSync(dir + file, "utf8")
+        const exports =
+          /(\/\*\*(?:(?!\*\/)[\s\S])*?\*\/\s*)?export (const|class|interface|type|declare namespace) (\w+)/g
+        for (const match of source.matchAll(exports)) {
+          const doc = match[1] ?? ""
+          const isValue = match[2] === "const" || match[2] === "class"
+          const wanted = isValue ? ["@since", "@category", "@example"] : ["@since", "@category"]
+          const absent = wanted.filter((tag) => !doc.includes(tag))
+          if (absent.length > 0)
+            missing.push(`${pkg}/src/${file} ${match[3]}: ${absent.join(", ")}`)
+        }
+      }
+    }
+    expect(missing).toEqual([])
+  })
+})

@@ -34,6 +34,14 @@ import type * as Scope from "effect/Scope"
 import * as internal from "./internal/guard.js"
 
 /**
+ * The symbol that marks a `Guard`.
+ *
+ * @example
+ * ```ts
+ * import { Guard } from "@scopeguard/core"
+ *
+ * const looksLikeGuard = (u: object) => Guard.TypeId in u
+ * ```
  * @since 0.1.0
  * @category symbols
  */

@@ -54,6 +54,14 @@ export {
 } from "./Errors.js"
 
 /**
+ * The symbol that marks a `Resource`.
+ *
+ * @example
+ * ```ts
+ * import { Resource } from "@scopeguard/core"
+ *
+ * const looksLikeResource = (u: object) => Resource.TypeId in u
+ * ```
  * @since 0.1.0
  * @category symbols
  */

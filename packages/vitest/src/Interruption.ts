@@ -118,6 +118,16 @@ export interface Replay {
  * The error of `assertEveryStep`; its message names every failing step, its kind and
  * message, and how to replay one.
  *
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const test = Interruption.assertEveryStep(Effect.void).pipe(
+ *   Effect.catchTag("InterruptionError", (e) => Effect.die(e.message))
+ * )
+ * ```
  * @since 0.1.0
  * @category errors
  */

@@ -29,6 +29,14 @@ import type { Tracking } from "@scopeguard/core"
 import * as internal from "./internal/leakProbe.js"
 
 /**
+ * The symbol that marks a `LeakProbe`.
+ *
+ * @example
+ * ```ts
+ * import { LeakProbe } from "@scopeguard/vitest"
+ *
+ * const looksLikeProbe = (u: object) => LeakProbe.TypeId in u
+ * ```
  * @since 0.1.0
  * @category symbols
  */
@@ -57,6 +65,17 @@ export interface LeakProbe {
 /**
  * The service tag of the probe installed by `layer`.
  *
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LeakProbe } from "@scopeguard/vitest"
+ *
+ * const program = Effect.gen(function* () {
+ *   const probe = yield* LeakProbe.LeakProbe
+ *   return probe.unsafeLive().length
+ * }).pipe(Effect.provide(LeakProbe.layer))
+ * ```
  * @since 0.1.0
  * @category tags
  */
