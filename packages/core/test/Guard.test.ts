@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, FiberId, Option, Scope } from "effect"
+import { Effect, Exit, Fiber, FiberId, Option, Scope } from "effect"
 import { Guard } from "@scopeguard/core"
-import { finalizerCount, makeLog } from "./util.js"
+import { finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 const closeScopeWith = (
   exit: Exit.Exit<unknown, unknown>,
@@ -144,17 +144,14 @@ describe("Guard", () => {
 
     it.effect("while the cleanup is running, disarm is false and does not wait", () =>
       Effect.gen(function* () {
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
+        const blocked = yield* makeBlockedCleanup(makeLog())
         const scope = yield* Scope.make()
-        const g = yield* Guard.make(
-          Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate))
-        ).pipe(Scope.extend(scope))
+        const g = yield* Guard.make(blocked.cleanup).pipe(Scope.extend(scope))
         const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-        yield* Deferred.await(started)
+        yield* blocked.started
         expect(yield* Guard.state(g)).toEqual({ _tag: "Running" })
         expect(yield* Guard.disarm(g)).toBe(false)
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         yield* Fiber.join(closing)
         expect(yield* Guard.state(g)).toEqual({ _tag: "Ran", exit: Exit.void, by: "scope" })
       })
@@ -212,27 +209,20 @@ describe("Guard", () => {
     it.effect("while the scope runs the cleanup, runNow waits for it and returns false", () =>
       Effect.gen(function* () {
         const log = makeLog()
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
+        const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const g = yield* Guard.make(
-          Effect.all([
-            Deferred.succeed(started, undefined),
-            Deferred.await(gate),
-            log.add("cleanup done")
-          ])
-        ).pipe(Scope.extend(scope))
+        const g = yield* Guard.make(blocked.cleanup).pipe(Scope.extend(scope))
         const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
-        yield* Deferred.await(started)
+        yield* blocked.started
         const running = yield* Effect.fork(
           Effect.tap(Guard.runNow(g), (ran) => log.add(`runNow returned ${ran}`))
         )
         yield* Effect.yieldNow()
         expect(Option.isNone(yield* Fiber.poll(running))).toBe(true)
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         yield* Fiber.join(running)
         yield* Fiber.join(closing)
-        expect(log.events).toEqual(["cleanup done", "runNow returned false"])
+        expect(log.events).toEqual(["release start", "release end", "runNow returned false"])
       })
     )
 

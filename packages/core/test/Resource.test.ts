@@ -15,7 +15,7 @@ import {
   TestClock
 } from "effect"
 import { ReleaseTimeoutError, Resource, ResourceReleasedError } from "@scopeguard/core"
-import { finalizerCount, makeLog } from "./util.js"
+import { finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 describe("Resource", () => {
   describe("release on every exit of the scope", () => {
@@ -194,26 +194,18 @@ describe("Resource", () => {
     it.effect("a scope closing during an explicit close finishes after that release", () =>
       Effect.gen(function* () {
         const log = makeLog()
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
+        const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () =>
-          Effect.gen(function* () {
-            yield* log.add("release start")
-            yield* Deferred.succeed(started, undefined)
-            yield* Deferred.await(gate)
-            yield* log.add("release end")
-          })
-        ).pipe(Scope.extend(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.extend(scope))
         const closing = yield* Effect.fork(Resource.close(r))
-        yield* Deferred.await(started)
+        yield* blocked.started
         const scopeClosing = yield* Effect.fork(
           Effect.zipRight(Scope.close(scope, Exit.void), log.add("scope closed"))
         )
         yield* Effect.yieldNow()
         expect(Option.isNone(yield* Fiber.poll(scopeClosing))).toBe(true)
         expect(yield* Resource.state(r)).toEqual({ _tag: "Releasing" })
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         yield* Fiber.join(scopeClosing)
         yield* Fiber.join(closing)
         expect(log.events).toEqual(["release start", "release end", "scope closed"])
@@ -223,25 +215,17 @@ describe("Resource", () => {
     it.effect("a close during the scope's release waits for it and releases nothing more", () =>
       Effect.gen(function* () {
         const log = makeLog()
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
+        const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () =>
-          Effect.gen(function* () {
-            yield* log.add("release start")
-            yield* Deferred.succeed(started, undefined)
-            yield* Deferred.await(gate)
-            yield* log.add("release end")
-          })
-        ).pipe(Scope.extend(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.extend(scope))
         const scopeClosing = yield* Effect.fork(Scope.close(scope, Exit.void))
-        yield* Deferred.await(started)
+        yield* blocked.started
         const closing = yield* Effect.fork(
           Effect.zipRight(Resource.close(r), log.add("close returned"))
         )
         yield* Effect.yieldNow()
         expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         yield* Fiber.join(closing)
         yield* Fiber.join(scopeClosing)
         expect(log.events).toEqual(["release start", "release end", "close returned"])
@@ -254,23 +238,17 @@ describe("Resource", () => {
       () =>
         Effect.gen(function* () {
           const log = makeLog()
-          const started = yield* Deferred.make<void>()
-          const gate = yield* Deferred.make<void>()
+          const blocked = yield* makeBlockedCleanup(log)
           const scope = yield* Scope.make()
-          const r = yield* Resource.make(Effect.void, () =>
-            Effect.gen(function* () {
-              yield* log.add("release start")
-              yield* Deferred.succeed(started, undefined)
-              yield* Deferred.await(gate)
-              yield* log.add("release end")
-            })
-          ).pipe(Scope.extend(scope))
+          const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(
+            Scope.extend(scope)
+          )
           // Scope.close itself is interruptible: a user may interrupt the fiber closing a scope.
           const closing = yield* Effect.fork(Effect.interruptible(Scope.close(scope, Exit.void)))
-          yield* Deferred.await(started)
+          yield* blocked.started
           const interrupting = yield* Effect.fork(Fiber.interrupt(closing))
           const waiting = yield* Effect.fork(Resource.awaitRelease(r))
-          yield* Deferred.succeed(gate, undefined)
+          yield* blocked.open
           yield* Fiber.join(interrupting)
           expect(yield* Fiber.join(waiting)).toEqual(Exit.void)
           expect(log.events).toEqual(["release start", "release end"])
@@ -296,23 +274,17 @@ describe("Resource", () => {
     it.effect("is uninterruptible: an interrupted close still releases and removes the entry", () =>
       Effect.gen(function* () {
         const log = makeLog()
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
+        const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () =>
-          Deferred.succeed(started, undefined).pipe(
-            Effect.zipRight(Deferred.await(gate)),
-            Effect.zipRight(log.add("released"))
-          )
-        ).pipe(Scope.extend(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.extend(scope))
         const closing = yield* Effect.fork(Resource.close(r))
-        yield* Deferred.await(started)
+        yield* blocked.started
         const interrupting = yield* Effect.fork(Fiber.interrupt(closing))
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         const exit = yield* Fiber.join(interrupting)
         // The close ran to its end; the fiber then reports the interruption it received.
         expect(Exit.isInterrupted(exit)).toBe(true)
-        expect(log.events).toEqual(["released"])
+        expect(log.events).toEqual(["release start", "release end"])
         expect(finalizerCount(scope)).toBe(0)
       })
     )
@@ -380,17 +352,14 @@ describe("Resource", () => {
 
     it.effect("get during the release fails with status Releasing", () =>
       Effect.gen(function* () {
-        const started = yield* Deferred.make<void>()
-        const gate = yield* Deferred.make<void>()
-        const r = yield* Resource.make(Effect.succeed(1), () =>
-          Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate))
-        )
+        const blocked = yield* makeBlockedCleanup(makeLog())
+        const r = yield* Resource.make(Effect.succeed(1), () => blocked.cleanup)
         const closing = yield* Effect.fork(Resource.close(r))
-        yield* Deferred.await(started)
+        yield* blocked.started
         expect(yield* Effect.exit(Resource.get(r))).toEqual(
           Exit.fail(new ResourceReleasedError({ id: r.id, label: r.label, status: "Releasing" }))
         )
-        yield* Deferred.succeed(gate, undefined)
+        yield* blocked.open
         yield* Fiber.join(closing)
       }).pipe(Effect.scoped)
     )

@@ -1,4 +1,4 @@
-import { Effect, type Scope } from "effect"
+import { Deferred, Effect, type Scope } from "effect"
 
 /** An append-only event log: the witness that cleanup ran, once, in order. */
 export const makeLog = () => {
@@ -27,3 +27,25 @@ export const finalizerCount = (scope: Scope.Scope): number => {
   ).state
   return state._tag === "Open" ? (state.finalizers?.size ?? 0) : 0
 }
+
+/**
+ * A cleanup that logs "release start", waits until the test opens its gate, then logs
+ * "release end": it lets a test act while a release is running, without sleeping.
+ */
+export const makeBlockedCleanup = (log: ReturnType<typeof makeLog>) =>
+  Effect.gen(function* () {
+    const started = yield* Deferred.make<void>()
+    const gate = yield* Deferred.make<void>()
+    return {
+      cleanup: Effect.gen(function* () {
+        yield* log.add("release start")
+        yield* Deferred.succeed(started, undefined)
+        yield* Deferred.await(gate)
+        yield* log.add("release end")
+      }),
+      /** Waits until the cleanup has started. */
+      started: Deferred.await(started),
+      /** Lets the cleanup finish. */
+      open: Deferred.succeed(gate, undefined)
+    }
+  })
