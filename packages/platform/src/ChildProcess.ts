@@ -1,0 +1,92 @@
+/**
+ * Child processes that are stopped gracefully when their scope closes.
+ *
+ * `Command.start` from `@effect/platform` stops a process by sending SIGTERM and then waits
+ * for it to exit — forever, if it ignores SIGTERM, and the scope's close with it.
+ * `ChildProcess.start` sends SIGTERM, waits up to `gracePeriod`, then sends SIGKILL and waits
+ * up to `killTimeout`; the process is a scopeguard `Resource`, so it can be stopped early with
+ * `Resource.close`, and `Resource.awaitRelease` tells how it stopped.
+ *
+ * ```ts
+ * import { Command } from "@effect/platform"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ * import { ChildProcess } from "@scopeguard/platform"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const server = yield* ChildProcess.start(Command.make("node", "server.js"), {
+ *       gracePeriod: "2 seconds"
+ *     })
+ *     const process = yield* Resource.get(server)
+ *     yield* Effect.log(`started pid ${process.pid}`)
+ *   })
+ * ).pipe(Effect.provide(NodeContext.layer))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Command from "@effect/platform/Command"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type { PlatformError } from "@effect/platform/Error"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { Resource } from "@scopeguard/core"
+import * as internal from "./internal/childProcess.js"
+
+/**
+ * How a process stopped: it had `exited` on its own, was `terminated` by SIGTERM within the
+ * grace period, or was `killed` by SIGKILL. The release's `Exit` carries it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Stopped = "exited" | "terminated" | "killed"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How long the process has to exit after SIGTERM. Default: 5 seconds. */
+  readonly gracePeriod?: Duration.DurationInput | undefined
+  /** How long to wait for the exit after SIGKILL. Default: 5 seconds. */
+  readonly killTimeout?: Duration.DurationInput | undefined
+  /** Shown in errors, logs and leak reports. Default: `process <command>`. */
+  readonly label?: string | undefined
+  /** An overall bound on the stop, as for `Resource.make`. */
+  readonly releaseTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Starts the command; the scope stops the process gracefully (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { Command } from "@effect/platform"
+ * import { Effect, Exit } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ * import { ChildProcess } from "@scopeguard/platform"
+ *
+ * const stopEarly = Effect.gen(function* () {
+ *   const child = yield* ChildProcess.start(Command.make("sleep", "60"), {
+ *     gracePeriod: "1 second"
+ *   })
+ *   yield* Resource.close(child)
+ *   return yield* Resource.awaitRelease(child) // Exit.succeed("terminated")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start: (
+  command: Command.Command,
+  options?: Options
+) => Effect.Effect<
+  Resource.Resource<CommandExecutor.Process>,
+  PlatformError,
+  CommandExecutor.CommandExecutor | Scope.Scope
+> = internal.start

@@ -1,0 +1,101 @@
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import type * as Scope from "effect/Scope"
+import { Resource, type ResourceReleasedError } from "@scopeguard/core"
+import type * as BufferedWriter from "../BufferedWriter.js"
+
+const encoder = new TextEncoder()
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+class State<E, R> {
+  chunks: Array<Uint8Array> = []
+  size = 0
+  /** Completed when the last flush started has finished: flushes write in order. */
+  tail: Deferred.Deferred<void> = Deferred.unsafeMake<void>(FiberId.none)
+  constructor(readonly sink: (chunk: Uint8Array) => Effect.Effect<void, E, R>) {
+    Deferred.unsafeDone(this.tail, Exit.void)
+  }
+
+  /**
+   * Takes what is buffered and writes it after the flushes already started. Uninterruptible:
+   * once the bytes have left the buffer they are written, or the failure is reported.
+   */
+  flush(): Effect.Effect<void, E, R> {
+    return Effect.uninterruptible(
+      Effect.suspend(() => {
+        if (this.size === 0) return Deferred.await(this.tail)
+        const chunk = concat(this.chunks, this.size)
+        this.chunks = []
+        this.size = 0
+        const previous = this.tail
+        const mine = Deferred.unsafeMake<void>(FiberId.none)
+        this.tail = mine
+        return Deferred.await(previous).pipe(
+          Effect.zipRight(this.sink(chunk)),
+          Effect.ensuring(Deferred.done(mine, Exit.void))
+        )
+      })
+    )
+  }
+}
+
+class BufferedWriterImpl<E, R> implements BufferedWriter.BufferedWriter<E> {
+  constructor(
+    readonly resource: Resource.Resource<State<E, R>>,
+    readonly capacity: number,
+    readonly context: (self: Effect.Effect<void, E, R>) => Effect.Effect<void, E>
+  ) {}
+
+  write(data: Uint8Array | string): Effect.Effect<void, E | ResourceReleasedError> {
+    return Resource.use(this.resource, (state) => {
+      const bytes = typeof data === "string" ? encoder.encode(data) : data
+      state.chunks.push(bytes)
+      state.size += bytes.length
+      return state.size >= this.capacity ? this.context(state.flush()) : Effect.void
+    })
+  }
+
+  get flush(): Effect.Effect<void, E | ResourceReleasedError> {
+    return Resource.use(this.resource, (state) => this.context(state.flush()))
+  }
+
+  get buffered(): Effect.Effect<number> {
+    return Effect.map(Effect.either(Resource.get(this.resource)), (state) =>
+      state._tag === "Right" ? state.right.size : 0
+    )
+  }
+}
+
+/** @internal */
+export const make = <E, R>(
+  sink: (chunk: Uint8Array) => Effect.Effect<void, E, R>,
+  options?: BufferedWriter.Options
+): Effect.Effect<BufferedWriter.BufferedWriter<E>, never, R | Scope.Scope> =>
+  Effect.flatMap(Effect.context<R>(), (context) => {
+    const provide = (self: Effect.Effect<void, E, R>) => Effect.provide(self, context)
+    return Effect.map(
+      Resource.make(
+        Effect.sync(() => new State(sink)),
+        // On every exit of the scope — success, failure, interruption — what is buffered is
+        // written. A failing write is a defect of the close, named by the label.
+        (state) => Effect.orDie(state.flush()),
+        {
+          label: options?.label ?? "buffered writer",
+          releaseTimeout: options?.releaseTimeout
+        }
+      ),
+      (resource) => new BufferedWriterImpl(resource, options?.capacity ?? 64 * 1024, provide)
+    )
+  })
