@@ -11,16 +11,21 @@ import type * as AtomicFile from "../AtomicFile.js"
 
 const encoder = new TextEncoder()
 
-class AtomicFileImpl implements AtomicFile.AtomicFile {
+/** Shared by the handle and its guard. */
+interface Decision {
   /** Asked for by `discard`: the guard rolls back even if the scope succeeds. */
-  discarded = false
+  discarded: boolean
   /** What the guard did, once it ran. */
-  outcome: "committed" | "discarded" | undefined = undefined
+  outcome: "committed" | "discarded" | undefined
+}
+
+class AtomicFileImpl implements AtomicFile.AtomicFile {
   constructor(
     readonly path: string,
     readonly tempPath: string,
     readonly file: FileSystem.File,
-    readonly guard: Guard.Guard
+    readonly guard: Guard.Guard,
+    readonly decision: Decision
   ) {}
 
   write(data: Uint8Array | string): Effect.Effect<void, AtomicFileError | PlatformError> {
@@ -31,7 +36,8 @@ class AtomicFileImpl implements AtomicFile.AtomicFile {
             new AtomicFileError({
               path: this.path,
               tempPath: this.tempPath,
-              reason: this.outcome === "committed" ? "already committed" : "already discarded"
+              reason:
+                this.decision.outcome === "committed" ? "already committed" : "already discarded"
             })
           )
     )
@@ -64,7 +70,7 @@ export const make = (
           Scope.extend(fs.open(tempPath, { flag: "wx" }), handleScope),
           (cause) => Scope.close(handleScope, Exit.failCause(cause))
         )
-        let self: AtomicFileImpl | undefined
+        const decision: Decision = { discarded: false, outcome: undefined }
         const commit = Effect.gen(function* () {
           yield* Effect.mapError(file.sync, fail("sync failed"))
           yield* Scope.close(handleScope, Exit.void)
@@ -80,14 +86,13 @@ export const make = (
         const guard = yield* Guard.make(
           (exit) =>
             Effect.suspend(() => {
-              const commits = Exit.isSuccess(exit) && self?.discarded !== true
-              if (self !== undefined) self.outcome = commits ? "committed" : "discarded"
+              const commits = Exit.isSuccess(exit) && !decision.discarded
+              decision.outcome = commits ? "committed" : "discarded"
               return Effect.orDie(commits ? commit : rollback)
             }),
           { label }
         )
-        self = new AtomicFileImpl(path, tempPath, file, guard)
-        return self
+        return new AtomicFileImpl(path, tempPath, file, guard, decision)
       })
     )
   })
@@ -100,6 +105,6 @@ export const commit = (self: AtomicFile.AtomicFile): Effect.Effect<boolean> =>
 export const discard = (self: AtomicFile.AtomicFile): Effect.Effect<boolean> =>
   Effect.suspend(() => {
     const impl = self as AtomicFileImpl
-    impl.discarded = true
+    impl.decision.discarded = true
     return Guard.runNow(impl.guard)
   })
