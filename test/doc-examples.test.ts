@@ -39,7 +39,12 @@ const collect = (): Array<Snippet> => {
       )
     }
   }
-  for (const readme of ["README.md", "packages/core/README.md", "packages/vitest/README.md"]) {
+  for (const readme of [
+    "README.md",
+    "packages/core/README.md",
+    "packages/vitest/README.md",
+    "packages/platform/README.md"
+  ]) {
     try {
       snippets.push(...blocks(readFileSync(root + readme, "utf8"), readme, false))
     } catch {
