@@ -12,6 +12,9 @@ import { Effect, Exit, ExecutionStrategy, Scope } from "effect"
 import { Guard, Resource, Tracking } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
+const rounds = 7
+const n = 20_000
+
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
 const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -63,26 +66,38 @@ const uses: Record<string, Effect.Effect<unknown, never, Scope.Scope>> = {
 
 const section = (title: string) => console.log(`\n## ${title}\n`)
 
-// 1. -------------------------------------------------------------------------------------
-section("1. µs per use in a long-lived scope (median of 7 interleaved rounds of 20,000)")
-const rounds = 7
-const n = 20_000
-const samples = new Map<string, Array<number>>()
-for (const name of Object.keys(uses)) timePerUse(uses[name]!, 2_000) // warm up
-for (let round = 0; round < rounds; round++) {
-  for (const [name, use] of Object.entries(uses)) {
-    gc()
-    const list = samples.get(name) ?? []
-    list.push(timePerUse(use, n))
-    samples.set(name, list)
+/**
+ * Runs every measurement once per round, interleaved (so that a noisy moment hits them all),
+ * and prints the medians with their ratio to the `baseline` row.
+ */
+const compare = (
+  measures: Record<string, () => number>,
+  baseline: string,
+  columns: readonly [string, string, string]
+) => {
+  const samples = new Map<string, Array<number>>()
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, measure] of Object.entries(measures)) {
+      gc()
+      samples.set(name, [...(samples.get(name) ?? []), measure()])
+    }
+  }
+  const base = median(samples.get(baseline)!)
+  console.log(`| ${columns.join(" | ")} |\n| --- | ---: | ---: |`)
+  for (const [name, list] of samples) {
+    const m = median(list)
+    console.log(`| ${name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} |`)
   }
 }
-const floor = median(samples.get("Scope.fork + addFinalizer + close (the floor)")!)
-console.log("| use | µs | × floor |\n| --- | ---: | ---: |")
-for (const [name, list] of samples) {
-  const m = median(list)
-  console.log(`| ${name} | ${m.toFixed(2)} | ${(m / floor).toFixed(2)} |`)
-}
+
+// 1. -------------------------------------------------------------------------------------
+section("1. µs per use in a long-lived scope (median of 7 interleaved rounds of 20,000)")
+for (const use of Object.values(uses)) timePerUse(use, 2_000) // warm up
+compare(
+  Object.fromEntries(Object.entries(uses).map(([name, use]) => [name, () => timePerUse(use, n)])),
+  "Scope.fork + addFinalizer + close (the floor)",
+  ["use", "µs", "× floor"]
+)
 
 // 2. -------------------------------------------------------------------------------------
 section("2. bytes kept per use by a long-lived scope after 100,000 uses (heap after gc)")
@@ -130,21 +145,11 @@ const hook: Record<string, () => number> = {
   "a tracker installed on this fiber": () =>
     Effect.runSync(Effect.sync(() => timePerUse(makeClose, n)).pipe(Tracking.withTracker(tracker)))
 }
-const hookSamples = new Map<string, Array<number>>()
-for (let round = 0; round < rounds; round++) {
-  for (const [name, measure] of Object.entries(hook)) {
-    gc()
-    const list = hookSamples.get(name) ?? []
-    list.push(measure())
-    hookSamples.set(name, list)
-  }
-}
-const off = median(hookSamples.get("no tracker installed anywhere (the hook is one comparison)")!)
-console.log("| setting | µs | × none |\n| --- | ---: | ---: |")
-for (const [name, list] of hookSamples) {
-  const m = median(list)
-  console.log(`| ${name} | ${m.toFixed(2)} | ${(m / off).toFixed(2)} |`)
-}
+compare(hook, "no tracker installed anywhere (the hook is one comparison)", [
+  "setting",
+  "µs",
+  "× none"
+])
 
 // 4. -------------------------------------------------------------------------------------
 section("4. exploring every step of a 500-step program")

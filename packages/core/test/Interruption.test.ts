@@ -49,6 +49,19 @@ const makeWorld = () => {
 type World = ReturnType<typeof makeWorld>
 
 /**
+ * Runs `operation` and, in the same uninterruptible step, counts a `true` answer: the check
+ * must know whether a disarm or runNow that returned did something.
+ */
+const counting = (operation: Effect.Effect<boolean>, count: () => void) =>
+  Effect.uninterruptible(
+    Effect.tap(operation, (did) =>
+      Effect.sync(() => {
+        if (did) count()
+      })
+    )
+  )
+
+/**
  * A scope the program closes itself, and that is closed whatever happens: a program that
  * made it with `Scope.make` and closed it as a later step would leak it when interrupted in
  * between (the explorer reported exactly that in the first version of these tests).
@@ -153,13 +166,7 @@ const programs: Record<string, (world: World) => Effect.Effect<unknown, unknown>
       Effect.gen(function* () {
         yield* reset
         const g = yield* Guard.make(cleanup)
-        yield* Effect.uninterruptible(
-          Effect.tap(Guard.disarm(g), (disarmed) =>
-            Effect.sync(() => {
-              if (disarmed) w.disarmed++
-            })
-          )
-        )
+        yield* counting(Guard.disarm(g), () => w.disarmed++)
         yield* Guard.isArmed(g)
       })
     ),
@@ -169,13 +176,7 @@ const programs: Record<string, (world: World) => Effect.Effect<unknown, unknown>
       Effect.gen(function* () {
         yield* reset
         const g = yield* Guard.make(cleanup)
-        yield* Effect.uninterruptible(
-          Effect.tap(Guard.runNow(g), (ran) =>
-            Effect.sync(() => {
-              if (ran) w.ranNow++
-            })
-          )
-        )
+        yield* counting(Guard.runNow(g), () => w.ranNow++)
         yield* Guard.state(g)
       })
     ),
@@ -189,13 +190,7 @@ const programs: Record<string, (world: World) => Effect.Effect<unknown, unknown>
         const disarming = yield* Effect.fork(
           Effect.zipRight(
             Deferred.await(started),
-            Effect.uninterruptible(
-              Effect.tap(Guard.disarm(g), (disarmed) =>
-                Effect.sync(() => {
-                  if (disarmed) w.disarmed++
-                })
-              )
-            )
+            counting(Guard.disarm(g), () => w.disarmed++)
           )
         )
         yield* Deferred.succeed(started, undefined)
