@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, FiberId, Option, Scope } from "effect"
 import { Guard } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
 import { finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 const closeScopeWith = (
@@ -203,6 +204,44 @@ describe("Guard", () => {
           exit: Exit.succeed(undefined),
           by: "close"
         })
+      })
+    )
+
+    it.effect("concurrent runNow calls: exactly one says it ran, at every interleaving", () =>
+      Effect.gen(function* () {
+        // Regression: runNow read "was it armed?" one step before running, so a yield in
+        // between let both calls answer true. The explorer's yield mode makes the fiber at
+        // each step yield in turn, so that the other call runs in every gap.
+        const seen = { runs: 0, said: 0 }
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            seen.runs = 0
+            seen.said = 0
+            const g = yield* Guard.make(
+              Effect.sync(() => {
+                seen.runs++
+              })
+            )
+            const call = Effect.tap(Guard.runNow(g), (ran) =>
+              Effect.sync(() => {
+                if (ran) seen.said++
+              })
+            )
+            const first = yield* Effect.fork(call)
+            const second = yield* Effect.fork(call)
+            yield* Fiber.join(first)
+            yield* Fiber.join(second)
+          })
+        )
+        const report = yield* Interruption.assertEveryStep(program, {
+          mode: "yield",
+          check: () =>
+            seen.runs === 1 && seen.said === 1
+              ? Effect.void
+              : Effect.fail(`ran ${seen.runs} time(s), ${seen.said} call(s) said they ran it`)
+        })
+        expect(report.failures).toEqual([])
+        expect(report.unreached).toEqual([])
       })
     )
 

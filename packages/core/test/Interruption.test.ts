@@ -266,3 +266,21 @@ describe("every operation of Resource and Guard survives interruption at every s
     )
   }
 })
+
+describe("every operation of Resource and Guard is correct at every interleaving", () => {
+  // Yield mode: the fiber running each step yields there in turn, so that every other ready
+  // fiber runs in that gap. It found the runNow race (see Guard.test.ts).
+  for (const [name, build] of Object.entries(programs)) {
+    it.effect(name, () =>
+      Effect.gen(function* () {
+        const world = makeWorld()
+        const report = yield* Interruption.assertEveryStep(build(world), {
+          mode: "yield",
+          check: world.check
+        })
+        expect(report.failures).toEqual([])
+        expect(report.unreached).toEqual([])
+      })
+    )
+  }
+})

@@ -33,6 +33,9 @@
  * )
  * ```
  *
+ * With `mode: "yield"` the fiber at step `k` only yields there (every other ready fiber runs
+ * first), which explores interleavings instead of interruptions.
+ *
  * A program is run many times, so build its state inside it (`Effect.suspend`, `Ref.make`)
  * and use the `TestClock`; `check` sees the run's `Exit`, and may read state the program
  * shares with it through a closure that the program resets when it starts.
@@ -47,10 +50,23 @@ import type { Tracking } from "@scopeguard/core"
 import * as internal from "./internal/explorer.js"
 
 /**
+ * What happens at step `k`: `"interrupt"` (the default) interrupts the program there;
+ * `"yield"` only makes the fiber running step `k` yield, so that every other ready fiber runs
+ * before it — this explores interleavings instead of interruptions, and finds a
+ * check-then-act that a yield can split.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Mode = "interrupt" | "yield"
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Options<R = never> {
+  /** Interrupt at each step (the default), or only yield there. */
+  readonly mode?: Mode | undefined
   /**
    * An invariant checked after each run with the run's `Exit`; a failure marks that step.
    */
@@ -90,6 +106,7 @@ export interface Failure {
  * @category models
  */
 export interface Report {
+  readonly mode: Mode
   readonly steps: number
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
@@ -108,7 +125,8 @@ export interface Report {
 export interface Replay {
   readonly step: number
   readonly steps: number
-  readonly interrupted: boolean
+  /** Whether the run reached the step (a shorter run ends before it, uninterrupted). */
+  readonly reached: boolean
   readonly exit: Option.Option<Exit.Exit<unknown, unknown>>
   readonly live: ReadonlyArray<Tracking.Entry>
   readonly failures: ReadonlyArray<Failure>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Option, Ref, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Ref, Scope } from "effect"
 import { Guard, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
@@ -76,7 +76,7 @@ describe("Interruption.explore", () => {
       expect(steps).toEqual(steps.map((_, i) => first + i))
       // Replaying a failing point reproduces it; the point just before the window is fine.
       const replay = yield* Interruption.runAt(program, first, { check: w.check })
-      expect(replay.interrupted).toBe(true)
+      expect(replay.reached).toBe(true)
       expect(replay.failures).toEqual([report.failures[0]])
       const before = yield* Interruption.runAt(program, first - 1, { check: w.check })
       expect(before.failures).toEqual([])
@@ -118,7 +118,7 @@ describe("Interruption.explore", () => {
         // the scope is never closed
       })
       const replay = yield* Interruption.runAt(program, 1_000_000)
-      expect(replay.interrupted).toBe(false)
+      expect(replay.reached).toBe(false)
       expect(replay.live.map((e) => [e.kind, e.label])).toEqual([
         ["resource", "db"],
         ["guard", "undo"]
@@ -213,6 +213,74 @@ describe("Interruption.explore", () => {
   )
 })
 
+describe("yield mode", () => {
+  // Two fibers add to a shared total with a read, a yield, then a write: a lost update.
+  const makeCounter = () => {
+    const state = { total: 0 }
+    const add = Effect.gen(function* () {
+      const read = state.total
+      yield* Effect.yieldNow()
+      state.total = read + 1
+    })
+    const program = Effect.gen(function* () {
+      state.total = 0
+      const a = yield* Effect.fork(add)
+      const b = yield* Effect.fork(add)
+      yield* Fiber.join(a)
+      yield* Fiber.join(b)
+    })
+    const check = () => (state.total === 2 ? Effect.void : Effect.fail(`total ${state.total}`))
+    return { program, check }
+  }
+
+  it.effect("makes the fiber at each step yield, and finds a check-then-act split by it", () =>
+    Effect.gen(function* () {
+      const { program, check } = makeCounter()
+      // Run as is, the yieldNow inside `add` already interleaves the two fibers.
+      const report = yield* Interruption.explore(program, { mode: "yield", check })
+      expect(report.mode).toBe("yield")
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures[0]!.message).toBe("total 1")
+    })
+  )
+
+  it.effect("finds an interleaving bug that no single run shows", () =>
+    Effect.gen(function* () {
+      // Read and write in one synchronous block each, but with a step between them: only a
+      // yield at exactly that step lets the other fiber in.
+      const state = { total: 0 }
+      const add = Effect.flatMap(
+        Effect.sync(() => state.total),
+        (read) =>
+          Effect.sync(() => {
+            state.total = read + 1
+          })
+      )
+      const program = Effect.gen(function* () {
+        state.total = 0
+        const a = yield* Effect.fork(add)
+        const b = yield* Effect.fork(add)
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+      })
+      const check = () => (state.total === 2 ? Effect.void : Effect.fail(`total ${state.total}`))
+      const dry = yield* Interruption.runAt(program, 0)
+      expect(dry.failures).toEqual([])
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(program, { mode: "yield", check })
+      )
+      const failing = error.report.failures.map((f) => f.step)
+      expect(failing.length).toBeGreaterThan(0)
+      expect(error.message.split("\n")[0]).toBe(
+        `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
+      )
+      expect(error.message).toContain(
+        `replay one with: Interruption.runAt(program, ${failing[0]}, { mode: "yield" })`
+      )
+    })
+  )
+})
+
 describe("Interruption.assertEveryStep", () => {
   it.effect("fails with a message naming the failing steps and how to replay one", () =>
     Effect.gen(function* () {
@@ -244,7 +312,7 @@ describe("Interruption.assertEveryStep", () => {
   it.effect("runAt on a step past the end runs the program uninterrupted", () =>
     Effect.gen(function* () {
       const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
-      expect(replay.interrupted).toBe(false)
+      expect(replay.reached).toBe(false)
       expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
     })
   )

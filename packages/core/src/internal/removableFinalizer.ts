@@ -127,15 +127,15 @@ export const register = (spec: Spec): Effect.Effect<Cell, never, Scope.Scope> =>
   })
 
 /**
- * Runs the finalizer if nobody has, or waits for the run in progress. Completes with the
- * outcome of the run it started (so a dying cleanup fails the caller that ran it), and with
- * `void` when the finalizer had already run, was removed, or was run by the other side.
+ * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
+ * ran it; a dying cleanup fails the call that ran it. `false` when the finalizer had already
+ * run, was removed or skipped, or was run by the other side (after waiting for it).
  */
 export const fire = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger) =>
   // Uninterruptible even when the scope is closed by an interruptible `Scope.close`: a run
   // cut short would stay Running forever and every waiter would hang.
   Effect.uninterruptible(
-    Effect.suspend((): Effect.Effect<void> => {
+    Effect.suspend((): Effect.Effect<boolean> => {
       switch (cell.phase._tag) {
         case "Armed": {
           // Race: an explicit close and the scope closing both arrive here. This block runs to
@@ -143,18 +143,18 @@ export const fire = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger)
           // Running and runs the finalizer; the other finds Running below.
           if (by === "scope" && cell.spec.runsFor !== undefined && !cell.spec.runsFor(exit)) {
             cell.settle({ _tag: "Skipped", scopeExit: exit })
-            return Effect.void
+            return Effect.succeed(false)
           }
           cell.phase = { _tag: "Running", by }
-          return run(cell, exit, by)
+          return Effect.as(run(cell, exit, by), true)
         }
         case "Running":
           // Race: the other side is running the finalizer. `Scope.close` on a child that is
           // already closing returns at once, so without this wait a parent scope would finish
           // closing before an explicit close's release had finished.
-          return cell.awaitRunning()
+          return Effect.as(cell.awaitRunning(), false)
         default:
-          return Effect.void
+          return Effect.succeed(false)
       }
     })
   )
@@ -237,15 +237,9 @@ const runWithin = (
  * side) waits for it. Uninterruptible: an interrupted close would leave the entry behind.
  */
 export const runNow = (cell: Cell): Effect.Effect<boolean> =>
-  Effect.uninterruptible(
-    Effect.suspend(() => {
-      const ranByThisCall = cell.phase._tag === "Armed"
-      return Effect.as(
-        Effect.ensuring(fire(cell, Exit.void, "close"), closeChild(cell)),
-        ranByThisCall
-      )
-    })
-  )
+  // Whether this call ran it is decided by `fire`, in the block that moves the phase: read
+  // here, before `fire`, the answer could be stale after a yield.
+  Effect.uninterruptible(Effect.ensuring(fire(cell, Exit.void, "close"), closeChild(cell)))
 
 /**
  * Removes the cell from its scope without running it (`detach`, `disarm`). `true` when it was

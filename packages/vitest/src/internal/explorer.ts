@@ -32,12 +32,16 @@ const explorerId = FiberId.make(-1, 0)
 class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   steps = 0
   root: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
-  interrupted = false
+  /** Whether step `interruptAt` was reached (and the interruption, or the yield, done). */
+  reached = false
   /** Stops counting when the run has ended: abandoned daemon fibers may still run. */
   finished = false
-  onInterrupt: () => void = () => {}
+  onReach: () => void = () => {}
 
-  constructor(readonly interruptAt: number | undefined) {
+  constructor(
+    readonly interruptAt: number | undefined,
+    readonly mode: Interruption.Mode
+  ) {
     super()
   }
 
@@ -47,7 +51,14 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     if (this.finished) return
     this.steps++
     if (this.steps === this.interruptAt && this.root !== undefined) {
-      this.interrupted = true
+      this.reached = true
+      if (this.mode === "yield") {
+        // Only the yield: the other fibers run first, then this one resumes at step k. This
+        // explores interleavings — a check-then-act split by a yield shows up here.
+        yieldAtThisStep(fiber)
+        this.onReach()
+        return
+      }
       // What a real interruption looks like in a single-threaded runtime: the fiber that
       // runs step k yields right before it (as the scheduler does once a fiber has used its
       // operation budget), and while it is paused another fiber interrupts the program's root.
@@ -63,7 +74,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
         // before the paused fiber resumes, so that fiber is interrupted before step k too.
         root.unsafeInterruptAsFork(explorerId)
       }
-      this.onInterrupt()
+      this.onReach()
     }
   }
 }
@@ -82,7 +93,7 @@ const yieldAtThisStep = (fiber: unknown): void => {
 export interface Run {
   readonly step: number | undefined
   readonly steps: number
-  readonly interrupted: boolean
+  readonly reached: boolean
   readonly outcome:
     | { readonly _tag: "Exited"; readonly exit: Exit.Exit<unknown, unknown> }
     | { readonly _tag: "Hung" }
@@ -99,11 +110,12 @@ const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
 export const runOnce = <A, E, R>(
   program: Effect.Effect<A, E, R>,
   interruptAt: number | undefined,
-  hangTimeout: Duration.Duration
+  hangTimeout: Duration.Duration,
+  mode: Interruption.Mode = "interrupt"
 ): Effect.Effect<Run, never, R> =>
   Effect.gen(function* () {
     const probe = leakProbe.unsafeMake()
-    const supervisor = new StepSupervisor(interruptAt)
+    const supervisor = new StepSupervisor(interruptAt, mode)
     const gate = yield* Deferred.make<void>()
     const supervised = program.pipe(
       Effect.supervised(supervisor),
@@ -126,7 +138,7 @@ export const runOnce = <A, E, R>(
     return {
       step: interruptAt,
       steps: supervisor.steps,
-      interrupted: supervisor.interrupted,
+      reached: supervisor.reached,
       outcome,
       live: probe.unsafeLive()
     } satisfies Run
@@ -156,7 +168,7 @@ const awaitWithin = (
       timer = setTimeout(() => settle({ _tag: "Hung" }), millis)
     }
     startTimer()
-    supervisor.onInterrupt = startTimer
+    supervisor.onReach = startTimer
     fiber.addObserver((exit) => settle({ _tag: "Exited", exit }))
     return Effect.sync(() => {
       settled = true
@@ -184,7 +196,11 @@ const judge = <R>(
   hangTimeout: Duration.Duration
 ): Effect.Effect<ReadonlyArray<Interruption.Failure>, never, R> => {
   if (run.outcome._tag === "Hung") {
-    const after = run.interrupted ? "after its interruption" : "(it was not interrupted)"
+    const after = !run.reached
+      ? "(step not reached)"
+      : options.mode === "yield"
+        ? "after the yield"
+        : "after its interruption"
     return Effect.succeed([
       {
         step,
@@ -229,11 +245,12 @@ export const explore = <A, E, R, R2 = never>(
     const steps = first.steps
     const unreached: Array<number> = []
     for (let step = 1; step <= steps; step++) {
-      const run = yield* runOnce(program, step, hangTimeout)
-      if (!run.interrupted) unreached.push(step)
+      const run = yield* runOnce(program, step, hangTimeout, options.mode)
+      if (!run.reached) unreached.push(step)
       failures.push(...(yield* judge(run, step, options, hangTimeout)))
     }
     return {
+      mode: options.mode ?? "interrupt",
       steps,
       runs: steps + 2,
       failures,
@@ -251,12 +268,12 @@ export const runAt = <A, E, R, R2 = never>(
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
     const hangTimeout = Duration.decode(options.hangTimeout ?? DEFAULT_HANG_TIMEOUT)
-    const run = yield* runOnce(program, step, hangTimeout)
+    const run = yield* runOnce(program, step, hangTimeout, options.mode)
     const failures = yield* judge(run, step, options, hangTimeout)
     return {
       step,
       steps: run.steps,
-      interrupted: run.interrupted,
+      reached: run.reached,
       exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
       live: run.live,
       failures
@@ -274,8 +291,10 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
 
 /** The readable failure message of `assertEveryStep`. */
 export const formatReport = (report: Interruption.Report): string => {
+  const points = report.mode === "yield" ? "yield points" : "interruption points"
+  const unperturbed = report.mode === "yield" ? "without a forced yield" : "without interruption"
   const lines = [
-    `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`
+    `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
   ]
   for (const failure of report.failures) {
     lines.push(`  step ${failure.step} [${failure.kind}] ${failure.message}`)
@@ -287,7 +306,8 @@ export const formatReport = (report: Interruption.Report): string => {
   }
   const first = report.failures[0]
   if (first !== undefined) {
-    lines.push(`replay one with: Interruption.runAt(program, ${first.step})`)
+    const mode = report.mode === "yield" ? `, { mode: "yield" }` : ""
+    lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
   }
   return lines.join("\n")
 }
