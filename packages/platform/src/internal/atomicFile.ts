@@ -29,6 +29,10 @@ class AtomicFileImpl implements AtomicFile.AtomicFile {
   ) {}
 
   write(data: Uint8Array | string): Effect.Effect<void, AtomicFileError | PlatformError> {
+    // Race: a write from another fiber while the commit runs. The check below is only a
+    // clear error for the common mistake (writing after commit); a write that passes it while
+    // the commit is closing the file fails with the file system's error instead. Either way
+    // the caller learns the write did not make it: nothing is lost silently.
     return Effect.flatMap(Guard.state(this.guard), (state) =>
       state._tag === "Armed"
         ? this.file.writeAll(typeof data === "string" ? encoder.encode(data) : data)
