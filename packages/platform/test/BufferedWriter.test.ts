@@ -170,4 +170,35 @@ describe("BufferedWriter", () => {
       expect(report.failures).toEqual([])
     })
   )
+
+  it.effect("at every interleaving of two writers, every accepted write is flushed once", () =>
+    Effect.gen(function* () {
+      const { written, sink } = makeSink()
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          written.length = 0
+          const out = yield* BufferedWriter.make(sink, { capacity: 4 })
+          const writer = (name: string) =>
+            Effect.forEach(["1", "2", "3"], (n) => out.write(`${name}${n}`), { discard: true })
+          const a = yield* Effect.fork(writer("a"))
+          const b = yield* Effect.fork(writer("b"))
+          yield* Fiber.join(a)
+          yield* Fiber.join(b)
+        })
+      )
+      const check = () => {
+        const text = written.join("")
+        const pieces = ["a1", "a2", "a3", "b1", "b2", "b3"]
+        const everyOnce = pieces.every((p) => text.split(p).length === 2)
+        const inOrder = (name: string) =>
+          text.indexOf(`${name}1`) < text.indexOf(`${name}2`) &&
+          text.indexOf(`${name}2`) < text.indexOf(`${name}3`)
+        return text.length === 12 && everyOnce && inOrder("a") && inOrder("b")
+          ? Effect.void
+          : Effect.fail(`written ${JSON.stringify(written)}`)
+      }
+      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+      expect(report.failures).toEqual([])
+    })
+  )
 })
