@@ -10,19 +10,15 @@ export const TypeId: Guard.TypeId = Symbol.for("@scopeguard/core/Guard") as Guar
 
 class GuardImpl implements Guard.Guard {
   readonly [TypeId]: Guard.TypeId = TypeId
-  constructor(readonly cell: removable.Cell) {}
+  constructor(
+    readonly cell: removable.Cell,
+    readonly when: Guard.Guard.When
+  ) {}
   get id(): number {
     return this.cell.id
   }
   get label(): string {
     return this.cell.label
-  }
-  get when(): Guard.Guard.When {
-    return this.cell.spec.runsFor === runsOnSuccess
-      ? "success"
-      : this.cell.spec.runsFor === runsOnFailure
-        ? "failure"
-        : "always"
   }
   pipe() {
     return pipeArguments(this, arguments)
@@ -60,7 +56,7 @@ export const make = <R>(
     // and registering the cleanup on it.
     return Effect.map(
       Effect.uninterruptible(removable.register(spec)),
-      (cell) => new GuardImpl(cell)
+      (cell) => new GuardImpl(cell, when)
     )
   })
 
