@@ -315,6 +315,12 @@ describe("Guard", () => {
       expect(a.label).toBe(`guard-${a.id}`)
       expect(b.label).toBe("named")
       expect(Guard.isGuard(a)).toBe(true)
+      expect(JSON.parse(JSON.stringify(b))).toEqual({
+        _id: "Guard",
+        id: b.id,
+        label: "named",
+        phase: "Armed"
+      })
       expect(Guard.isGuard({})).toBe(false)
     }).pipe(Effect.scoped)
   )

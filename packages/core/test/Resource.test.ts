@@ -373,6 +373,13 @@ describe("Resource", () => {
       expect(a.label).toBe(`resource-${a.id}`)
       expect(b.label).toBe("named")
       expect(Resource.isResource(a)).toBe(true)
+      expect(JSON.parse(JSON.stringify(b))).toEqual({
+        _id: "Resource",
+        id: b.id,
+        label: "named",
+        phase: "Armed"
+      })
+      expect(String(b)).toBe("Resource(named)")
       expect(Resource.isResource({})).toBe(false)
     }).pipe(Effect.scoped)
   )

@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
 import type * as Guard from "../Guard.js"
@@ -25,6 +26,12 @@ class GuardImpl implements Guard.Guard {
   }
   toString() {
     return `Guard(${this.label})`
+  }
+  toJSON() {
+    return { _id: "Guard", id: this.id, label: this.label, phase: this.cell.phase._tag }
+  }
+  [NodeInspectSymbol]() {
+    return this.toJSON()
   }
 }
 

@@ -2,6 +2,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
 import { ResourceReleasedError } from "../Errors.js"
@@ -30,6 +31,12 @@ class ResourceImpl<A> implements Resource.Resource<A> {
   }
   toString() {
     return `Resource(${this.label})`
+  }
+  toJSON() {
+    return { _id: "Resource", id: this.id, label: this.label, phase: this.cell.phase._tag }
+  }
+  [NodeInspectSymbol]() {
+    return this.toJSON()
   }
 }
 
