@@ -1,6 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Context, Deferred, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
-import { DisposeError, NotDisposableError, Resource, Using, UsingError } from "@scopeguard/core"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  ManagedRuntime,
+  Scope,
+  TestClock
+} from "effect"
+import {
+  DisposeError,
+  NotDisposableError,
+  ReleaseTimeoutError,
+  Resource,
+  Using,
+  UsingError
+} from "@scopeguard/core"
 import { makeLog } from "./util.js"
 
 /** Lets every pending promise callback and scheduled fiber run once more. */
@@ -93,6 +112,24 @@ describe("Using.resource", () => {
         'Disposing "stream" failed: already closed'
       )
     })
+  )
+
+  it.effect("takes Resource.make's options: a dispose that never settles times out", () =>
+    Effect.gen(function* () {
+      const r = yield* Using.resource(
+        Effect.succeed({ [Symbol.asyncDispose]: () => new Promise<void>(() => {}) }),
+        { label: "hung", releaseTimeout: "1 second" }
+      )
+      const closing = yield* Effect.fork(Effect.exit(Resource.close(r)))
+      yield* TestClock.adjust("1 second")
+      const timeout = new ReleaseTimeoutError({ label: "hung", timeout: Duration.seconds(1) })
+      expect(yield* Fiber.join(closing)).toEqual(Exit.die(timeout))
+      expect(yield* Resource.state(r)).toEqual({
+        _tag: "Released",
+        exit: Exit.die(timeout),
+        by: "close"
+      })
+    }).pipe(Effect.scoped)
   )
 
   it.effect("a value that is not disposable fails with NotDisposableError and is handed back", () =>
