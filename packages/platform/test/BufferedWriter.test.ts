@@ -201,4 +201,37 @@ describe("BufferedWriter", () => {
       expect(report.failures).toEqual([])
     })
   )
+
+  it.effect("a write racing the final flush is either flushed or refused, never lost", () =>
+    Effect.gen(function* () {
+      // Regression: `write` checked that the writer was open one step before buffering, so a
+      // yield in between let the final flush go first and the accepted bytes were dropped.
+      const { written, sink } = makeSink()
+      let accepted: Array<string> = []
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          written.length = 0
+          accepted = []
+          const out = yield* BufferedWriter.make(sink)
+          const closing = yield* Effect.fork(Resource.close(out.resource))
+          for (const word of ["a", "b", "c"]) {
+            yield* Effect.ignore(
+              Effect.tap(out.write(word), () =>
+                Effect.sync(() => {
+                  accepted.push(word)
+                })
+              )
+            )
+          }
+          yield* Fiber.join(closing)
+        })
+      )
+      const check = () =>
+        written.join("") === accepted.join("")
+          ? Effect.void
+          : Effect.fail(`accepted ${JSON.stringify(accepted)}, written ${JSON.stringify(written)}`)
+      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+      expect(report.failures).toEqual([])
+    })
+  )
 })

@@ -20,6 +20,8 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
 }
 
 class State<E, R> {
+  /** Set by the final flush, in the block that takes the last bytes. */
+  closed = false
   chunks: Array<Uint8Array> = []
   size = 0
   /** Completed when the last flush started has finished: flushes write in order. */
@@ -54,12 +56,21 @@ class State<E, R> {
 class BufferedWriterImpl<E, R> implements BufferedWriter.BufferedWriter<E> {
   constructor(
     readonly resource: Resource.Resource<State<E, R>>,
+    readonly state: State<E, R>,
     readonly capacity: number,
     readonly context: (self: Effect.Effect<void, E, R>) => Effect.Effect<void, E>
   ) {}
 
   write(data: Uint8Array | string): Effect.Effect<void, E | ResourceReleasedError> {
-    return Resource.use(this.resource, (state) => {
+    return Effect.suspend((): Effect.Effect<void, E | ResourceReleasedError> => {
+      const state = this.state
+      // Race: a write and the final flush. "Still open?" and "buffer it" happen in this one
+      // synchronous block, and the final flush marks the state closed in the block that
+      // takes the last bytes: a write is either in those bytes or refused, never dropped.
+      if (state.closed) {
+        // The release has started: `get` fails with the resource's own status.
+        return Effect.zipRight(Resource.get(this.resource), Effect.dieMessage("unreachable"))
+      }
       const bytes = typeof data === "string" ? encoder.encode(data) : data
       state.chunks.push(bytes)
       state.size += bytes.length
@@ -85,17 +96,22 @@ export const make = <E, R>(
 ): Effect.Effect<BufferedWriter.BufferedWriter<E>, never, R | Scope.Scope> =>
   Effect.flatMap(Effect.context<R>(), (context) => {
     const provide = (self: Effect.Effect<void, E, R>) => Effect.provide(self, context)
+    const state = new State(sink)
     return Effect.map(
       Resource.make(
-        Effect.sync(() => new State(sink)),
+        Effect.succeed(state),
         // On every exit of the scope — success, failure, interruption — what is buffered is
         // written. A failing write is a defect of the close, named by the label.
-        (state) => Effect.orDie(state.flush()),
+        (state) =>
+          Effect.suspend(() => {
+            state.closed = true
+            return Effect.orDie(state.flush())
+          }),
         {
           label: options?.label ?? "buffered writer",
           releaseTimeout: options?.releaseTimeout
         }
       ),
-      (resource) => new BufferedWriterImpl(resource, options?.capacity ?? 64 * 1024, provide)
+      (resource) => new BufferedWriterImpl(resource, state, options?.capacity ?? 64 * 1024, provide)
     )
   })
