@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, FiberId, Option, Scope } from "effect"
+import { Effect, Exit, Fiber, FiberId, Scope } from "effect"
 import { Guard } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
-import { finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
+import { expectStillWaiting, finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 const closeScopeWith = (
   exit: Exit.Exit<unknown, unknown>,
@@ -256,8 +256,7 @@ describe("Guard", () => {
         const running = yield* Effect.fork(
           Effect.tap(Guard.runNow(g), (ran) => log.add(`runNow returned ${ran}`))
         )
-        yield* Effect.yieldNow()
-        expect(Option.isNone(yield* Fiber.poll(running))).toBe(true)
+        yield* expectStillWaiting(running)
         yield* blocked.open
         yield* Fiber.join(running)
         yield* Fiber.join(closing)

@@ -10,12 +10,11 @@ import {
   FiberId,
   Logger,
   LogLevel,
-  Option,
   Scope,
   TestClock
 } from "effect"
 import { ReleaseTimeoutError, Resource, ResourceReleasedError } from "@scopeguard/core"
-import { finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
+import { expectStillWaiting, finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 describe("Resource", () => {
   describe("release on every exit of the scope", () => {
@@ -202,8 +201,7 @@ describe("Resource", () => {
         const scopeClosing = yield* Effect.fork(
           Effect.zipRight(Scope.close(scope, Exit.void), log.add("scope closed"))
         )
-        yield* Effect.yieldNow()
-        expect(Option.isNone(yield* Fiber.poll(scopeClosing))).toBe(true)
+        yield* expectStillWaiting(scopeClosing)
         expect(yield* Resource.state(r)).toEqual({ _tag: "Releasing" })
         yield* blocked.open
         yield* Fiber.join(scopeClosing)
@@ -223,8 +221,7 @@ describe("Resource", () => {
         const closing = yield* Effect.fork(
           Effect.zipRight(Resource.close(r), log.add("close returned"))
         )
-        yield* Effect.yieldNow()
-        expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+        yield* expectStillWaiting(closing)
         yield* blocked.open
         yield* Fiber.join(closing)
         yield* Fiber.join(scopeClosing)
@@ -424,8 +421,7 @@ describe("Resource", () => {
         const scope = yield* Scope.make()
         const r = yield* Resource.make(Effect.void, () => Effect.void).pipe(Scope.extend(scope))
         const waiting = yield* Effect.fork(Resource.awaitRelease(r))
-        yield* Effect.yieldNow()
-        expect(Option.isNone(yield* Fiber.poll(waiting))).toBe(true)
+        yield* expectStillWaiting(waiting)
         yield* Scope.close(scope, Exit.void)
         expect(yield* Fiber.join(waiting)).toEqual(Exit.void)
       })

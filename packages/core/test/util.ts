@@ -1,4 +1,5 @@
-import { Deferred, Effect, type Scope } from "effect"
+import { expect } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Option, type Scope } from "effect"
 
 /** An append-only event log: the witness that cleanup ran, once, in order. */
 export const makeLog = () => {
@@ -48,4 +49,14 @@ export const makeBlockedCleanup = (log: ReturnType<typeof makeLog>) =>
       /** Lets the cleanup finish. */
       open: Deferred.succeed(gate, undefined)
     }
+  })
+
+/**
+ * Lets every ready fiber run, then asserts that `fiber` is still waiting: the witness that it
+ * is blocked on something (a release in progress), not merely not scheduled yet.
+ */
+export const expectStillWaiting = (fiber: Fiber.Fiber<unknown, unknown>) =>
+  Effect.gen(function* () {
+    yield* Effect.yieldNow()
+    expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
   })
