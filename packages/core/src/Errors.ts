@@ -172,3 +172,118 @@ export class UsingError extends Data.TaggedError("UsingError")<{
     return `${what}: ${Cause.pretty(this.cause)}`
   }
 }
+
+/**
+ * An option given to a scopeguard constructor is not valid (a duration that cannot be read, a
+ * negative or `NaN` number, an unknown choice). Building the effect never throws: running it
+ * dies with this error before anything is acquired.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ *
+ * // "5s" is not a DurationInput ("5 seconds" is): the effect dies when it runs.
+ * const program = Effect.scoped(
+ *   Resource.make(Effect.void, () => Effect.void, { releaseTimeout: "5s" as "5 seconds" })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")<{
+  /** The option's name, such as `releaseTimeout`. */
+  readonly option: string
+  /** The value that was given. */
+  readonly value: unknown
+  /** What a valid value looks like. */
+  readonly reason: string
+}> {
+  /** The `reason` of every duration option. */
+  static readonly durationReason =
+    'is not a duration: use a Duration, a non-negative number of milliseconds or a string such as "5 seconds"'
+
+  override get message(): string {
+    return `Invalid option ${this.option}: ${show(this.value)} ${this.reason}`
+  }
+}
+
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
+}
+
+/**
+ * `Resource.detach` on a resource adopted with `Resource.fromScoped`: its release is the
+ * closing of a scope that only scopeguard can reach, so its value cannot be handed over
+ * without leaking what the scope holds. Use `Resource.close`, or keep the resource.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const r = yield* Resource.fromScoped(Effect.acquireRelease(Effect.succeed(1), () => Effect.void))
+ *     return yield* Resource.detach(r).pipe(
+ *       Effect.catchTag("ResourceNotDetachableError", (e) => Effect.succeed(e.message))
+ *     )
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResourceNotDetachableError extends Data.TaggedError("ResourceNotDetachableError")<{
+  readonly id: number
+  readonly label: string
+}> {
+  override get message(): string {
+    return `Resource "${this.label}" (#${this.id}) was adopted from a scoped effect and cannot be detached; close it instead`
+  }
+}
+
+/**
+ * `Guard.commit` was given a guard that is no longer armed (it ran, was disarmed, skipped, or
+ * is being committed elsewhere). The final action was not run.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Guard } from "@scopeguard/core"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const refund = yield* Guard.step(Effect.log("debit"), () => Effect.log("refund"))
+ *     yield* Guard.disarm(refund)
+ *     return yield* Guard.commit(refund, Effect.log("credit")).pipe(
+ *       Effect.catchTag("GuardNotArmedError", (e) => Effect.succeed(e.message))
+ *     )
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GuardNotArmedError extends Data.TaggedError("GuardNotArmedError")<{
+  readonly id: number
+  readonly label: string
+  /** The guard's state when the commit was asked for. */
+  readonly state: "Running" | "Committing" | "Ran" | "Disarmed" | "Skipped"
+}> {
+  override get message(): string {
+    return `Guard "${this.label}" (#${this.id}) is ${this.state}, not Armed: nothing was committed`
+  }
+}

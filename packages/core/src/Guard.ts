@@ -2,16 +2,21 @@
  * A `Guard` is a cleanup registered on the scope that can be disarmed — really removed from
  * the scope — on the success path: Rust's `scopeguard`, Go's "committed" flag, done right.
  *
+ * The short way is the safe way: `Guard.step` performs an action and arms its compensation
+ * in one uninterruptible step (as `acquireRelease` pairs acquire and release), and
+ * `Guard.commit` runs the final action and disarms without a gap.
+ *
  * ```ts
  * import { Effect } from "effect"
  * import { Guard } from "@scopeguard/core"
  *
  * const transfer = Effect.scoped(
  *   Effect.gen(function* () {
- *     yield* Effect.log("debit")
- *     const refund = yield* Guard.make(Effect.log("refund"), { label: "refund" })
- *     yield* Effect.log("credit") // if this fails or is interrupted: "refund" runs
- *     yield* Guard.disarm(refund) // committed: the scope forgets the refund entirely
+ *     const refund = yield* Guard.step(Effect.log("debit"), () => Effect.log("refund"), {
+ *       label: "refund"
+ *     })
+ *     // If the credit fails or is interrupted, "refund" runs; if it succeeds, it never does.
+ *     yield* Guard.commit(refund, Effect.log("credit"))
  *   })
  * )
  * // debit
@@ -25,13 +30,26 @@
  * Unlike a "committed" flag checked by a finalizer, a disarmed guard leaves nothing behind:
  * a long-lived scope does not grow with guards that were disarmed or run.
  *
+ * A cleanup *function* that throws instead of returning an Effect is a defect of the
+ * cleanup (as `Effect.die`); a `runNow` from inside the guard's own running cleanup returns
+ * `false` at once.
+ *
  * @since 0.1.0
  */
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type { Pipeable } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
+import type { GuardNotArmedError } from "./Errors.js"
 import * as internal from "./internal/guard.js"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  GuardNotArmedError
+} from "./Errors.js"
 
 /**
  * The symbol that marks a `Guard`.
@@ -83,6 +101,30 @@ export interface Guard extends Pipeable {
 }
 
 /**
+ * A guard made by `Guard.step`: the action's result and the guard of its compensation.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Guard } from "@scopeguard/core"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const row = yield* Guard.step(Effect.succeed({ id: 7 }), (r) => Effect.log(`delete ${r.id}`))
+ *     return row.value.id // 7; `row` is also the guard to commit
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Guarded<out A> extends Guard {
+  /** What the action produced; the compensation received it too. */
+  readonly value: A
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -97,13 +139,15 @@ export declare namespace Guard {
 
   /**
    * `Ran` carries the cleanup's own `exit` and who ran it; `Skipped` the scope's exit that
-   * the strategy does not run for.
+   * the strategy does not run for; `Committing` that a `Guard.commit` is running its final
+   * action (a scope closing meanwhile waits for its decision).
    *
    * @since 0.1.0
    * @category models
    */
   export type State =
     | { readonly _tag: "Armed" }
+    | { readonly _tag: "Committing" }
     | { readonly _tag: "Running" }
     | {
         readonly _tag: "Ran"
@@ -173,6 +217,11 @@ export const isGuard: (u: unknown) => u is Guard = internal.isGuard
  * Registers `cleanup` on the scope; by default it runs on every exit (`when: "always"`).
  * The cleanup runs with the services of the fiber that made the guard. On a scope that is
  * already closed it runs at once, as `Scope.addFinalizer` does.
+ *
+ * For a cleanup that undoes an action, prefer `Guard.step`: written by hand,
+ * `action; Guard.make(undo)` has a window — an interruption between the two leaves the
+ * action done and nothing armed. Good uses of `make`: a cleanup that undoes nothing (a
+ * flush, a notification), or one armed *before* the action it covers.
  *
  * @example
  * ```ts
@@ -245,8 +294,81 @@ export const onFailure: <R = never>(
 ) => Effect.Effect<Guard, never, R | Scope.Scope> = internal.onFailure
 
 /**
+ * Performs `action` and arms `compensate` for its result in one uninterruptible step, as
+ * `Effect.acquireRelease` pairs acquire and release: there is no point at which the action
+ * has happened and its compensation is not armed. The compensation receives the action's
+ * value and the scope's closing `Exit` (or the failed commit's). Strategy by `options.when`,
+ * as for `make` (default `"always"`: an uncommitted step is undone on every exit). Like an
+ * acquisition, the action itself is uninterruptible.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Guard } from "@scopeguard/core"
+ *
+ * const saga = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const flight = yield* Guard.step(Effect.succeed("F1"), (f) => Effect.log(`cancel ${f}`))
+ *     const hotel = yield* Guard.step(Effect.succeed("H1"), (h) => Effect.log(`cancel ${h}`))
+ *     yield* Guard.commit([flight, hotel], Effect.log("charge card"))
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const step: <A, E, R, R2 = never>(
+  action: Effect.Effect<A, E, R>,
+  compensate: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
+  options?: Guard.Options
+) => Effect.Effect<Guarded<A>, E, R | R2 | Scope.Scope> = internal.step
+
+/**
+ * Runs the final `action` and disarms the guards without a gap. If the action succeeds, no
+ * compensation runs — not even when an interruption arrives just as it succeeds. If it
+ * fails or is interrupted, every guard's compensation runs now, newest first, with the
+ * action's exit and according to its strategy, and `commit` fails with the action's cause
+ * (plus any defect of a compensation). The action itself stays interruptible; it runs in a
+ * fiber of its own, whose exit decides. While it runs, the guards are `Committing`: a scope
+ * closing meanwhile waits for the decision. Fails with `GuardNotArmedError` (running
+ * nothing) if a guard is not armed.
+ *
+ * @example
+ * ```ts
+ * import { Effect, pipe } from "effect"
+ * import { Guard } from "@scopeguard/core"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const refund = yield* Guard.step(Effect.log("debit"), () => Effect.log("refund"))
+ *     yield* pipe(refund, Guard.commit(Effect.log("credit")))
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category destructors
+ */
+export const commit: {
+  <B, E, R>(
+    action: Effect.Effect<B, E, R>
+  ): (self: Guard | Iterable<Guard>) => Effect.Effect<B, E | GuardNotArmedError, R>
+  <B, E, R>(
+    self: Guard | Iterable<Guard>,
+    action: Effect.Effect<B, E, R>
+  ): Effect.Effect<B, E | GuardNotArmedError, R>
+} = internal.commit
+
+/**
  * Removes the cleanup from the scope without running it. `true` if it was armed; `false` if
- * it had already run, been disarmed, been skipped, or is running now. Uninterruptible.
+ * it had already run, been disarmed, been skipped, or is running or being committed now.
+ * Uninterruptible.
+ *
+ * To disarm after a final action, prefer `Guard.commit`: written by hand,
+ * `finalAction; Guard.disarm(g)` has a window — an interruption just after the final action
+ * succeeded, before `disarm`, runs the compensation of an action that was committed. Good
+ * uses of `disarm`: cancelling a cleanup that is simply no longer needed.
  *
  * @example
  * ```ts

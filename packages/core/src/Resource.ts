@@ -37,7 +37,7 @@ import type * as Exit from "effect/Exit"
 import type { Pipeable } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
 import type * as Types from "effect/Types"
-import type { ResourceReleasedError } from "./Errors.js"
+import type { ResourceNotDetachableError, ResourceReleasedError } from "./Errors.js"
 import * as internal from "./internal/resource.js"
 
 export {
@@ -46,6 +46,11 @@ export {
    * @category errors
    */
   ReleaseTimeoutError,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  ResourceNotDetachableError,
   /**
    * @since 0.1.0
    * @category errors
@@ -131,16 +136,32 @@ export declare namespace Resource {
     readonly label?: string | undefined
     /**
      * A release still running after this long is interrupted and abandoned; the close that
-     * ran it completes on time and dies with a `ReleaseTimeoutError`. The bound holds even
-     * when the release is uninterruptible (it is then left running, unobserved). With a
-     * timeout the release runs interruptibly in a fiber of its own.
+     * ran it completes on time and dies with a `ReleaseTimeoutError`. The bound covers the
+     * whole close: waiting for in-flight uses (see `drainTimeout`) and the release. It holds
+     * even when the release is uninterruptible: the release is then left running, unobserved,
+     * and keeps the process up until it ends; `state` already says `Released` with the
+     * timeout's defect. With a timeout the release runs interruptibly in a fiber of its own.
+     * Measured on the `Clock` of the closing fiber: under `TestClock`, advance it with
+     * `TestClock.adjust`.
      */
     readonly releaseTimeout?: Duration.DurationInput | undefined
     /**
-     * Log a warning (`Effect.logWarning`) naming the label when the scope has to release the
-     * resource because nobody called `close`. An explicit `close` logs nothing.
+     * A close waits for the uses in flight (`Resource.use`) before it runs the release. After
+     * `drainTimeout` the uses still running are interrupted (each fails with
+     * `ResourceReleasedError`, status `Releasing`), and the release runs once their
+     * interruption has completed. Without it the close waits for them as long as they take
+     * (bounded only by `releaseTimeout`). With it, each use runs in a fiber of its own so that
+     * it alone can be interrupted. Measured on the `Clock`, like `releaseTimeout`.
      */
-    readonly warnIfNotClosed?: boolean | undefined
+    readonly drainTimeout?: Duration.DurationInput | undefined
+    /**
+     * Log a warning (`Effect.logWarning`) naming the label when the scope has to release the
+     * resource because nobody called `close`. `true` or `"success"`: only when the scope
+     * closes successfully — on failure or interruption the scope releasing it is the expected
+     * path. `"always"`: on every exit. An explicit `close` never logs. A logger that fails
+     * does not cost the release.
+     */
+    readonly warnIfNotClosed?: boolean | "success" | "always" | undefined
   }
 }
 
@@ -199,8 +220,39 @@ export const make: <A, E, R, R2>(
 ) => Effect.Effect<Resource<A>, E, R | R2 | Scope.Scope> = internal.make
 
 /**
+ * Adopts a scoped effect — `FileSystem.open`, `Command.start`, an `Effect.acquireRelease`
+ * from another library — as a `Resource`: the effect runs in a scope of its own, and closing
+ * that scope (with the exit the release receives) is the release. `close`, leases, timeouts,
+ * `state` and leak probes work as for `make`. `detach` fails with
+ * `ResourceNotDetachableError`: handing the value over would leak what the inner scope holds.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Resource } from "@scopeguard/core"
+ *
+ * const connection = Effect.acquireRelease(Effect.succeed("conn"), () => Effect.log("closed"))
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const r = yield* Resource.fromScoped(connection, { label: "db", releaseTimeout: "5 seconds" })
+ *     yield* Resource.use(r, (c) => Effect.log(`using ${c}`))
+ *     yield* Resource.close(r) // logs "closed"
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromScoped: <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options?: Resource.Options
+) => Effect.Effect<Resource<A>, E, Exclude<R, Scope.Scope> | Scope.Scope> = internal.fromScoped
+
+/**
  * The value, or a `ResourceReleasedError` once its release has started or finished, or it
- * was detached.
+ * was detached. Lease-free: a close does not wait for what you do with a value obtained by
+ * `get`; use `Resource.use` for work the release must not cut short.
  *
  * @example
  * ```ts
@@ -221,8 +273,15 @@ export const make: <A, E, R, R2>(
 export const get: <A>(self: Resource<A>) => Effect.Effect<A, ResourceReleasedError> = internal.get
 
 /**
- * Runs `f` with the value; fails with `ResourceReleasedError` if the resource was released
- * or detached. The check happens when `use` starts: a concurrent `close` is not held back.
+ * Runs `f` with the value, holding a lease: the resource is never released under a running
+ * use. A close (explicit or by the scope) that starts while uses are in flight refuses new
+ * ones (`ResourceReleasedError`, status `Releasing`) and waits for the in-flight ones before
+ * running the release (see `drainTimeout`). A use that fails or is interrupted returns its
+ * lease; nested and concurrent uses work. Fails with `ResourceReleasedError` if the resource
+ * is being or was released, or was detached.
+ *
+ * A close from inside a use of the same resource (in the same fiber) does not wait for
+ * itself: it returns at once, and the release runs when the last use ends.
  *
  * @example
  * ```ts
@@ -256,8 +315,10 @@ export const use: {
  * Releases now (with `Exit.void`), exactly once, and removes the release from the scope.
  * A second `close` or the scope closing later releases nothing. If a release is already
  * running — from another `close` or from the scope — waits for it to finish. If the
- * release this call ran dies (or times out), `close` dies with the same defect.
- * Uninterruptible.
+ * release this call ran dies (or times out), `close` dies with the same defect; a release
+ * *function* that throws instead of returning an Effect is such a defect. Waits for the
+ * uses in flight first (see `use`). Called from inside the resource's own release (or a use
+ * of it), `close` returns at once instead of waiting for itself. Uninterruptible.
  *
  * @example
  * ```ts
@@ -281,7 +342,8 @@ export const close: <A>(self: Resource<A>) => Effect.Effect<void> = internal.clo
 /**
  * Removes the release from the scope without running it and hands the value over: the
  * caller now owns it. Fails with `ResourceReleasedError` if it is being or was released,
- * or was already detached. Uninterruptible.
+ * or was already detached, and with `ResourceNotDetachableError` for a resource adopted by
+ * `fromScoped`. Uses in flight keep running. Uninterruptible.
  *
  * @example
  * ```ts
@@ -300,8 +362,9 @@ export const close: <A>(self: Resource<A>) => Effect.Effect<void> = internal.clo
  * @since 0.1.0
  * @category destructors
  */
-export const detach: <A>(self: Resource<A>) => Effect.Effect<A, ResourceReleasedError> =
-  internal.detach
+export const detach: <A>(
+  self: Resource<A>
+) => Effect.Effect<A, ResourceReleasedError | ResourceNotDetachableError> = internal.detach
 
 /**
  * Where the resource is in its life: `Acquired`, `Releasing`, `Released` (with the
@@ -348,7 +411,8 @@ export const isReleased: <A>(self: Resource<A>) => Effect.Effect<boolean> = inte
 /**
  * Waits until the release has finished and yields the release's own `Exit`. For a detached
  * resource the release never happens through scopeguard, and this waits forever
- * (interruptibly) — check `state` first if the resource may be detached.
+ * (interruptibly) — check `state` first if the resource may be detached. Called from inside
+ * the resource's own release it would wait for itself, and dies at once instead.
  *
  * @example
  * ```ts

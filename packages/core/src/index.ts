@@ -35,8 +35,11 @@ export * as Tracking from "./Tracking.js"
  */
 export {
   DisposeError,
+  GuardNotArmedError,
+  InvalidOptionsError,
   NotDisposableError,
   ReleaseTimeoutError,
+  ResourceNotDetachableError,
   ResourceReleasedError,
   UsingError
 } from "./Errors.js"

@@ -193,7 +193,10 @@ const real = (program: Body) =>
                 if (r === undefined) break
                 yield* Resource.detach(r).pipe(
                   Effect.flatMap((n) => add(`detach ${n}`)),
-                  Effect.catchTag("ResourceReleasedError", () => Effect.void)
+                  Effect.catchTags({
+                    ResourceReleasedError: () => Effect.void,
+                    ResourceNotDetachableError: () => Effect.die("only make is used here")
+                  })
                 )
                 break
               }

@@ -1,9 +1,12 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { dual } from "effect/Function"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
+import { GuardNotArmedError } from "../Errors.js"
 import type * as Guard from "../Guard.js"
+import * as checked from "./options.js"
 import * as removable from "./removableFinalizer.js"
 
 /** @internal */
@@ -44,28 +47,115 @@ export const isGuard = (u: unknown): u is Guard.Guard =>
 const runsOnSuccess = (exit: Exit.Exit<unknown, unknown>) => Exit.isSuccess(exit)
 const runsOnFailure = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit)
 
+const checkOptions = (options: Guard.Guard.Options | undefined) => ({
+  label: checked.label("label", options?.label),
+  when: checked.oneOf("when", options?.when, ["always", "success", "failure"] as const) ?? "always"
+})
+
+/** Registers the cell; must run uninterruptibly (see `removable.register`). */
+const register = (
+  cleanup: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
+  options: ReturnType<typeof checkOptions>
+): Effect.Effect<GuardImpl, never, Scope.Scope> => {
+  const id = removable.nextId()
+  const when = options.when
+  const spec: removable.Spec = {
+    kind: "guard",
+    id,
+    label: options.label ?? `guard-${id}`,
+    // Called only inside the Effect the state machine awaits: a cleanup function that
+    // throws is a defect of the cleanup, not of a state change.
+    finalizer: cleanup,
+    runsFor: when === "success" ? runsOnSuccess : when === "failure" ? runsOnFailure : undefined
+  }
+  return Effect.map(removable.register(spec), (cell) => new GuardImpl(cell, when))
+}
+
 /** @internal */
 export const make = <R>(
   cleanup: Guard.Guard.Cleanup<R>,
   options?: Guard.Guard.Options
 ): Effect.Effect<Guard.Guard, never, R | Scope.Scope> =>
-  Effect.suspend(() => {
-    const id = removable.nextId()
-    const when = options?.when ?? "always"
-    const spec: removable.Spec = {
-      kind: "guard",
-      id,
-      label: options?.label ?? `guard-${id}`,
-      finalizer: Effect.isEffect(cleanup) ? () => cleanup : cleanup,
-      runsFor: when === "success" ? runsOnSuccess : when === "failure" ? runsOnFailure : undefined
-    }
+  Effect.suspend(() =>
     // Uninterruptible so that an interruption cannot land between forking the child scope
     // and registering the cleanup on it.
-    return Effect.map(
-      Effect.uninterruptible(removable.register(spec)),
-      (cell) => new GuardImpl(cell, when)
+    Effect.uninterruptible(
+      register(Effect.isEffect(cleanup) ? () => cleanup : cleanup, checkOptions(options))
+    )
+  )
+
+class GuardedImpl<A> extends GuardImpl implements Guard.Guarded<A> {
+  constructor(
+    cell: removable.Cell,
+    when: Guard.Guard.When,
+    readonly value: A
+  ) {
+    super(cell, when)
+  }
+}
+
+/** @internal */
+export const step = <A, E, R, R2>(
+  action: Effect.Effect<A, E, R>,
+  compensate: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
+  options?: Guard.Guard.Options
+): Effect.Effect<Guard.Guarded<A>, E, R | R2 | Scope.Scope> =>
+  Effect.suspend(() => {
+    const checkedOptions = checkOptions(options)
+    // As `acquireRelease`: the action and the arming of its compensation are one
+    // uninterruptible step, so there is no point at which the action has happened and its
+    // compensation is not armed.
+    return Effect.uninterruptible(
+      Effect.flatMap(action, (value) =>
+        Effect.map(
+          register((exit) => compensate(value, exit), checkedOptions),
+          (guard) => new GuardedImpl(guard.cell, guard.when, value)
+        )
+      )
     )
   })
+
+const toCells = (guards: Guard.Guard | Iterable<Guard.Guard>): ReadonlyArray<removable.Cell> =>
+  isGuard(guards) ? [cellOf(guards)] : Array.from(guards, cellOf)
+
+const notArmedState = (phase: removable.Phase): GuardNotArmedError["state"] => {
+  switch (phase._tag) {
+    case "Done":
+      return "Ran"
+    case "Removed":
+      return "Disarmed"
+    case "Armed":
+      // Unreachable: only a cell that is not armed is reported.
+      return "Running"
+    default:
+      return phase._tag
+  }
+}
+
+/** @internal */
+export const commit = dual<
+  <B, E, R>(
+    action: Effect.Effect<B, E, R>
+  ) => (self: Guard.Guard | Iterable<Guard.Guard>) => Effect.Effect<B, E | GuardNotArmedError, R>,
+  <B, E, R>(
+    self: Guard.Guard | Iterable<Guard.Guard>,
+    action: Effect.Effect<B, E, R>
+  ) => Effect.Effect<B, E | GuardNotArmedError, R>
+>(2, <B, E, R>(self: Guard.Guard | Iterable<Guard.Guard>, action: Effect.Effect<B, E, R>) =>
+  Effect.flatMap(
+    Effect.suspend(() => removable.commit(toCells(self), action)),
+    (decided): Effect.Effect<B, E | GuardNotArmedError> =>
+      decided instanceof removable.Cell
+        ? Effect.fail(
+            new GuardNotArmedError({
+              id: decided.id,
+              label: decided.label,
+              state: notArmedState(decided.phase)
+            })
+          )
+        : decided
+  )
+)
 
 /** @internal */
 export const onSuccess = <R>(
@@ -93,6 +183,7 @@ export const isArmed = (self: Guard.Guard): Effect.Effect<boolean> =>
 
 const ARMED: Guard.Guard.State = { _tag: "Armed" }
 const RUNNING: Guard.Guard.State = { _tag: "Running" }
+const COMMITTING: Guard.Guard.State = { _tag: "Committing" }
 const DISARMED: Guard.Guard.State = { _tag: "Disarmed" }
 
 /** @internal */
@@ -102,6 +193,8 @@ export const state = (self: Guard.Guard): Effect.Effect<Guard.Guard.State> =>
     switch (phase._tag) {
       case "Armed":
         return ARMED
+      case "Committing":
+        return COMMITTING
       case "Running":
         return RUNNING
       case "Done":

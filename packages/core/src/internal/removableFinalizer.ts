@@ -12,8 +12,14 @@
  * synchronous block (JavaScript runs it to completion, so no other fiber can observe a
  * half-made change) inside an uninterruptible region (so no close stops half-way).
  *
+ * User code (the finalizer, a logger, a tracker) is never called inside such a block: the
+ * finalizer is called inside the Effect that the block returns and that the state machine
+ * awaits, so a finalizer that throws instead of returning an Effect is a defect of that
+ * Effect, recorded in the phase like any other, and no phase is left half-changed.
+ *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
@@ -22,37 +28,48 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Scope from "effect/Scope"
 import { ReleaseTimeoutError } from "../Errors.js"
 import type * as Tracking from "../Tracking.js"
 import * as tracking from "./tracking.js"
 
-/** Who started the finalizer: an explicit `close` / `runNow`, or the scope closing. */
+/** Who started the finalizer: an explicit `close` / `runNow` / commit, or the scope closing. */
 export type Trigger = "close" | "scope"
 
 /** The life of a removable finalizer. Every transition is made by a function of this file. */
 export type Phase =
   | { readonly _tag: "Armed" }
+  | { readonly _tag: "Committing" }
   | { readonly _tag: "Running"; readonly by: Trigger }
   | { readonly _tag: "Done"; readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger }
   | { readonly _tag: "Removed" }
   | { readonly _tag: "Skipped"; readonly scopeExit: Exit.Exit<unknown, unknown> }
+
+/** When the scope releases a resource nobody closed, on which of its exits to warn. */
+export type WarnWhen = "success" | "always"
 
 /** What a `Resource` or `Guard` asks of the mechanism. */
 export interface Spec {
   readonly kind: "resource" | "guard"
   readonly id: number
   readonly label: string
-  /** The cleanup; it runs with the context of the fiber that registered it. */
+  /**
+   * The cleanup; it runs with the context of the fiber that registered it. User code: it is
+   * called only inside the Effect the state machine awaits, so a throw is a defect there.
+   */
   readonly finalizer: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>
   /** For guards: whether the scope's closing exit calls for the cleanup. */
   readonly runsFor?: ((exit: Exit.Exit<unknown, unknown>) => boolean) | undefined
   readonly timeout?: Duration.Duration | undefined
-  readonly warnIfNotClosed?: boolean | undefined
+  /** How long a close waits for in-flight uses before interrupting them. */
+  readonly drainTimeout?: Duration.Duration | undefined
+  readonly warnIfNotClosed?: WarnWhen | undefined
 }
 
 const ARMED: Phase = { _tag: "Armed" }
+const COMMITTING: Phase = { _tag: "Committing" }
 const REMOVED: Phase = { _tag: "Removed" }
 
 const ids = globalValue(Symbol.for("@scopeguard/core/ids"), () => ({ next: 0 }))
@@ -60,14 +77,54 @@ const ids = globalValue(Symbol.for("@scopeguard/core/ids"), () => ({ next: 0 }))
 /** A process-wide, increasing id shared by resources and guards. */
 export const nextId = (): number => ++ids.next
 
+/** The cells whose finalizer the current fiber (or a fiber it forked) is running. */
+interface Running {
+  readonly cell: Cell
+  readonly next: Running | undefined
+}
+
+const currentlyRunning = globalValue(Symbol.for("@scopeguard/core/currentlyRunning"), () =>
+  FiberRef.unsafeMake<Running | undefined>(undefined)
+)
+
+const isRunningIn = (fiber: Fiber.RuntimeFiber<unknown, unknown>, cell: Cell): boolean => {
+  for (let r = fiber.getFiberRef(currentlyRunning); r !== undefined; r = r.next) {
+    if (r.cell === cell) return true
+  }
+  return false
+}
+
+/** A user's tracker may throw: it must cost neither the registration nor the release. */
+const tell = (tracker: Tracking.Tracker, event: "opened" | "settled", cell: Cell): void => {
+  try {
+    tracker[event](cell)
+  } catch {
+    // The tracker is an observer; the state change it observes has already happened.
+  }
+}
+
 /**
  * A removable, run-at-most-once finalizer. It is also the `Tracking.Entry` a tracker sees.
  */
 export class Cell implements Tracking.Entry {
   phase: Phase = ARMED
   child: Scope.CloseableScope | undefined = undefined
-  /** Completed when a `Running` phase ends; made only when somebody has to wait. */
+  /** Completed when a `Running` or `Committing` phase ends; made only when somebody waits. */
   private latch: Deferred.Deferred<void> | undefined = undefined
+
+  /** In-flight `Resource.use` calls (leases). A release waits until this is zero. */
+  leases = 0
+  /** The fibers holding leases, with how many each holds (nested uses); made on first use. */
+  holders: Map<Fiber.RuntimeFiber<unknown, unknown>, number> | undefined = undefined
+  /** With a drain timeout: the fibers running the uses, interrupted when it passes. */
+  useFibers: Set<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  /** Completed when the last lease is returned during a release. */
+  drained: Deferred.Deferred<void> | undefined = undefined
+  /** Set when a drain timeout interrupted the uses: they report the resource released. */
+  revoked = false
+  /** A release started from inside a use; the last lease returned runs it. */
+  deferred: { readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger } | undefined =
+    undefined
 
   constructor(
     readonly spec: Spec,
@@ -85,19 +142,36 @@ export class Cell implements Tracking.Entry {
     return this.spec.label
   }
 
-  awaitRunning(): Effect.Effect<void> {
+  awaitBusy(): Effect.Effect<void> {
     this.latch ??= Deferred.unsafeMake<void>(FiberId.none)
     return Deferred.await(this.latch)
   }
 
+  /** Leaves a `Running` or `Committing` phase: wakes the waiters. */
+  private wake(): void {
+    if (this.latch !== undefined) {
+      const latch = this.latch
+      // A later busy phase gets a latch of its own.
+      this.latch = undefined
+      Deferred.unsafeDone(latch, Exit.void)
+    }
+  }
+
   /** Moves to a final phase, wakes the waiters and tells the tracker. */
   settle(phase: Phase): void {
-    const wasRunning = this.phase._tag === "Running"
     this.phase = phase
-    if (wasRunning && this.latch !== undefined) {
-      Deferred.unsafeDone(this.latch, Exit.void)
-    }
-    this.tracker?.settled(this)
+    this.wake()
+    if (this.tracker !== undefined) tell(this.tracker, "settled", this)
+  }
+
+  /** Back from `Committing` to `Armed` (the commit failed): waiters look again. */
+  rearm(): void {
+    this.phase = ARMED
+    this.wake()
+  }
+
+  holds(fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean {
+    return this.holders !== undefined && this.holders.has(fiber)
   }
 }
 
@@ -116,7 +190,7 @@ export const register = (spec: Spec): Effect.Effect<Cell, never, Scope.Scope> =>
     const cell = new Cell(spec, context, tracker)
     return Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) => {
       cell.child = child
-      tracker?.opened(cell)
+      if (tracker !== undefined) tell(tracker, "opened", cell)
       // On a scope that is already closed, `fork` returns a closed child and this runs the
       // finalizer at once with the scope's exit, as `Scope.addFinalizer` does.
       return Effect.as(
@@ -129,48 +203,76 @@ export const register = (spec: Spec): Effect.Effect<Cell, never, Scope.Scope> =>
 /**
  * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
  * ran it; a dying cleanup fails the call that ran it. `false` when the finalizer had already
- * run, was removed or skipped, or was run by the other side (after waiting for it).
+ * run, was removed or skipped, was run by the other side (after waiting for it), or when this
+ * call comes from inside the running finalizer itself (re-entrant: it returns at once).
+ *
+ * `checkStrategy`: whether a guard's strategy decides (the scope closing, a failed commit);
+ * `runNow` runs the cleanup whatever the strategy says.
  */
-export const fire = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger) =>
+export const fire = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  checkStrategy: boolean = by === "scope"
+): Effect.Effect<boolean> =>
   // Uninterruptible even when the scope is closed by an interruptible `Scope.close`: a run
   // cut short would stay Running forever and every waiter would hang.
   Effect.uninterruptible(
-    Effect.suspend((): Effect.Effect<boolean> => {
+    Effect.withFiberRuntime((fiber): Effect.Effect<boolean> => {
       switch (cell.phase._tag) {
         case "Armed": {
           // Race: an explicit close and the scope closing both arrive here. This block runs to
           // completion before any other fiber runs, so exactly one of them moves Armed to
           // Running and runs the finalizer; the other finds Running below.
-          if (by === "scope" && cell.spec.runsFor !== undefined && !cell.spec.runsFor(exit)) {
+          const runsFor = cell.spec.runsFor
+          if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
             cell.settle({ _tag: "Skipped", scopeExit: exit })
             return Effect.succeed(false)
           }
           cell.phase = { _tag: "Running", by }
+          if (cell.leases > 0 && cell.holds(fiber)) {
+            // Race: a close from inside a use of this very resource. Waiting for the uses to
+            // end would wait for itself; the last lease returned runs the release instead.
+            cell.deferred = { exit, by }
+            return Effect.succeed(true)
+          }
           return Effect.as(run(cell, exit, by), true)
         }
         case "Running":
+          // Re-entrant: the finalizer itself (or a fiber it forked) closes its own cell, or a
+          // use closes the resource it is using while another close drains. Waiting would
+          // wait for ourselves: return at once.
+          if (isRunningIn(fiber, cell) || cell.holds(fiber)) return Effect.succeed(false)
           // Race: the other side is running the finalizer. `Scope.close` on a child that is
           // already closing returns at once, so without this wait a parent scope would finish
           // closing before an explicit close's release had finished.
-          return Effect.as(cell.awaitRunning(), false)
+          return Effect.as(cell.awaitBusy(), false)
+        case "Committing":
+          // A commit is deciding whether the cleanup is still needed: wait for its decision,
+          // then look again (Removed: nothing to do; Armed: the commit failed).
+          return Effect.zipRight(cell.awaitBusy(), fire(cell, exit, by, checkStrategy))
         default:
           return Effect.succeed(false)
       }
     })
   )
 
+/**
+ * The release, as the state machine awaits it: drain the leases, warn, run the finalizer, then
+ * record the outcome. Each piece of user code is called inside this Effect, never while a
+ * phase is being changed.
+ */
 const run = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): Effect.Effect<void> => {
-  const { finalizer, timeout, warnIfNotClosed, label } = cell.spec
-  const cleanup: Effect.Effect<unknown, never, any> =
-    by === "scope" && warnIfNotClosed === true
-      ? Effect.zipRight(
-          Effect.logWarning(
-            `Resource "${label}" was not closed: its scope released it. Call Resource.close when you are done with it.`
-          ).pipe(Effect.annotateLogs({ "scopeguard.id": cell.id, "scopeguard.label": label })),
-          finalizer(exit)
-        )
-      : finalizer(exit)
-  const provided = withContext(cleanup, cell.context)
+  const { timeout, label, finalizer } = cell.spec
+  // `suspend`: a finalizer that throws instead of returning an Effect is a defect here.
+  let cleanup: Effect.Effect<unknown, never, any> = Effect.suspend(() => finalizer(exit))
+  if (warns(cell, exit, by)) cleanup = Effect.zipRight(warning(cell), cleanup)
+  // No lease can be taken once the phase has left Armed: if none is out now, none will be.
+  if (cell.leases > 0) cleanup = Effect.zipRight(drain(cell), cleanup)
+  // Marks the fibers running this release, so that a close of this cell from inside it is
+  // recognised as re-entrant (fibers forked by the release inherit the mark).
+  const marked = Effect.locallyWith(cleanup, currentlyRunning, (next) => ({ cell, next }))
+  const provided = withContext(marked, cell.context)
   const outcome =
     timeout === undefined ? Effect.exit(provided) : runWithin(provided, timeout, label)
   return Effect.flatMap(outcome, (result) => {
@@ -179,6 +281,20 @@ const run = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): Effect
     return Exit.asVoid(result) as Exit.Exit<void, never>
   })
 }
+
+const warns = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): boolean => {
+  const when = cell.spec.warnIfNotClosed
+  return by === "scope" && (when === "always" || (when === "success" && Exit.isSuccess(exit)))
+}
+
+/** The warning for a resource nobody closed. A logger that fails must not cost the release. */
+const warning = (cell: Cell): Effect.Effect<void> =>
+  Effect.catchAllCause(
+    Effect.logWarning(
+      `Resource "${cell.label}" was not closed: its scope released it. Call Resource.close when you are done with it.`
+    ).pipe(Effect.annotateLogs({ "scopeguard.id": cell.id, "scopeguard.label": cell.label })),
+    () => Effect.void
+  )
 
 /** Runs the cleanup with the services of the fiber that registered it (as `acquireRelease`). */
 const withContext = <A, E>(
@@ -251,7 +367,8 @@ export const remove = (cell: Cell): Effect.Effect<boolean> =>
       // Race: a removal and a scope close (or a close) arrive together. Whoever moves the
       // phase out of Armed first wins, in one synchronous block: if the scope got there
       // first, the cleanup is Running and we report `false`; if we did, the scope's later
-      // call finds Removed (or a closed child) and runs nothing.
+      // call finds Removed (or a closed child) and runs nothing. A commit in progress
+      // (Committing) decides for itself: a removal during it reports `false`.
       if (cell.phase._tag !== "Armed") {
         return Effect.succeed(false)
       }
@@ -267,11 +384,189 @@ export const remove = (cell: Cell): Effect.Effect<boolean> =>
 const closeChild = (cell: Cell): Effect.Effect<void> =>
   cell.child === undefined ? Effect.void : Scope.close(cell.child, Exit.void)
 
-/** Waits until the finalizer has run, and yields its outcome. */
+/**
+ * Waits until the finalizer has run, and yields its outcome. From inside the running
+ * finalizer itself this would wait for itself: it dies at once instead.
+ */
 export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>> =>
-  Effect.suspend(() =>
-    cell.phase._tag === "Done"
-      ? Effect.succeed(cell.phase.exit)
-      : // Armed or Running: wait for the run to end. Removed: it never will.
-        Effect.zipRight(cell.awaitRunning(), awaitDone(cell))
+  Effect.withFiberRuntime((fiber) => {
+    switch (cell.phase._tag) {
+      case "Done":
+        return Effect.succeed(cell.phase.exit)
+      case "Running":
+        if (isRunningIn(fiber, cell)) {
+          return Effect.dieMessage(
+            `awaitRelease of "${cell.label}" was called from inside its own release, which would wait for itself`
+          )
+        }
+        return Effect.zipRight(cell.awaitBusy(), awaitDone(cell))
+      default:
+        // Armed or Committing: wait for a run. Removed: it never comes (documented).
+        return Effect.zipRight(cell.awaitBusy(), awaitDone(cell))
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Leases: a resource is never released under a running use.
+
+/**
+ * Runs `use` holding a lease on the cell: a release that starts meanwhile waits for it (up to
+ * the drain timeout). `refused` is the error when the cell can no longer be used.
+ */
+export const withLease = <B, E, R, E2>(
+  cell: Cell,
+  refused: () => E2,
+  use: () => Effect.Effect<B, E, R>
+): Effect.Effect<B, E | E2, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiberRuntime((fiber): Effect.Effect<B, E | E2, R> => {
+      // Race: a use and a close. Taking a lease here and a close's move out of Armed are each
+      // one synchronous block: either the use holds its lease before the close starts (and
+      // the close waits for it), or it finds the phase changed and is refused.
+      if (cell.phase._tag !== "Armed") return Effect.fail(refused())
+      takeLease(cell, fiber)
+      const returned = returnLease(cell, fiber)
+      if (cell.spec.drainTimeout === undefined) {
+        return Effect.ensuring(restore(Effect.suspend(use)), returned)
+      }
+      // With a drain timeout the use runs in a fiber of its own, so that the close can
+      // interrupt the use alone (not the caller's whole fiber) when the timeout passes.
+      return Effect.ensuring(
+        Effect.flatMap(Effect.fork(restore(Effect.suspend(use))), (useFiber) => {
+          cell.useFibers ??= new Set()
+          cell.useFibers.add(useFiber)
+          return Effect.flatMap(
+            Effect.exit(restore(Fiber.await(useFiber))),
+            (waited): Effect.Effect<B, E | E2> => {
+              cell.useFibers?.delete(useFiber)
+              if (Exit.isFailure(waited)) {
+                // The caller was interrupted: so is its use, and we wait for it to end.
+                return Effect.zipRight(Fiber.interrupt(useFiber), waited as Exit.Exit<never>)
+              }
+              const result = waited.value
+              if (cell.revoked && Exit.isInterrupted(result)) return Effect.fail(refused())
+              return Effect.zipRight(Fiber.inheritAll(useFiber), result as Effect.Effect<B, E>)
+            }
+          )
+        }),
+        returned
+      )
+    })
   )
+
+const takeLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+  cell.leases++
+  cell.holders ??= new Map()
+  cell.holders.set(fiber, (cell.holders.get(fiber) ?? 0) + 1)
+}
+
+const returnLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  Effect.suspend(() => {
+    cell.leases--
+    const held = cell.holders!.get(fiber)!
+    if (held === 1) cell.holders!.delete(fiber)
+    else cell.holders!.set(fiber, held - 1)
+    if (cell.leases > 0) return Effect.void
+    if (cell.drained !== undefined) Deferred.unsafeDone(cell.drained, Exit.void)
+    const deferred = cell.deferred
+    if (deferred === undefined) return Effect.void
+    // The release was asked for from inside a use: the last use to end runs it. Its outcome
+    // is recorded in the phase (`awaitRelease`, `state`); the use itself is not failed by it.
+    cell.deferred = undefined
+    return Effect.ignore(run(cell, deferred.exit, deferred.by))
+  })
+
+/**
+ * Waits for the in-flight uses. With a drain timeout, a timer interrupts them when it passes;
+ * the wait ends once their interruption has completed (their own finalizers ran).
+ */
+const drain = (cell: Cell): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (cell.leases === 0) return Effect.void
+    cell.drained ??= Deferred.unsafeMake<void>(FiberId.none)
+    const drained = Deferred.await(cell.drained)
+    const drainTimeout = cell.spec.drainTimeout
+    if (drainTimeout === undefined) return drained
+    return Effect.flatMap(
+      Effect.forkDaemon(
+        Effect.interruptible(
+          Effect.zipRight(
+            Effect.sleep(drainTimeout),
+            Effect.suspend(() => {
+              cell.revoked = true
+              return Fiber.interruptAll(cell.useFibers ?? [])
+            })
+          )
+        )
+      ),
+      (timer) => Effect.zipRight(drained, Fiber.interruptFork(timer))
+    )
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Commits: run a final action and remove the cells without a gap.
+
+/**
+ * Moves every cell from Armed to Committing, runs `action` (interruptibly, in a fiber of its
+ * own) and decides on *its* exit: success removes every cell; failure or interruption runs
+ * every cell's cleanup now, newest first, respecting its strategy. `undefined` when every cell
+ * was armed, or the first cell that was not (then nothing ran).
+ */
+export const commit = <B, E, R>(
+  cells: ReadonlyArray<Cell>,
+  action: Effect.Effect<B, E, R>
+): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend((): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> => {
+      // Race: a commit and the scope closing (or a disarm, a runNow). Checking and moving
+      // every cell to Committing is one synchronous block; a scope close that arrives while
+      // the action runs waits for the decision (see `fire`).
+      const notArmed = cells.find((cell) => cell.phase._tag !== "Armed")
+      if (notArmed !== undefined) return Effect.succeed(notArmed)
+      for (const cell of cells) cell.phase = COMMITTING
+      // The action runs in its own fiber so that its exit is the truth: had it run in ours,
+      // an interruption arriving just after its last step would replace its success with an
+      // interruption, and the compensation would run after the action succeeded.
+      return Effect.flatMap(Effect.fork(restore(action)), (actionFiber) =>
+        Effect.flatMap(
+          Effect.flatMap(
+            Effect.exit(restore(Fiber.await(actionFiber))),
+            (waited): Effect.Effect<Exit.Exit<B, E>> =>
+              // Interrupted while waiting: interrupt the action and take its real exit (a
+              // success that came first stays a success).
+              Exit.isSuccess(waited) ? Effect.succeed(waited.value) : Fiber.interrupt(actionFiber)
+          ),
+          (exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.zipRight(Fiber.inheritAll(actionFiber), decide(cells, exit))
+              : decide(cells, exit)
+        )
+      )
+    })
+  )
+
+const decide = <B, E>(
+  cells: ReadonlyArray<Cell>,
+  exit: Exit.Exit<B, E>
+): Effect.Effect<Exit.Exit<B, E>> => {
+  if (Exit.isSuccess(exit)) {
+    // The action succeeded: no cleanup may run now. One block moves every cell out.
+    for (const cell of cells) cell.settle(REMOVED)
+    return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
+  }
+  for (const cell of cells) cell.rearm()
+  // The action failed or was interrupted: the cleanups run now, newest first, each with the
+  // action's exit and its own strategy; their defects are added to the action's cause.
+  return Effect.map(
+    Effect.forEach([...cells].reverse(), (cell) =>
+      Effect.exit(Effect.ensuring(fire(cell, exit, "close", true), closeChild(cell)))
+    ),
+    (results) => {
+      let cause = exit.cause
+      for (const result of results) {
+        if (Exit.isFailure(result)) cause = Cause.sequential(cause, result.cause)
+      }
+      return Exit.failCause(cause)
+    }
+  )
+}

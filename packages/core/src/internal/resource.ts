@@ -1,12 +1,13 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
-import type * as Scope from "effect/Scope"
-import { ResourceReleasedError } from "../Errors.js"
+import * as Scope from "effect/Scope"
+import { ResourceNotDetachableError, ResourceReleasedError } from "../Errors.js"
 import type * as Resource from "../Resource.js"
+import * as checked from "./options.js"
 import * as removable from "./removableFinalizer.js"
 
 /** @internal */
@@ -18,7 +19,9 @@ class ResourceImpl<A> implements Resource.Resource<A> {
   readonly [TypeId] = variance
   constructor(
     readonly value: A,
-    readonly cell: removable.Cell
+    readonly cell: removable.Cell,
+    /** `false` for `fromScoped`: the release closes a scope only scopeguard can reach. */
+    readonly detachable: boolean
   ) {}
   get id(): number {
     return this.cell.id
@@ -54,6 +57,25 @@ export const make = <A, E, R, R2>(
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
   makeLabelled(acquire, (a, exit) => release(a, exit), options)
 
+/** The options, checked when the effect runs (building an effect never throws). */
+const checkOptions = (options: Resource.Options | undefined) => {
+  const timeout = checked.duration("releaseTimeout", options?.releaseTimeout)
+  const warn = checked.oneOf("warnIfNotClosed", options?.warnIfNotClosed, [
+    true,
+    false,
+    "success",
+    "always"
+  ] as const)
+  return {
+    label: checked.label("label", options?.label),
+    // An infinite bound is no bound: the release runs in the closing fiber, as without one.
+    timeout: timeout !== undefined && Duration.isFinite(timeout) ? timeout : undefined,
+    drainTimeout: checked.duration("drainTimeout", options?.drainTimeout),
+    warnIfNotClosed:
+      warn === true || warn === "success" ? "success" : warn === "always" ? "always" : undefined
+  } as const
+}
+
 /**
  * `make`, with a release that also receives the resource's label (which is only known once
  * the value is acquired, when the id is assigned).
@@ -67,31 +89,57 @@ export const makeLabelled = <A, E, R, R2>(
     exit: Exit.Exit<unknown, unknown>,
     label: string
   ) => Effect.Effect<unknown, never, R2>,
+  options?: Resource.Options,
+  detachable: boolean = true
+): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
+  // `suspend`: invalid options die here, when the effect runs, before anything is acquired.
+  Effect.suspend(() => {
+    const checkedOptions = checkOptions(options)
+    return Effect.uninterruptible(
+      Effect.flatMap(acquire, (value) => {
+        const id = removable.nextId()
+        const label = checkedOptions.label ?? `resource-${id}`
+        const spec: removable.Spec = {
+          kind: "resource",
+          id,
+          label,
+          finalizer: (exit) => release(value, exit, label),
+          timeout: checkedOptions.timeout,
+          drainTimeout: checkedOptions.drainTimeout,
+          warnIfNotClosed: checkedOptions.warnIfNotClosed
+        }
+        return Effect.map(
+          removable.register(spec),
+          (cell) => new ResourceImpl(value, cell, detachable)
+        )
+      })
+    )
+  })
+
+/** @internal */
+export const fromScoped = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
   options?: Resource.Options
-): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
-  const timeout =
-    options?.releaseTimeout === undefined ? undefined : Duration.decode(options.releaseTimeout)
-  return Effect.uninterruptible(
-    Effect.flatMap(acquire, (value) => {
-      const id = removable.nextId()
-      const label = options?.label ?? `resource-${id}`
-      const spec: removable.Spec = {
-        kind: "resource",
-        id,
-        label,
-        finalizer: (exit) => release(value, exit, label),
-        timeout: timeout !== undefined && Duration.isFinite(timeout) ? timeout : undefined,
-        warnIfNotClosed: options?.warnIfNotClosed
-      }
-      return Effect.map(removable.register(spec), (cell) => new ResourceImpl(value, cell))
+): Effect.Effect<Resource.Resource<A>, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.suspend(() => {
+    // The effect's own finalizers go to a scope of its own; closing that scope is the release.
+    let inner: Scope.CloseableScope | undefined
+    const acquire = Effect.flatMap(Scope.make(), (scope) => {
+      inner = scope
+      return Effect.onExit(
+        Scope.extend(effect, scope) as Effect.Effect<A, E, Exclude<R, Scope.Scope>>,
+        // A failed acquisition closes what it opened, with its own exit.
+        (exit) => (Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
+      )
     })
-  )
-}
+    return makeLabelled(acquire, (_, exit) => Scope.close(inner!, exit), options, false)
+  })
 
 const released = (self: ResourceImpl<unknown>): ResourceReleasedError | undefined => {
   const phase = self.cell.phase
   switch (phase._tag) {
     case "Armed":
+    case "Committing":
       return undefined
     case "Running":
       return new ResourceReleasedError({ id: self.id, label: self.label, status: "Releasing" })
@@ -118,19 +166,29 @@ export const use = dual<
     self: Resource.Resource<A>,
     f: (a: A) => Effect.Effect<B, E2, R3>
   ) => Effect.Effect<B, E2 | ResourceReleasedError, R3>
->(2, (self, f) => Effect.flatMap(get(self), f))
+>(2, (self, f) =>
+  removable.withLease(
+    impl(self).cell,
+    () => released(impl(self)) as ResourceReleasedError,
+    () => f(impl(self).value)
+  )
+)
 
 /** @internal */
 export const close = <A>(self: Resource.Resource<A>): Effect.Effect<void> =>
   Effect.asVoid(removable.runNow(impl(self).cell))
 
 /** @internal */
-export const detach = <A>(self: Resource.Resource<A>): Effect.Effect<A, ResourceReleasedError> =>
-  Effect.flatMap(removable.remove(impl(self).cell), (wasAcquired) =>
-    wasAcquired
-      ? Effect.succeed(impl(self).value)
-      : Effect.fail(released(impl(self)) as ResourceReleasedError)
-  )
+export const detach = <A>(
+  self: Resource.Resource<A>
+): Effect.Effect<A, ResourceReleasedError | ResourceNotDetachableError> =>
+  !impl(self).detachable
+    ? Effect.fail(new ResourceNotDetachableError({ id: self.id, label: self.label }))
+    : Effect.flatMap(removable.remove(impl(self).cell), (wasAcquired) =>
+        wasAcquired
+          ? Effect.succeed(impl(self).value)
+          : Effect.fail(released(impl(self)) as ResourceReleasedError)
+      )
 
 /** @internal */
 export const state = <A>(self: Resource.Resource<A>): Effect.Effect<Resource.State> =>
@@ -143,6 +201,7 @@ const DETACHED: Resource.State = { _tag: "Detached" }
 const stateOf = (phase: removable.Phase): Resource.State => {
   switch (phase._tag) {
     case "Armed":
+    case "Committing":
       return ACQUIRED
     case "Running":
       return RELEASING

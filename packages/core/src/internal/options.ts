@@ -1,0 +1,50 @@
+/**
+ * Checks the options users pass to constructors. Constructors call these inside the effect
+ * they build (never at call time, so that building an effect cannot throw) and die with an
+ * `InvalidOptionsError` naming the option.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import { InvalidOptionsError } from "../Errors.js"
+
+/**
+ * A duration option: `undefined` stays `undefined`; a valid input becomes a `Duration`.
+ * `Duration.decode` turns `NaN` and negative numbers into zero and throws on strings it cannot
+ * read; both are refused here with the option's name instead.
+ */
+export const duration = (
+  option: string,
+  value: Duration.DurationInput | undefined
+): Duration.Duration | undefined => {
+  if (value === undefined) return undefined
+  const refuse = () =>
+    new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason })
+  if (typeof value === "number" && (Number.isNaN(value) || value < 0)) throw refuse()
+  if (typeof value === "bigint" && value < BigInt(0)) throw refuse()
+  if (typeof value === "string" && value.trimStart().startsWith("-")) throw refuse()
+  const decoded = Duration.decodeUnknown(value)
+  if (Option.isNone(decoded)) throw refuse()
+  return decoded.value
+}
+
+/** A choice among fixed values. */
+export const oneOf = <const A extends ReadonlyArray<unknown>>(
+  option: string,
+  value: unknown,
+  choices: A
+): A[number] | undefined => {
+  if (value === undefined || choices.includes(value)) return value as A[number] | undefined
+  throw new InvalidOptionsError({
+    option,
+    value,
+    reason: `is not one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`
+  })
+}
+
+/** A label: a string, or `undefined` for the default. */
+export const label = (option: string, value: unknown): string | undefined => {
+  if (value === undefined || typeof value === "string") return value
+  throw new InvalidOptionsError({ option, value, reason: "is not a string" })
+}
