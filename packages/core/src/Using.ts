@@ -86,15 +86,21 @@ export interface Handle<A> extends AsyncDisposable {
  * @category models
  */
 export interface RunOptions {
-  /** Aborting interrupts the effect; `run` then rejects after closing the scope. */
+  /**
+   * Aborting interrupts the effect; `run` then rejects (a `UsingError` whose cause is an
+   * interruption) after closing the scope. A signal that is already aborted runs nothing:
+   * neither the layer nor the effect starts, and `run` rejects the same way.
+   */
   readonly signal?: AbortSignal | undefined
 }
 
 /**
  * Adopts a `Disposable` or `AsyncDisposable` as a `Resource` (same options as
- * `Resource.make`): its release calls `[Symbol.asyncDispose]()` and awaits it, or calls
- * `[Symbol.dispose]()`. A dispose that throws or rejects becomes a `DisposeError` defect,
- * naming the label, in the exit of whoever released it (the scope's close or `close`).
+ * `Resource.make`): its release calls `[Symbol.asyncDispose]()` and awaits what it returns,
+ * or calls `[Symbol.dispose]()`. A dispose that throws or rejects becomes a `DisposeError`
+ * defect, naming the label, in the exit of whoever released it (the scope's close or
+ * `close`). It accepts what `await using` accepts: objects and functions with either method
+ * (an `asyncDispose` may return `undefined`), and `null` / `undefined`, which dispose nothing.
  *
  * @example
  * ```ts
@@ -117,7 +123,7 @@ export interface RunOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const resource: <A extends Disposable | AsyncDisposable, E, R>(
+export const resource: <A extends Disposable | AsyncDisposable | null | undefined, E, R>(
   acquire: Effect.Effect<A, E, R>,
   options?: Resource.Resource.Options
 ) => Effect.Effect<Resource.Resource<A>, E | NotDisposableError, R | Scope.Scope> =

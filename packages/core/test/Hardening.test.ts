@@ -4,8 +4,16 @@
  * that are not valid. Each was a hang or a broken promise before; none may wedge us.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Logger, Scope } from "effect"
-import { Guard, InvalidOptionsError, Resource, Tracking } from "@scopeguard/core"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Logger, Scope } from "effect"
+import {
+  DisposeError,
+  Guard,
+  InvalidOptionsError,
+  Resource,
+  Tracking,
+  Using,
+  UsingError
+} from "@scopeguard/core"
 import { makeLog } from "./util.js"
 
 const boom = new Error("handle destroyed")
@@ -241,6 +249,105 @@ describe("invalid options: building never throws; running dies with InvalidOptio
       expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
         'Invalid option releaseTimeout: "5s" is not a duration'
       )
+    })
+  )
+})
+
+describe("Using.run with a signal that is already aborted", () => {
+  it("rejects without running the effect, after closing the scope", async () => {
+    const log: Array<string> = []
+    const controller = new AbortController()
+    controller.abort()
+    const error = await Using.run(
+      Effect.sync(() => log.push("effect ran")),
+      { signal: controller.signal }
+    ).then(
+      () => "resolved",
+      (e: unknown) => e
+    )
+    expect(log).toEqual([])
+    expect(error).toBeInstanceOf(UsingError)
+    expect((error as UsingError).phase).toBe("run")
+    expect(Cause.isInterruptedOnly((error as UsingError).cause)).toBe(true)
+  })
+
+  it("with a layer: neither the layer nor the effect runs", async () => {
+    const log: Array<string> = []
+    const controller = new AbortController()
+    controller.abort()
+    const layer = Layer.scopedDiscard(
+      Effect.acquireRelease(
+        Effect.sync(() => log.push("layer built")),
+        () => Effect.sync(() => log.push("layer released"))
+      )
+    )
+    const error = await Using.run(
+      Effect.sync(() => log.push("effect ran")),
+      { signal: controller.signal, layer }
+    ).then(
+      () => "resolved",
+      (e: unknown) => e
+    )
+    expect(log).toEqual([])
+    expect(error).toBeInstanceOf(UsingError)
+    expect((error as UsingError).phase).toBe("run")
+    expect(Cause.isInterruptedOnly((error as UsingError).cause)).toBe(true)
+  })
+})
+
+describe("TC39 interop follows what await using accepts", () => {
+  it.effect("an [Symbol.asyncDispose]() that returns undefined is a successful dispose", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const value = {
+        [Symbol.asyncDispose]: () => {
+          log.events.push("disposed")
+          return undefined as unknown as Promise<void>
+        }
+      }
+      const r = yield* Effect.scoped(Using.resource(Effect.succeed(value)))
+      expect(log.events).toEqual(["disposed"])
+      expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "scope" })
+    })
+  )
+
+  it.effect("a function object with [Symbol.dispose] is disposable", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const fn = Object.assign(() => 1, {
+        [Symbol.dispose]: () => {
+          log.events.push("disposed")
+        }
+      })
+      yield* Effect.scoped(Using.resource(Effect.succeed(fn)))
+      expect(log.events).toEqual(["disposed"])
+    })
+  )
+
+  it.effect("null and undefined are accepted and nothing is disposed, as with `using`", () =>
+    Effect.gen(function* () {
+      const nothing = yield* Effect.scoped(
+        Effect.flatMap(Using.resource(Effect.succeed(null)), Resource.get)
+      )
+      expect(nothing).toBe(null)
+      const none = yield* Effect.scoped(
+        Effect.flatMap(Using.resource(Effect.succeed(undefined)), Resource.get)
+      )
+      expect(none).toBe(undefined)
+    })
+  )
+
+  it.effect("a dispose method that throws synchronously from asyncDispose is a DisposeError", () =>
+    Effect.gen(function* () {
+      const value = {
+        [Symbol.asyncDispose]: (): Promise<void> => {
+          throw boom
+        }
+      }
+      const exit = yield* Effect.exit(
+        Effect.scoped(Using.resource(Effect.succeed(value), { label: "socket" }))
+      )
+      expect(exit).toEqual(Exit.die(new DisposeError({ label: "socket", cause: boom })))
     })
   )
 })

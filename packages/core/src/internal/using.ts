@@ -9,35 +9,47 @@ import type * as Resource from "../Resource.js"
 import type * as Using from "../Using.js"
 import * as resource from "./resource.js"
 
+/** Functions are objects too: `await using` accepts a function with a dispose method. */
 const hasMethod = (u: unknown, symbol: symbol): boolean =>
-  typeof u === "object" &&
-  u !== null &&
+  ((typeof u === "object" && u !== null) || typeof u === "function") &&
   typeof (u as Record<symbol, unknown>)[symbol] === "function"
 
+/** `using x = null` (or `undefined`) is allowed and disposes nothing. */
+const isNothing = (u: unknown): u is null | undefined => u === null || u === undefined
+
 /** `await using` prefers `[Symbol.asyncDispose]`; so do we. */
-const dispose = (value: Disposable | AsyncDisposable, label: string): Effect.Effect<void> =>
-  hasMethod(value, Symbol.asyncDispose)
-    ? Effect.orDie(
-        Effect.tryPromise({
-          try: () => (value as AsyncDisposable)[Symbol.asyncDispose](),
-          catch: (cause) => new DisposeError({ label, cause })
-        })
-      )
-    : Effect.orDie(
-        Effect.try({
-          try: () => (value as Disposable)[Symbol.dispose](),
-          catch: (cause) => new DisposeError({ label, cause })
-        })
-      )
+const dispose = (
+  value: Disposable | AsyncDisposable | null | undefined,
+  label: string
+): Effect.Effect<void> =>
+  isNothing(value)
+    ? Effect.void
+    : hasMethod(value, Symbol.asyncDispose)
+      ? Effect.orDie(
+          Effect.tryPromise({
+            // `await using` awaits whatever the method returns, a promise or not (`undefined`
+            // is a valid, synchronous dispose); a synchronous throw is a dispose error.
+            try: () => Promise.resolve((value as AsyncDisposable)[Symbol.asyncDispose]()),
+            catch: (cause) => new DisposeError({ label, cause })
+          })
+        )
+      : Effect.orDie(
+          Effect.try({
+            try: () => {
+              ;(value as Disposable)[Symbol.dispose]()
+            },
+            catch: (cause) => new DisposeError({ label, cause })
+          })
+        )
 
 /** @internal */
-export const usingResource = <A extends Disposable | AsyncDisposable, E, R>(
+export const usingResource = <A extends Disposable | AsyncDisposable | null | undefined, E, R>(
   acquire: Effect.Effect<A, E, R>,
   options?: Resource.Options
 ): Effect.Effect<Resource.Resource<A>, E | NotDisposableError, R | Scope.Scope> =>
   resource.makeLabelled(
     Effect.flatMap(acquire, (value) =>
-      hasMethod(value, Symbol.asyncDispose) || hasMethod(value, Symbol.dispose)
+      isNothing(value) || hasMethod(value, Symbol.asyncDispose) || hasMethod(value, Symbol.dispose)
         ? Effect.succeed(value)
         : Effect.fail(new NotDisposableError({ label: options?.label, value }))
     ),
@@ -83,8 +95,13 @@ export const run = <A, E, R, E2 = never>(
       : Effect.flatMap(Layer.buildWithScope(layer, scope), (context) =>
           Effect.provide(effect as Effect.Effect<A, E, Scope.Scope>, context)
         )
-  const runOptions = options.signal === undefined ? undefined : { signal: options.signal }
-  return runExit(Scope.extend(withServices, scope), runOptions).then(async (exit) => {
+  const signal = options.signal
+  // Effect's runtime starts the fiber before it looks at the signal, so an effect that is
+  // already aborted would run (a synchronous one in full). Start nothing instead.
+  const body: Effect.Effect<A, E | E2, Scope.Scope> =
+    signal?.aborted === true ? Effect.interrupt : withServices
+  const runOptions = signal === undefined ? undefined : { signal }
+  return runExit(Scope.extend(body, scope), runOptions).then(async (exit) => {
     if (Exit.isSuccess(exit)) return new HandleImpl(exit.value, scope, runtime)
     // The effect failed or was interrupted: nothing may stay open.
     const closed = await runExit(Effect.uninterruptible(Scope.close(scope, exit)))

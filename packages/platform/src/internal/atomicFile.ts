@@ -3,11 +3,13 @@ import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
-import * as Scope from "effect/Scope"
-import { Guard } from "@scopeguard/core"
+import type * as Scope from "effect/Scope"
+import { Guard, Resource } from "@scopeguard/core"
 import { AtomicFileError } from "../Errors.js"
 import type * as AtomicFile from "../AtomicFile.js"
+import { label as checkLabel } from "./options.js"
 
 const encoder = new TextEncoder()
 
@@ -15,7 +17,7 @@ const encoder = new TextEncoder()
 interface Decision {
   /** Asked for by `discard`: the guard rolls back even if the scope succeeds. */
   discarded: boolean
-  /** What the guard did, once it ran. */
+  /** What the guard decided, set before the temporary file is closed. */
   outcome: "committed" | "discarded" | undefined
 }
 
@@ -23,30 +25,57 @@ class AtomicFileImpl implements AtomicFile.AtomicFile {
   constructor(
     readonly path: string,
     readonly tempPath: string,
-    readonly file: FileSystem.File,
+    /** The open temporary file. Every write holds a lease on it (`Resource.use`). */
+    readonly handle: Resource.Resource<FileSystem.File>,
     readonly guard: Guard.Guard,
     readonly decision: Decision
   ) {}
 
   write(data: Uint8Array | string): Effect.Effect<void, AtomicFileError | PlatformError> {
-    // Race: a write from another fiber while the commit runs. The check below is only a
-    // clear error for the common mistake (writing after commit); a write that passes it while
-    // the commit is closing the file fails with the file system's error instead. Either way
-    // the caller learns the write did not make it: nothing is lost silently.
-    return Effect.flatMap(Guard.state(this.guard), (state) =>
-      state._tag === "Armed"
-        ? this.file.writeAll(typeof data === "string" ? encoder.encode(data) : data)
-        : Effect.fail<AtomicFileError | PlatformError>(
-            new AtomicFileError({
-              path: this.path,
-              tempPath: this.tempPath,
-              reason:
-                this.decision.outcome === "committed" ? "already committed" : "already discarded"
-            })
-          )
+    // Race: a write and a commit or rollback from another fiber. The write holds a lease on
+    // the file handle while it writes; closing the handle (the first thing a commit or a
+    // rollback does after deciding) refuses new leases and waits for the writes in flight.
+    // So no write can reach a closed descriptor — or a reused one, which would put the bytes
+    // into whatever file the process opened next — and a write that comes too late fails.
+    return Resource.use(this.handle, (file) =>
+      file.writeAll(typeof data === "string" ? encoder.encode(data) : data)
+    ).pipe(
+      Effect.catchTag("ResourceReleasedError", () =>
+        Effect.fail(
+          new AtomicFileError({
+            path: this.path,
+            tempPath: this.tempPath,
+            reason:
+              this.decision.outcome === "committed" ? "already committed" : "already discarded"
+          })
+        )
+      )
     )
   }
 }
+
+/**
+ * The file the replace is about: a symbolic link is followed to its target (which is
+ * replaced, the link stays), as established atomic-write libraries do. A path that does not
+ * exist yet is itself the target.
+ */
+const resolveTarget = (fs: FileSystem.FileSystem, path: string) =>
+  fs
+    .realPath(path)
+    .pipe(
+      Effect.catchTag("SystemError", (error) =>
+        error.reason === "NotFound" ? Effect.succeed(path) : Effect.fail(error)
+      )
+    )
+
+/** The permission bits of an existing target, to be kept by the replacement. */
+const modeOf = (fs: FileSystem.FileSystem, path: string) =>
+  fs.stat(path).pipe(
+    Effect.map((info) => Option.some(info.mode & 0o7777)),
+    Effect.catchTag("SystemError", (error) =>
+      error.reason === "NotFound" ? Effect.succeed(Option.none<number>()) : Effect.fail(error)
+    )
+  )
 
 /** @internal */
 export const make = (
@@ -60,29 +89,46 @@ export const make = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const paths = yield* Path.Path
+    const label = checkLabel("label", options?.label) ?? `atomic file ${path}`
+    const target = yield* resolveTarget(fs, path)
+    const mode = yield* modeOf(fs, target)
     const suffix = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
-    const tempPath = paths.join(paths.dirname(path), `.${paths.basename(path)}.${suffix}.tmp`)
-    const label = options?.label ?? `atomic file ${path}`
+    const tempPath = paths.join(paths.dirname(target), `.${paths.basename(target)}.${suffix}.tmp`)
     const fail = (reason: string) => (cause: unknown) =>
       new AtomicFileError({ path, tempPath, reason, cause })
     // Opening the temporary file and arming its guard happen as one step: an interruption
     // in between would leave a temporary file nobody removes.
     return yield* Effect.uninterruptible(
       Effect.gen(function* () {
-        const handleScope = yield* Scope.make()
-        const file = yield* Effect.onError(
-          Scope.extend(fs.open(tempPath, { flag: "wx" }), handleScope),
-          (cause) => Scope.close(handleScope, Exit.failCause(cause))
-        )
         const decision: Decision = { discarded: false, outcome: undefined }
+        // While it is written, a replacement of an existing file is private to its owner
+        // (a 0600 secrets file is never readable by others, not even half-written); the
+        // commit gives it the target's own bits.
+        const openOptions: FileSystem.OpenFileOptions = Option.isSome(mode)
+          ? { flag: "wx", mode: 0o600 }
+          : { flag: "wx" }
+        const handle = yield* Resource.fromScoped(
+          Effect.tap(fs.open(tempPath, openOptions), (file) =>
+            // Runs when the handle closes, before the descriptor is closed and after every
+            // write in flight has ended: a committed file is on disk before it is renamed.
+            Effect.addFinalizer(() =>
+              decision.outcome === "committed"
+                ? Effect.orDie(Effect.mapError(file.sync, fail("sync failed")))
+                : Effect.void
+            )
+          ),
+          { label: `${label} (temporary file)` }
+        )
         const commit = Effect.gen(function* () {
-          yield* Effect.mapError(file.sync, fail("sync failed"))
-          yield* Scope.close(handleScope, Exit.void)
+          yield* Resource.close(handle)
+          if (Option.isSome(mode)) {
+            yield* Effect.mapError(fs.chmod(tempPath, mode.value), fail("chmod failed"))
+          }
           // A failed rename leaves the temporary file in place: nothing written is lost.
-          yield* Effect.mapError(fs.rename(tempPath, path), fail("rename failed"))
+          yield* Effect.mapError(fs.rename(tempPath, target), fail("rename failed"))
         })
         const rollback = Effect.gen(function* () {
-          yield* Scope.close(handleScope, Exit.void)
+          yield* Resource.close(handle)
           yield* Effect.mapError(fs.remove(tempPath), fail("could not remove the temporary file"))
         })
         // One guard for both outcomes, so that exactly one of them ever happens, even when
@@ -96,7 +142,7 @@ export const make = (
             }),
           { label }
         )
-        return new AtomicFileImpl(path, tempPath, file, guard, decision)
+        return new AtomicFileImpl(path, tempPath, handle, guard, decision)
       })
     )
   })

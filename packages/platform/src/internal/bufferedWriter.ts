@@ -5,6 +5,7 @@ import * as FiberId from "effect/FiberId"
 import type * as Scope from "effect/Scope"
 import { Resource, type ResourceReleasedError } from "@scopeguard/core"
 import type * as BufferedWriter from "../BufferedWriter.js"
+import { bytes } from "./options.js"
 
 const encoder = new TextEncoder()
 
@@ -45,7 +46,9 @@ class State<E, R> {
         const mine = Deferred.unsafeMake<void>(FiberId.none)
         this.tail = mine
         return Deferred.await(previous).pipe(
-          Effect.zipRight(this.sink(chunk)),
+          // `suspend`: a sink that throws instead of returning an Effect fails this flush
+          // (a defect) and still completes `mine`, so later flushes are not left waiting.
+          Effect.zipRight(Effect.suspend(() => this.sink(chunk))),
           Effect.ensuring(Deferred.done(mine, Exit.void))
         )
       })
@@ -95,6 +98,8 @@ export const make = <E, R>(
   options?: BufferedWriter.Options
 ): Effect.Effect<BufferedWriter.BufferedWriter<E>, never, R | Scope.Scope> =>
   Effect.flatMap(Effect.context<R>(), (context) => {
+    // Checked when the effect runs: building it never throws, a bad option is a defect here.
+    const capacity = bytes("capacity", options?.capacity) ?? 64 * 1024
     const provide = (self: Effect.Effect<void, E, R>) => Effect.provide(self, context)
     const state = new State(sink)
     return Effect.map(
@@ -112,6 +117,6 @@ export const make = <E, R>(
           releaseTimeout: options?.releaseTimeout
         }
       ),
-      (resource) => new BufferedWriterImpl(resource, state, options?.capacity ?? 64 * 1024, provide)
+      (resource) => new BufferedWriterImpl(resource, state, capacity, provide)
     )
   })

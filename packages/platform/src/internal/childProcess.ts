@@ -1,25 +1,93 @@
 import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
+import * as NodeFs from "node:fs"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import { Resource } from "@scopeguard/core"
+import { InvalidOptionsError, Resource } from "@scopeguard/core"
 import { ProcessStopError } from "../Errors.js"
 import type * as ChildProcess from "../ChildProcess.js"
-import { within } from "./within.js"
+import { duration, label as checkLabel } from "./options.js"
+
+/** How often a stop looks whether the process group is gone (there is no event for it). */
+const pollInterval = Duration.millis(10)
 
 const isRunning = (process: CommandExecutor.Process) =>
   Effect.orElseSucceed(process.isRunning, () => false)
 
 /**
- * SIGTERM, up to `gracePeriod` for the process to exit, then SIGKILL, up to `killTimeout`.
- * `Process.kill` waits for the exit, so each signal is bounded with `within`.
+ * Whether any member of the process group `pgid` is still alive. `@effect/platform` starts
+ * every child as the leader of a group of its own (`detached`), so its children are members.
+ *
+ * A zombie is not alive: where nobody reaps orphans (a container whose init does not), a
+ * member killed after its parent died stays a zombie forever, and `kill(-pgid, 0)` would
+ * report the group alive. On Linux we read `/proc`; elsewhere `kill(-pgid, 0)` is the test.
+ */
+const groupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0)
+  } catch {
+    return false
+  }
+  let entries: Array<string>
+  try {
+    entries = NodeFs.readdirSync("/proc")
+  } catch {
+    return true
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${entry}/stat`, "utf8")
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false
+}
+
+/** Sends `signal` to the whole group; to the leader alone if the group is not reachable. */
+const signalGroup = (pid: number, signal: NodeJS.Signals) =>
+  Effect.sync(() => {
+    try {
+      process.kill(-pid, signal)
+    } catch {
+      try {
+        process.kill(pid, signal)
+      } catch {
+        // Already gone.
+      }
+    }
+  })
+
+/** Waits until the leader has exited and no member of its group is alive, at most `timeout`. */
+const goneWithin = (child: CommandExecutor.Process, timeout: Duration.Duration) =>
+  Effect.flatMap(Clock.currentTimeMillis, (start) => {
+    const deadline = start + Duration.toMillis(timeout)
+    const poll: Effect.Effect<boolean> = Effect.flatMap(isRunning(child), (running) =>
+      !running && !groupAlive(child.pid)
+        ? Effect.succeed(true)
+        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            now >= deadline
+              ? Effect.succeed(false)
+              : Effect.zipRight(Effect.sleep(pollInterval), poll)
+          )
+    )
+    return poll
+  })
+
+/**
+ * SIGTERM to the process group, up to `gracePeriod` for every member to exit, then SIGKILL
+ * to the group, up to `killTimeout`.
  */
 const stop = (
-  process: CommandExecutor.Process,
+  child: CommandExecutor.Process,
   inner: Scope.CloseableScope,
   label: string,
   gracePeriod: Duration.Duration,
@@ -27,17 +95,17 @@ const stop = (
 ): Effect.Effect<ChildProcess.Stopped> =>
   Effect.gen(function* () {
     let stopped: ChildProcess.Stopped = "exited"
-    if (yield* isRunning(process)) {
-      const terminated = yield* within(process.kill("SIGTERM"), gracePeriod)
+    if ((yield* isRunning(child)) || groupAlive(child.pid)) {
+      yield* signalGroup(child.pid, "SIGTERM")
       stopped = "terminated"
-      if (Option.isNone(terminated) && (yield* isRunning(process))) {
-        const killed = yield* within(process.kill("SIGKILL"), killTimeout)
+      if (!(yield* goneWithin(child, gracePeriod))) {
+        yield* signalGroup(child.pid, "SIGKILL")
         stopped = "killed"
-        if (Option.isNone(killed) && (yield* isRunning(process))) {
+        if (!(yield* goneWithin(child, killTimeout))) {
           // Not even SIGKILL ended it. Closing the inner scope would run the platform's own
           // release, which waits for the exit forever: leave it, and say so.
           return yield* Effect.die(
-            new ProcessStopError({ label, pid: process.pid, gracePeriod, killTimeout })
+            new ProcessStopError({ label, pid: child.pid, gracePeriod, killTimeout })
           )
         }
       }
@@ -46,6 +114,25 @@ const stop = (
     yield* Scope.close(inner, Exit.void)
     return stopped
   })
+
+const checkOptions = (command: Command.Command, options: ChildProcess.Options | undefined) => {
+  const gracePeriod = duration("gracePeriod", options?.gracePeriod) ?? Duration.seconds(5)
+  const killTimeout = duration("killTimeout", options?.killTimeout) ?? Duration.seconds(5)
+  const releaseTimeout = duration("releaseTimeout", options?.releaseTimeout)
+  if (releaseTimeout !== undefined && Duration.lessThan(releaseTimeout, gracePeriod)) {
+    throw new InvalidOptionsError({
+      option: "releaseTimeout",
+      value: options?.releaseTimeout,
+      reason: `is shorter than gracePeriod (${Duration.format(gracePeriod)}): the stop would be abandoned before SIGKILL is sent`
+    })
+  }
+  return {
+    gracePeriod,
+    killTimeout,
+    releaseTimeout,
+    label: checkLabel("label", options?.label) ?? `process ${String(command)}`
+  }
+}
 
 /** @internal */
 export const start = (
@@ -56,13 +143,13 @@ export const start = (
   PlatformError,
   CommandExecutor.CommandExecutor | Scope.Scope
 > =>
+  // `suspend`: invalid options die when the effect runs, before anything starts.
   Effect.suspend(() => {
-    const gracePeriod = Duration.decode(options?.gracePeriod ?? "5 seconds")
-    const killTimeout = Duration.decode(options?.killTimeout ?? "5 seconds")
-    const label = options?.label ?? `process ${String(command)}`
+    const { gracePeriod, killTimeout, releaseTimeout, label } = checkOptions(command, options)
     // The platform registers its own release on the scope `Command.start` runs in, and that
     // release waits for the exit forever. Give it a private scope, closed by `stop` once the
-    // process has exited.
+    // process has exited. (Not `Resource.fromScoped`: its release would close that scope
+    // whether or not the process could be stopped, and hang on a process SIGKILL cannot end.)
     let inner: Scope.CloseableScope | undefined
     return Resource.make(
       Effect.flatMap(Scope.make(), (scope) => {
@@ -71,7 +158,7 @@ export const start = (
           Scope.close(scope, Exit.failCause(cause))
         )
       }),
-      (process) => stop(process, inner!, label, gracePeriod, killTimeout),
-      { label, releaseTimeout: options?.releaseTimeout }
+      (child) => stop(child, inner!, label, gracePeriod, killTimeout),
+      { label, releaseTimeout }
     )
   })

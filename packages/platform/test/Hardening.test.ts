@@ -1,0 +1,284 @@
+/**
+ * Regression tests for the platform package under hostile input: a sink that throws, invalid
+ * options, a write racing a rollback, permission bits and symbolic links of an atomic replace,
+ * and a process group that outlives its leader.
+ */
+import { Command, FileSystem, Path } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
+import { InvalidOptionsError, Resource } from "@scopeguard/core"
+import { AtomicFile, AtomicFileError, BufferedWriter, ChildProcess } from "@scopeguard/platform"
+import * as NodeFs from "node:fs"
+
+const decoder = new TextDecoder()
+
+/** Lets every ready fiber run, then asserts that `fiber` has not finished. */
+const expectStillWaiting = (fiber: Fiber.Fiber<unknown, unknown>) =>
+  Effect.gen(function* () {
+    yield* Effect.yieldNow()
+    expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+  })
+const boom = new Error("socket gone")
+
+describe("BufferedWriter whose sink throws synchronously once", () => {
+  it.effect("the write that hit it dies; later writes and the final flush still arrive", () =>
+    Effect.gen(function* () {
+      const written: Array<string> = []
+      let throwNext = true
+      const sink = (chunk: Uint8Array): Effect.Effect<void> => {
+        if (throwNext) {
+          throwNext = false
+          throw boom
+        }
+        return Effect.sync(() => {
+          written.push(decoder.decode(chunk))
+        })
+      }
+      const exits = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const writer = yield* BufferedWriter.make(sink, { capacity: 4 })
+          const first = yield* Effect.exit(writer.write("abcd"))
+          const second = yield* Effect.exit(writer.write("efgh"))
+          yield* writer.write("ij")
+          return [first, second]
+        })
+      )
+      expect(exits).toEqual([Exit.die(boom), Exit.void])
+      expect(written).toEqual(["efgh", "ij"])
+    })
+  )
+})
+
+describe("invalid options die with InvalidOptionsError when the effect runs", () => {
+  const sink = () => Effect.void
+
+  it.effect("BufferedWriter: capacity NaN or negative, releaseTimeout unreadable", () =>
+    Effect.gen(function* () {
+      const cases = [
+        [{ capacity: Number.NaN }, "capacity", Number.NaN],
+        [{ capacity: -1 }, "capacity", -1],
+        [{ releaseTimeout: "5s" as "5 seconds" }, "releaseTimeout", "5s"]
+      ] as const
+      for (const [options, option, value] of cases) {
+        const build = () => BufferedWriter.make(sink, options)
+        expect(build).not.toThrow()
+        const exit = yield* Effect.exit(Effect.scoped(build()))
+        expect(Exit.isFailure(exit) && exit.cause._tag === "Die" && exit.cause.defect).toEqual(
+          new InvalidOptionsError({
+            option,
+            value,
+            reason:
+              option === "capacity"
+                ? "is not a number of bytes (a non-negative number)"
+                : InvalidOptionsError.durationReason
+          })
+        )
+      }
+    })
+  )
+
+  it.effect("ChildProcess: gracePeriod unreadable; releaseTimeout shorter than the grace", () =>
+    Effect.gen(function* () {
+      const command = Command.make(process.execPath, "-e", "")
+      const unreadable = yield* Effect.exit(
+        Effect.scoped(ChildProcess.start(command, { gracePeriod: "2s" as "2 seconds" }))
+      )
+      expect(unreadable).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "gracePeriod",
+            value: "2s",
+            reason: InvalidOptionsError.durationReason
+          })
+        )
+      )
+      const tooShort = yield* Effect.exit(
+        Effect.scoped(
+          ChildProcess.start(command, { gracePeriod: "2 seconds", releaseTimeout: "1 second" })
+        )
+      )
+      expect(tooShort).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "releaseTimeout",
+            value: "1 second",
+            reason:
+              "is shorter than gracePeriod (2s): the stop would be abandoned before SIGKILL is sent"
+          })
+        )
+      )
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
+
+/**
+ * A file system whose file writes wait on a gate the test opens: it holds a write "in flight"
+ * (past every check, inside the write) for as long as the test needs.
+ */
+const gatedFileSystem = (gate: {
+  armed: boolean
+  entered: Deferred.Deferred<void>
+  open: Deferred.Deferred<void>
+}) =>
+  Layer.merge(
+    NodeContext.layer,
+    Layer.effect(
+      FileSystem.FileSystem,
+      Effect.map(FileSystem.FileSystem, (fs) => ({
+        ...fs,
+        open: (path: string, options?: FileSystem.OpenFileOptions) =>
+          Effect.map(fs.open(path, options), (file) => {
+            const gated: FileSystem.File = Object.create(file)
+            Object.defineProperty(gated, "writeAll", {
+              value: (buffer: Uint8Array) =>
+                Effect.suspend(() => {
+                  if (!gate.armed) return file.writeAll(buffer)
+                  gate.armed = false
+                  return Deferred.succeed(gate.entered, undefined).pipe(
+                    Effect.zipRight(Deferred.await(gate.open)),
+                    Effect.zipRight(file.writeAll(buffer))
+                  )
+                })
+            })
+            return gated
+          })
+      }))
+    ).pipe(Layer.provide(NodeContext.layer))
+  )
+
+describe("AtomicFile: no write reaches a closed descriptor", () => {
+  it.effect("a discard waits for the write in flight; a write after it fails typed", () =>
+    Effect.gen(function* () {
+      const gate = {
+        armed: false,
+        entered: yield* Deferred.make<void>(),
+        open: yield* Deferred.make<void>()
+      }
+      const result = yield* Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const target = paths.join(dir, "target.txt")
+        yield* fs.writeFileString(target, "old")
+        const file = yield* AtomicFile.make(target)
+        yield* file.write("a")
+        gate.armed = true
+        const inFlight = yield* Effect.fork(Effect.exit(file.write("b")))
+        yield* Deferred.await(gate.entered)
+        const discarding = yield* Effect.fork(AtomicFile.discard(file))
+        // The discard must not close the descriptor under the write in flight.
+        yield* expectStillWaiting(discarding)
+        const late = yield* Effect.exit(file.write("c"))
+        yield* Deferred.succeed(gate.open, undefined)
+        return {
+          inFlight: yield* Fiber.join(inFlight),
+          discarded: yield* Fiber.join(discarding),
+          late,
+          files: yield* fs.readDirectory(dir),
+          content: yield* fs.readFileString(target),
+          tempPath: file.tempPath
+        }
+      }).pipe(Effect.scoped, Effect.provide(gatedFileSystem(gate)))
+      expect(result.inFlight).toEqual(Exit.void)
+      expect(result.discarded).toBe(true)
+      expect(result.late).toEqual(
+        Exit.fail(
+          new AtomicFileError({
+            path: result.tempPath.replace(/\.target\.txt\.[a-z0-9]+\.tmp$/, "target.txt"),
+            tempPath: result.tempPath,
+            reason: "already discarded"
+          })
+        )
+      )
+      expect(result.files).toEqual(["target.txt"])
+      expect(result.content).toBe("old")
+    })
+  )
+})
+
+describe("AtomicFile: what users of atomic writes expect", () => {
+  it.effect("the replaced file keeps the target's permission bits", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const paths = yield* Path.Path
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const secrets = paths.join(dir, "secrets.env")
+      yield* fs.writeFileString(secrets, "old")
+      yield* fs.chmod(secrets, 0o600)
+      yield* Effect.scoped(
+        Effect.flatMap(AtomicFile.make(secrets), (file) => file.write("TOKEN=new"))
+      )
+      expect(yield* fs.readFileString(secrets)).toBe("TOKEN=new")
+      expect((yield* fs.stat(secrets)).mode & 0o777).toBe(0o600)
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+  )
+
+  it.effect("a symbolic link is written through: the link stays, its target is replaced", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const paths = yield* Path.Path
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const real = paths.join(dir, "real.conf")
+      const link = paths.join(dir, "link.conf")
+      yield* fs.writeFileString(real, "old")
+      yield* fs.symlink(real, link)
+      yield* Effect.scoped(Effect.flatMap(AtomicFile.make(link), (file) => file.write("new")))
+      expect(yield* fs.readLink(link)).toBe(real)
+      expect(yield* fs.readFileString(real)).toBe("new")
+      expect((yield* fs.readDirectory(dir)).sort()).toEqual(["link.conf", "real.conf"])
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+  )
+})
+
+describe("ChildProcess stops the whole process group", () => {
+  /**
+   * A leader that exits on SIGTERM and a member of its group that ignores SIGTERM; it prints
+   * the member's pid once both are ready.
+   */
+  const family = Command.make(
+    process.execPath,
+    "-e",
+    `const member = require("node:child_process").spawn(process.execPath, ["-e",
+       'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
+       { stdio: ["ignore", "pipe", "inherit"] })
+     member.stdout.once("data", () => console.log(member.pid))
+     setInterval(() => {}, 1000)`
+  )
+
+  /** Alive and not a zombie (nobody may reap orphans here). */
+  const isAlive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return false
+    }
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8")
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z"
+    } catch {
+      return true
+    }
+  }
+
+  it.live("a member that ignores SIGTERM is killed after the grace period", () =>
+    Effect.gen(function* () {
+      const { resource, member } = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const resource = yield* ChildProcess.start(family, { gracePeriod: "200 millis" })
+          const child = yield* Resource.get(resource)
+          const line = yield* child.stdout.pipe(
+            Stream.decodeText(),
+            Stream.splitLines,
+            Stream.runHead
+          )
+          const member = Number(Option.getOrThrow(line))
+          expect(isAlive(member)).toBe(true)
+          return { resource, member }
+        })
+      )
+      expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
+      expect(isAlive(member)).toBe(false)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
