@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Ref, Scope } from "effect"
-import { Guard, Resource } from "@scopeguard/core"
+import { Guard, InvalidOptionsError, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
 /**
@@ -305,6 +305,45 @@ describe("Interruption.assertEveryStep", () => {
       const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
       expect(replay.reached).toBe(false)
       expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
+    })
+  )
+})
+
+describe("invalid options", () => {
+  it.effect("die with InvalidOptionsError when the effect runs; building never throws", () =>
+    Effect.gen(function* () {
+      const program = Effect.void
+      const build = () => Interruption.explore(program, { hangTimeout: "1s" as "1 second" })
+      expect(build).not.toThrow()
+      expect(yield* Effect.exit(build())).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "hangTimeout",
+            value: "1s",
+            reason: InvalidOptionsError.durationReason
+          })
+        )
+      )
+      expect(yield* Effect.exit(Interruption.runAt(program, -1))).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "step",
+            value: -1,
+            reason: "is not a non-negative integer"
+          })
+        )
+      )
+      expect(
+        yield* Effect.exit(Interruption.explore(program, { mode: "sometimes" as "yield" }))
+      ).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "mode",
+            value: "sometimes",
+            reason: 'is not "interrupt" or "yield"'
+          })
+        )
+      )
     })
   )
 })

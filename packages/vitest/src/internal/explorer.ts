@@ -1,3 +1,4 @@
+import { check as checkOptions, step as checkStep } from "./options.js"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
@@ -235,7 +236,7 @@ export const explore = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.gen(function* () {
-    const hangTimeout = Duration.decode(options.hangTimeout ?? DEFAULT_HANG_TIMEOUT)
+    const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     // Two dry runs: the step count, and whether it is the same every time.
     const first = yield* runOnce(program, undefined, hangTimeout)
     const second = yield* runOnce(program, undefined, hangTimeout)
@@ -267,7 +268,8 @@ export const runAt = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
-    const hangTimeout = Duration.decode(options.hangTimeout ?? DEFAULT_HANG_TIMEOUT)
+    const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    checkStep(step)
     const run = yield* runOnce(program, step, hangTimeout, options.mode)
     const failures = yield* judge(run, step, options, hangTimeout)
     return {
