@@ -524,9 +524,11 @@ export const commit = <B, E, R>(
       const notArmed = cells.find((cell) => cell.phase._tag !== "Armed")
       if (notArmed !== undefined) return Effect.succeed(notArmed)
       for (const cell of cells) cell.phase = COMMITTING
-      // The action runs in its own fiber so that its exit is the truth: had it run in ours,
-      // an interruption arriving just after its last step would replace its success with an
-      // interruption, and the compensation would run after the action succeeded.
+      // The action runs in its own fiber so that the decision rests on the action's own exit,
+      // whatever the timing of an interruption of the caller: in our fiber, an interruption
+      // processed between the action's last step and the end of `restore` (the runtime checks
+      // for one there, at a scheduler yield) would turn its success into an interruption, and
+      // the compensation would run after the action succeeded.
       return Effect.flatMap(Effect.fork(restore(action)), (actionFiber) =>
         Effect.flatMap(
           Effect.flatMap(

@@ -1,0 +1,316 @@
+/**
+ * Guarded steps and commits: an action and its compensation armed atomically, and a final
+ * action that disarms without a gap. Explored at every step, in both modes, with a check on
+ * the money; the hand-written pattern is pinned with the windows it has.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, FiberId, Scope } from "effect"
+import { Guard, GuardNotArmedError } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
+import { expectStillWaiting, makeLog } from "./util.js"
+
+/** Two accounts and a ledger of what happened; a transfer must move money or not at all. */
+const makeBank = () => {
+  const bank = { from: 100, to: 0, debits: 0, credits: 0, refunds: 0 }
+  const reset = Effect.sync(() => {
+    Object.assign(bank, { from: 100, to: 0, debits: 0, credits: 0, refunds: 0 })
+  })
+  const debit = Effect.sync(() => {
+    bank.from -= 10
+    bank.debits++
+  })
+  const refund = Effect.sync(() => {
+    bank.from += 10
+    bank.refunds++
+  })
+  const credit = Effect.sync(() => {
+    bank.to += 10
+    bank.credits++
+  })
+  /** Money is neither lost nor made: either nothing moved, or exactly one transfer did. */
+  const check = () =>
+    Effect.suspend(() =>
+      bank.from + bank.to === 100 && bank.debits <= 1 && bank.credits <= 1 && bank.refunds <= 1
+        ? Effect.void
+        : Effect.fail(`money not conserved: ${JSON.stringify(bank)}`)
+    )
+  return { bank, reset, debit, refund, credit, check }
+}
+
+describe("the hand-written pattern has windows (pinned)", () => {
+  it.effect("debit; Guard.make(refund); credit; Guard.disarm loses or makes money", () =>
+    Effect.gen(function* () {
+      const { reset, debit, refund, credit, check } = makeBank()
+      const handWritten = Effect.scoped(
+        Effect.gen(function* () {
+          yield* reset
+          yield* debit
+          const guard = yield* Guard.make(refund)
+          yield* credit
+          yield* Guard.disarm(guard)
+        })
+      )
+      const report = yield* Interruption.explore(handWritten, { check, leaks: false })
+      // The window between the debit and the arming of its refund loses money.
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures.every((f) => f.message.includes("money not conserved"))).toBe(true)
+    })
+  )
+})
+
+describe("Guard.step and Guard.commit conserve money at every step", () => {
+  const transfer = ({ reset, debit, refund, credit }: ReturnType<typeof makeBank>) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        yield* reset
+        const guarded = yield* Guard.step(debit, () => refund, { label: "refund" })
+        yield* Guard.commit(guarded, credit)
+      })
+    )
+
+  /** Three guarded steps and a commit: a trip is booked whole or not at all. */
+  const makeTrip = () => {
+    const trip = { booked: [] as Array<string>, charged: 0 }
+    const reset = Effect.sync(() => {
+      trip.booked = []
+      trip.charged = 0
+    })
+    const book = (what: string) =>
+      Effect.sync(() => {
+        trip.booked.push(what)
+        return what
+      })
+    const cancel = (what: string) =>
+      Effect.sync(() => {
+        trip.booked = trip.booked.filter((b) => b !== what)
+      })
+    const program = Effect.scoped(
+      Effect.gen(function* () {
+        yield* reset
+        const flight = yield* Guard.step(book("flight"), cancel)
+        const hotel = yield* Guard.step(book("hotel"), cancel)
+        const car = yield* Guard.step(book("car"), cancel)
+        yield* Guard.commit(
+          [flight, hotel, car],
+          Effect.sync(() => {
+            trip.charged++
+          })
+        )
+      })
+    )
+    const check = () =>
+      Effect.suspend(() => {
+        const whole = trip.charged === 1 && trip.booked.join() === "flight,hotel,car"
+        const nothing = trip.charged === 0 && trip.booked.length === 0
+        return whole || nothing ? Effect.void : Effect.fail(`half a trip: ${JSON.stringify(trip)}`)
+      })
+    return { program, check }
+  }
+
+  for (const mode of ["interrupt", "yield"] as const) {
+    it.effect(`the transfer (${mode} mode)`, () =>
+      Effect.gen(function* () {
+        const bank = makeBank()
+        const report = yield* Interruption.assertEveryStep(transfer(bank), {
+          mode,
+          check: bank.check
+        })
+        expect(report.failures).toEqual([])
+        expect(report.steps).toBeGreaterThan(20)
+      })
+    )
+
+    it.effect(`a saga of three steps and a commit (${mode} mode)`, () =>
+      Effect.gen(function* () {
+        const { program, check } = makeTrip()
+        const report = yield* Interruption.assertEveryStep(program, { mode, check })
+        expect(report.failures).toEqual([])
+        expect(report.steps).toBeGreaterThan(40)
+      })
+    )
+  }
+})
+
+describe("Guard.step", () => {
+  it.effect("arms the compensation with the action's value; it runs on the scope's exit", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const exit = yield* Effect.exit(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const row = yield* Guard.step(Effect.succeed(7), (id, e) =>
+              log.add(`delete ${id} (${e._tag})`)
+            )
+            yield* log.add(`inserted ${row.value}`)
+            return yield* Effect.fail("later step failed")
+          })
+        )
+      )
+      expect(exit).toEqual(Exit.fail("later step failed"))
+      expect(log.events).toEqual(["inserted 7", "delete 7 (Failure)"])
+    })
+  )
+
+  it.effect("a failing action arms nothing", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const exit = yield* Effect.exit(
+        Effect.scoped(Guard.step(Effect.fail("no"), () => log.add("compensate")))
+      )
+      expect(exit).toEqual(Exit.fail("no"))
+      expect(log.events).toEqual([])
+    })
+  )
+
+  it.effect("strategies: onFailure compensation is skipped when the scope succeeds", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const g = yield* Effect.scoped(
+        Guard.step(Effect.void, () => log.add("rollback"), { when: "failure" })
+      )
+      expect(log.events).toEqual([])
+      expect(yield* Guard.state(g)).toEqual({ _tag: "Skipped", scopeExit: Exit.succeed(g) })
+    })
+  )
+})
+
+describe("Guard.commit", () => {
+  it.effect("success: returns the action's value; the scope runs no compensation", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const scope = yield* Scope.make()
+      const a = yield* Guard.step(log.acquire("a"), () => log.add("undo a")).pipe(
+        Scope.extend(scope)
+      )
+      const b = yield* Guard.step(log.acquire("b"), () => log.add("undo b")).pipe(
+        Scope.extend(scope)
+      )
+      expect(yield* Guard.commit([a, b], Effect.as(log.add("final"), 42))).toBe(42)
+      yield* Scope.close(scope, Exit.fail("later"))
+      expect(log.events).toEqual(["acquire a", "acquire b", "final"])
+      expect(yield* Guard.state(a)).toEqual({ _tag: "Disarmed" })
+    })
+  )
+
+  it.effect("failure: compensations run now, newest first, with the action's exit", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const exit = yield* Effect.exit(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const a = yield* Guard.step(Effect.succeed("a"), (v, e) =>
+              log.add(`undo ${v} (${e._tag})`)
+            )
+            const b = yield* Guard.step(
+              Effect.succeed("b"),
+              (v, e) => log.add(`undo ${v} (${e._tag})`),
+              { when: "success" }
+            )
+            const c = yield* Guard.step(Effect.succeed("c"), (v, e) =>
+              log.add(`undo ${v} (${e._tag})`)
+            )
+            const committed = yield* Effect.exit(Guard.commit([a, b, c], Effect.fail("declined")))
+            yield* log.add("after commit")
+            expect(yield* Guard.state(b)).toEqual({
+              _tag: "Skipped",
+              scopeExit: Exit.fail("declined")
+            })
+            return yield* committed
+          })
+        )
+      )
+      expect(exit).toEqual(Exit.fail("declined"))
+      expect(log.events).toEqual(["undo c (Failure)", "undo a (Failure)", "after commit"])
+    })
+  )
+
+  it.effect("a guard that is not armed: GuardNotArmedError, and the action does not run", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const g = yield* Guard.step(Effect.void, () => log.add("undo"), { label: "step" })
+      yield* Guard.disarm(g)
+      const exit = yield* Effect.exit(Guard.commit(g, log.add("final")))
+      expect(exit).toEqual(
+        Exit.fail(new GuardNotArmedError({ id: g.id, label: "step", state: "Disarmed" }))
+      )
+      expect(log.events).toEqual([])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("the caller interrupted during the action: the action is interrupted, undo runs", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const g = yield* Guard.step(Effect.void, () => log.add("undo"))
+            yield* Guard.commit(
+              g,
+              Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+                Effect.onInterrupt(() => log.add("action interrupted"))
+              )
+            )
+          })
+        )
+      )
+      yield* Deferred.await(started)
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+      expect(log.events).toEqual(["action interrupted", "undo"])
+    })
+  )
+
+  it.effect("an interruption that arrives just as the action succeeds does not undo it", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const fiber = yield* Effect.fork(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const caller = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>(
+              (fiber) => Effect.succeed(fiber)
+            )
+            const g = yield* Guard.step(Effect.void, () => log.add("undo"))
+            // The action's last step asks for the caller's interruption: it arrives while the
+            // commit is deciding. The decision rests on the action's own exit: success.
+            yield* Guard.commit(
+              g,
+              Effect.zipRight(
+                log.add("credit"),
+                Effect.sync(() => caller.unsafeInterruptAsFork(FiberId.none))
+              )
+            )
+          })
+        )
+      )
+      expect(Exit.isInterrupted(yield* Fiber.await(fiber))).toBe(true)
+      expect(log.events).toEqual(["credit"])
+    })
+  )
+
+  it.effect("a scope closing while the action runs waits for its decision", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const scope = yield* Scope.make()
+      const g = yield* Guard.step(Effect.void, () => log.add("undo")).pipe(Scope.extend(scope))
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const committing = yield* Effect.fork(
+        Guard.commit(
+          g,
+          Deferred.succeed(started, undefined).pipe(
+            Effect.zipRight(Deferred.await(gate)),
+            Effect.zipRight(log.add("final"))
+          )
+        )
+      )
+      yield* Deferred.await(started)
+      expect(yield* Guard.state(g)).toEqual({ _tag: "Committing" })
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.interrupt(FiberId.none)))
+      yield* expectStillWaiting(closing)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(committing)
+      yield* Fiber.join(closing)
+      expect(log.events).toEqual(["final"])
+    })
+  )
+})
