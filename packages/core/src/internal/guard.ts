@@ -47,15 +47,27 @@ export const isGuard = (u: unknown): u is Guard.Guard =>
 const runsOnSuccess = (exit: Exit.Exit<unknown, unknown>) => Exit.isSuccess(exit)
 const runsOnFailure = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit)
 
-const checkOptions = (options: Guard.Guard.Options | undefined) => ({
-  label: checked.label("label", options?.label),
-  when: checked.oneOf("when", options?.when, ["always", "success", "failure"] as const) ?? "always"
-})
+interface CheckedOptions {
+  readonly label: string | undefined
+  readonly when: Guard.Guard.When
+}
+
+/** Saves an allocation per guard in the common case of no options. */
+const DEFAULTS: CheckedOptions = { label: undefined, when: "always" }
+
+const checkOptions = (options: Guard.Guard.Options | undefined): CheckedOptions =>
+  options === undefined
+    ? DEFAULTS
+    : {
+        label: checked.label("label", options.label),
+        when:
+          checked.oneOf("when", options.when, ["always", "success", "failure"] as const) ?? "always"
+      }
 
 /** Registers the cell; must run uninterruptibly (see `removable.register`). */
 const register = (
   cleanup: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
-  options: ReturnType<typeof checkOptions>
+  options: CheckedOptions
 ): Effect.Effect<GuardImpl, never, Scope.Scope> => {
   const id = removable.nextId()
   const when = options.when

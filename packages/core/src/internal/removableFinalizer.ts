@@ -28,7 +28,6 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Scope from "effect/Scope"
 import { ReleaseTimeoutError } from "../Errors.js"
@@ -77,23 +76,6 @@ const ids = globalValue(Symbol.for("@scopeguard/core/ids"), () => ({ next: 0 }))
 /** A process-wide, increasing id shared by resources and guards. */
 export const nextId = (): number => ++ids.next
 
-/** The cells whose finalizer the current fiber (or a fiber it forked) is running. */
-interface Running {
-  readonly cell: Cell
-  readonly next: Running | undefined
-}
-
-const currentlyRunning = globalValue(Symbol.for("@scopeguard/core/currentlyRunning"), () =>
-  FiberRef.unsafeMake<Running | undefined>(undefined)
-)
-
-const isRunningIn = (fiber: Fiber.RuntimeFiber<unknown, unknown>, cell: Cell): boolean => {
-  for (let r = fiber.getFiberRef(currentlyRunning); r !== undefined; r = r.next) {
-    if (r.cell === cell) return true
-  }
-  return false
-}
-
 /** A user's tracker may throw: it must cost neither the registration nor the release. */
 const tell = (tracker: Tracking.Tracker, event: "opened" | "settled", cell: Cell): void => {
   try {
@@ -109,6 +91,8 @@ const tell = (tracker: Tracking.Tracker, event: "opened" | "settled", cell: Cell
 export class Cell implements Tracking.Entry {
   phase: Phase = ARMED
   child: Scope.CloseableScope | undefined = undefined
+  /** The fiber running the finalizer, while it runs: a close from it is re-entrant. */
+  runner: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   /** Completed when a `Running` or `Committing` phase ends; made only when somebody waits. */
   private latch: Deferred.Deferred<void> | undefined = undefined
 
@@ -160,6 +144,7 @@ export class Cell implements Tracking.Entry {
   /** Moves to a final phase, wakes the waiters and tells the tracker. */
   settle(phase: Phase): void {
     this.phase = phase
+    this.runner = undefined
     this.wake()
     if (this.tracker !== undefined) tell(this.tracker, "settled", this)
   }
@@ -239,10 +224,10 @@ export const fire = (
           return Effect.as(run(cell, exit, by), true)
         }
         case "Running":
-          // Re-entrant: the finalizer itself (or a fiber it forked) closes its own cell, or a
+          // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
           // use closes the resource it is using while another close drains. Waiting would
           // wait for ourselves: return at once.
-          if (isRunningIn(fiber, cell) || cell.holds(fiber)) return Effect.succeed(false)
+          if (cell.runner === fiber || cell.holds(fiber)) return Effect.succeed(false)
           // Race: the other side is running the finalizer. `Scope.close` on a child that is
           // already closing returns at once, so without this wait a parent scope would finish
           // closing before an explicit close's release had finished.
@@ -269,9 +254,14 @@ const run = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): Effect
   if (warns(cell, exit, by)) cleanup = Effect.zipRight(warning(cell), cleanup)
   // No lease can be taken once the phase has left Armed: if none is out now, none will be.
   if (cell.leases > 0) cleanup = Effect.zipRight(drain(cell), cleanup)
-  // Marks the fibers running this release, so that a close of this cell from inside it is
-  // recognised as re-entrant (fibers forked by the release inherit the mark).
-  const marked = Effect.locallyWith(cleanup, currentlyRunning, (next) => ({ cell, next }))
+  // Records the fiber running the release (the closing fiber, or the timeout's own fiber), so
+  // that a close of this cell from inside the release is recognised as re-entrant. A field,
+  // not a FiberRef: `Effect.locallyWith` here cost a third of a make + close. So a fiber
+  // the release forks is not recognised; only the release's own fiber is.
+  const marked = Effect.withFiberRuntime((fiber) => {
+    cell.runner = fiber
+    return cleanup
+  })
   const provided = withContext(marked, cell.context)
   const outcome =
     timeout === undefined ? Effect.exit(provided) : runWithin(provided, timeout, label)
@@ -394,7 +384,7 @@ export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>
       case "Done":
         return Effect.succeed(cell.phase.exit)
       case "Running":
-        if (isRunningIn(fiber, cell)) {
+        if (cell.runner === fiber) {
           return Effect.dieMessage(
             `awaitRelease of "${cell.label}" was called from inside its own release, which would wait for itself`
           )

@@ -57,8 +57,24 @@ export const make = <A, E, R, R2>(
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
   makeLabelled(acquire, (a, exit) => release(a, exit), options)
 
+interface CheckedOptions {
+  readonly label: string | undefined
+  readonly timeout: Duration.Duration | undefined
+  readonly drainTimeout: Duration.Duration | undefined
+  readonly warnIfNotClosed: removable.WarnWhen | undefined
+}
+
+/** Saves the checks and an allocation per resource in the common case of no options. */
+const DEFAULTS: CheckedOptions = {
+  label: undefined,
+  timeout: undefined,
+  drainTimeout: undefined,
+  warnIfNotClosed: undefined
+}
+
 /** The options, checked when the effect runs (building an effect never throws). */
-const checkOptions = (options: Resource.Options | undefined) => {
+const checkOptions = (options: Resource.Options | undefined): CheckedOptions => {
+  if (options === undefined) return DEFAULTS
   const timeout = checked.duration("releaseTimeout", options?.releaseTimeout)
   const warn = checked.oneOf("warnIfNotClosed", options?.warnIfNotClosed, [
     true,
