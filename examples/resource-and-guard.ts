@@ -1,8 +1,9 @@
 /**
  * Resource and Guard in one program.
  *
- * Shows: an explicit early `close` that the scope does not repeat, and a guard disarmed on the
- * success path while a second transfer fails and runs its refund.
+ * Shows: an explicit early `close` that the scope does not repeat, and a transfer written with
+ * `Guard.step` (the debit and its refund armed in one step) and `Guard.commit` (the credit and
+ * the disarm without a gap): the first commits, the second fails and runs its refund.
  *
  * Run: npx tsx --conditions=source examples/resource-and-guard.ts
  * Prints:
@@ -38,20 +39,20 @@ const useDatabase = Effect.scoped(
 const transfer = (n: number, credit: Effect.Effect<void, string>) =>
   Effect.scoped(
     Effect.gen(function* () {
-      yield* Console.log(`debit ${n}`)
-      const refund = yield* Guard.make((exit) => Console.log(`refund ${n} (${exit._tag})`))
-      yield* credit
-      yield* Console.log(`credit ${n}`)
-      yield* Guard.disarm(refund)
+      // The debit and the arming of its refund are one uninterruptible step.
+      const refund = yield* Guard.step(Console.log(`debit ${n}`), (_, exit) =>
+        Console.log(`refund ${n} (${exit._tag})`)
+      )
+      // If the credit fails or is interrupted, the refund runs now; if it succeeds, never.
+      yield* Guard.commit(refund, Effect.zipRight(credit, Console.log(`credit ${n}`)))
     })
   )
 
 const program = Effect.gen(function* () {
   yield* useDatabase
   yield* transfer(1, Effect.void)
-  yield* transfer(2, Effect.fail("insufficient funds")).pipe(
-    Effect.catchAll((e) => Console.log(`transfer 2 failed: ${e}`))
-  )
+  const failed = yield* Effect.flip(transfer(2, Effect.fail("insufficient funds")))
+  yield* Console.log(`transfer 2 failed: ${failed}`)
 })
 
 Effect.runPromise(program)

@@ -195,7 +195,10 @@ export const isResource: (u: unknown) => u is Resource<unknown> = internal.isRes
 /**
  * Acquires a value uninterruptibly and registers `release(value, exit)` on the scope in the
  * same step, as `Effect.acquireRelease` does. The scope releases it, in LIFO order with its
- * other finalizers, unless it was closed or detached before.
+ * other finalizers, unless it was closed or detached before. A `release` function that throws
+ * instead of returning an Effect is a defect of the release, as `Effect.die` would be. The
+ * options are checked when the effect runs: an invalid one dies with `InvalidOptionsError`
+ * before anything is acquired.
  *
  * @example
  * ```ts

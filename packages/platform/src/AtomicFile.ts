@@ -18,7 +18,11 @@
  * ```
  *
  * Commit and rollback are one `Guard`, so exactly one of them happens, even when an explicit
- * `commit` races the scope's close.
+ * `commit` races the scope's close. Every write holds a lease on the temporary file: a commit
+ * or rollback waits for the writes in flight before closing it, and a write that comes later
+ * fails with `AtomicFileError`. The replacement keeps the target's permission bits (and is
+ * private to its owner while it is written); a symbolic link is written through — its target
+ * is replaced and the link stays.
  *
  * @since 0.1.0
  */

@@ -3,7 +3,8 @@
  *
  * `Command.start` from `@effect/platform` stops a process by sending SIGTERM and then waits
  * for it to exit — forever, if it ignores SIGTERM, and the scope's close with it.
- * `ChildProcess.start` sends SIGTERM, waits up to `gracePeriod`, then sends SIGKILL and waits
+ * `ChildProcess.start` sends SIGTERM to the process group (the child and everything it started),
+ * waits up to `gracePeriod` for every member to exit, then sends SIGKILL to the group and waits
  * up to `killTimeout`; the process is a scopeguard `Resource`, so it can be stopped early with
  * `Resource.close`, and `Resource.awaitRelease` tells how it stopped.
  *
@@ -56,7 +57,11 @@ export interface Options {
   readonly killTimeout?: Duration.DurationInput | undefined
   /** Shown in errors, logs and leak reports. Default: `process <command>`. */
   readonly label?: string | undefined
-  /** An overall bound on the stop, as for `Resource.make`. */
+  /**
+   * An overall bound on the stop, as for `Resource.make`. It must not be shorter than
+   * `gracePeriod` (the stop would be abandoned before SIGKILL is sent): such a value is
+   * refused with `InvalidOptionsError` when the effect runs.
+   */
   readonly releaseTimeout?: Duration.DurationInput | undefined
 }
 
