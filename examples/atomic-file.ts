@@ -5,7 +5,7 @@
  * old content), and a `BufferedWriter` whose last line is written even though its scope
  * failed.
  *
- * Run: npx tsx --conditions=source examples/atomic-file.ts
+ * Run: npx tsx --conditions=@scopeguard/source examples/atomic-file.ts
  * Prints:
  *   after a good save: {"version":2}
  *   after a failed save: {"version":2}

@@ -5,7 +5,7 @@
  * symbols; TypeScript/esbuild lower the syntax), and a library's `AsyncDisposable` adopted as
  * a scopeguard `Resource`. The block ends only after the async cleanup has finished.
  *
- * Run: npx tsx --conditions=source examples/await-using.ts
+ * Run: npx tsx --conditions=@scopeguard/source examples/await-using.ts
  * Prints:
  *   connect
  *   query: select 1

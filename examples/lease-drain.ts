@@ -6,7 +6,7 @@
  * shutdown is refused with a typed error; the quick query finishes, the slow one is interrupted
  * when `drainTimeout` passes, and only then is the connection released.
  *
- * Run: npx tsx --conditions=source examples/lease-drain.ts
+ * Run: npx tsx --conditions=@scopeguard/source examples/lease-drain.ts
  * Prints:
  *   open connection
  *   quick query started

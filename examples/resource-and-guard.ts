@@ -5,7 +5,7 @@
  * `Guard.step` (the debit and its refund armed in one step) and `Guard.commit` (the credit and
  * the disarm without a gap): the first commits, the second fails and runs its refund.
  *
- * Run: npx tsx --conditions=source examples/resource-and-guard.ts
+ * Run: npx tsx --conditions=@scopeguard/source examples/resource-and-guard.ts
  * Prints:
  *   acquire db
  *   use db

@@ -37,7 +37,9 @@ describe("examples print what their header says", () => {
 
     it(`${file}, run from source with tsx`, () => {
       expect(expected.length).toBeGreaterThan(0)
-      expect(run(["--import", "tsx", "--conditions=source", examples + file])).toEqual(expected)
+      expect(run(["--import", "tsx", "--conditions=@scopeguard/source", examples + file])).toEqual(
+        expected
+      )
     }, 30_000)
 
     it(`${file}, compiled by tsc and run by plain node`, () => {

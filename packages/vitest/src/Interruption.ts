@@ -47,6 +47,7 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
 import type { Tracking } from "@scopeguard/core"
+import type { InterruptionError } from "./Errors.js"
 import * as internal from "./internal/explorer.js"
 
 /**
@@ -132,30 +133,13 @@ export interface Replay {
   readonly failures: ReadonlyArray<Failure>
 }
 
-/**
- * The error of `assertEveryStep`; its message names every failing step, its kind and
- * message, and how to replay one.
- *
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Interruption } from "@scopeguard/vitest"
- *
- * const test = Interruption.assertEveryStep(Effect.void).pipe(
- *   Effect.catchTag("InterruptionError", (e) => Effect.die(e.message))
- * )
- * ```
- * @since 0.1.0
- * @category errors
- */
-export const InterruptionError: typeof internal.InterruptionError = internal.InterruptionError
-
-/**
- * @since 0.1.0
- * @category errors
- */
-export type InterruptionError = internal.InterruptionError
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  InterruptionError
+} from "./Errors.js"
 
 /**
  * Runs `program` once to count its steps, then once per step `k`, interrupted at step `k`,

@@ -26,6 +26,7 @@ import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type { Tracking } from "@scopeguard/core"
+import type { LeakError } from "./Errors.js"
 import * as internal from "./internal/leakProbe.js"
 
 /**
@@ -81,36 +82,13 @@ export interface LeakProbe {
  */
 export const LeakProbe: Context.Tag<LeakProbe, LeakProbe> = internal.tag
 
-/**
- * What `assertNone` fails with: the entries still alive.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Guard } from "@scopeguard/core"
- * import { LeakProbe } from "@scopeguard/vitest"
- *
- * const program = Effect.gen(function* () {
- *   yield* Guard.make(Effect.void, { label: "forgotten" }) // in a scope that stays open
- *   yield* LeakProbe.assertNone
- * }).pipe(
- *   Effect.scoped,
- *   Effect.catchTag("LeakError", (e) => Effect.succeed(e.message)),
- *   Effect.provide(LeakProbe.layer)
- * )
- * // 0 resources and 1 armed guard still alive: guard "forgotten" (#1)
- * ```
- *
- * @since 0.1.0
- * @category errors
- */
-export const LeakError: typeof internal.LeakError = internal.LeakError
-
-/**
- * @since 0.1.0
- * @category errors
- */
-export type LeakError = internal.LeakError
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  LeakError
+} from "./Errors.js"
 
 /**
  * Makes a probe without installing it.

@@ -15,3 +15,8 @@ export * as Interruption from "./Interruption.js"
  * @since 0.1.0
  */
 export * as LeakProbe from "./LeakProbe.js"
+
+/**
+ * @since 0.1.0
+ */
+export { InterruptionError, LeakError } from "./Errors.js"

@@ -1,6 +1,5 @@
 import { check as checkOptions, step as checkStep } from "./options.js"
 import * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,6 +13,8 @@ import * as Supervisor from "effect/Supervisor"
 import { Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
+import { InterruptionError } from "../Errors.js"
+import { describeEntry, describeLive } from "./describe.js"
 
 const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
 
@@ -216,7 +217,7 @@ const judge = <R>(
     failures.push({
       step,
       kind: "check",
-      message: `leaked ${leakProbe.describeLive(run.live)}: ${run.live.map(leakProbe.describeEntry).join(", ")}`
+      message: `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
     })
   }
   if (options.check === undefined) {
@@ -281,38 +282,6 @@ export const runAt = <A, E, R, R2 = never>(
       failures
     } satisfies Interruption.Replay
   })
-
-/** @internal */
-export class InterruptionError extends Data.TaggedError("InterruptionError")<{
-  readonly report: Interruption.Report
-}> {
-  override get message(): string {
-    return formatReport(this.report)
-  }
-}
-
-/** The readable failure message of `assertEveryStep`. */
-export const formatReport = (report: Interruption.Report): string => {
-  const points = report.mode === "yield" ? "yield points" : "interruption points"
-  const unperturbed = report.mode === "yield" ? "without a forced yield" : "without interruption"
-  const lines = [
-    `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
-  ]
-  for (const failure of report.failures) {
-    lines.push(`  step ${failure.step} [${failure.kind}] ${failure.message}`)
-  }
-  if (!report.deterministic) {
-    lines.push(
-      `note: the program is not deterministic: two dry runs took ${report.dryRunSteps[0]} and ${report.dryRunSteps[1]} steps (use TestClock and in-memory state)`
-    )
-  }
-  const first = report.failures[0]
-  if (first !== undefined) {
-    const mode = report.mode === "yield" ? `, { mode: "yield" }` : ""
-    lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
-  }
-  return lines.join("\n")
-}
 
 /** @internal */
 export const assertEveryStep = <A, E, R, R2 = never>(

@@ -1,8 +1,8 @@
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Tracking } from "@scopeguard/core"
+import { LeakError } from "../Errors.js"
 import type * as LeakProbe from "../LeakProbe.js"
 
 /** @internal */
@@ -12,27 +12,6 @@ export const TypeId: LeakProbe.TypeId = Symbol.for(
 
 /** @internal */
 export const tag = Context.GenericTag<LeakProbe.LeakProbe>("@scopeguard/vitest/LeakProbe")
-
-/** @internal */
-export class LeakError extends Data.TaggedError("LeakError")<{
-  readonly live: ReadonlyArray<Tracking.Entry>
-}> {
-  override get message(): string {
-    return `${describeLive(this.live)} still alive: ${this.live.map(describeEntry).join(", ")}`
-  }
-}
-
-/** `resource "db" (#3)` */
-export const describeEntry = (entry: Tracking.Entry): string =>
-  `${entry.kind} "${entry.label}" (#${entry.id})`
-
-/** `1 resource and 2 guards` */
-export const describeLive = (live: ReadonlyArray<Tracking.Entry>): string => {
-  const resources = live.filter((e) => e.kind === "resource").length
-  const guards = live.length - resources
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
-  return `${plural(resources, "resource")} and ${plural(guards, "armed guard")}`
-}
 
 /** @internal */
 export const unsafeMake = (): LeakProbe.LeakProbe => {

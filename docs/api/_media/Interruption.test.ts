@@ -1,0 +1,349 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Option, Ref, Scope } from "effect"
+import { Guard, InvalidOptionsError, Resource } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
+
+/**
+ * A world shared by a program and its check: the program resets it when it starts, so that
+ * every run begins from scratch.
+ */
+const makeWorld = () => {
+  const world = { open: 0, released: 0 }
+  const reset = Effect.sync(() => {
+    world.open = 0
+    world.released = 0
+  })
+  const check = () =>
+    world.open === 0 ? Effect.void : Effect.fail(`${world.open} handle(s) left open`)
+  return { world, reset, check }
+}
+
+/** The classic bug: acquire, then register the release as a second, interruptible step. */
+const acquireThenRegister = (w: ReturnType<typeof makeWorld>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      yield* w.reset
+      yield* Effect.sync(() => {
+        w.world.open++
+      })
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          w.world.open--
+        })
+      )
+      yield* Effect.yieldNow()
+    })
+  )
+
+/** The same done right: `Effect.acquireRelease`. */
+const acquireRelease = (w: ReturnType<typeof makeWorld>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      yield* w.reset
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          w.world.open++
+        }),
+        () =>
+          Effect.sync(() => {
+            w.world.open--
+          })
+      )
+      yield* Effect.yieldNow()
+    })
+  )
+
+describe("Interruption.explore", () => {
+  it.effect("finds the window between an acquisition and the registration of its release", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const program = acquireThenRegister(w)
+      const report = yield* Interruption.explore(program, { check: w.check })
+      expect(report.deterministic).toBe(true)
+      expect(report.runs).toBe(report.steps + 2)
+      expect(report.unreached).toEqual([])
+      expect(report.failures.length).toBeGreaterThan(0)
+      // Every failure is the same leak, and the failing steps form one window.
+      for (const failure of report.failures) {
+        expect(failure).toEqual({
+          step: failure.step,
+          kind: "check",
+          message: "1 handle(s) left open"
+        })
+      }
+      const steps = report.failures.map((f) => f.step)
+      const first = steps[0]!
+      expect(steps).toEqual(steps.map((_, i) => first + i))
+      // Replaying a failing point reproduces it; the point just before the window is fine.
+      const replay = yield* Interruption.runAt(program, first, { check: w.check })
+      expect(replay.reached).toBe(true)
+      expect(replay.failures).toEqual([report.failures[0]])
+      const before = yield* Interruption.runAt(program, first - 1, { check: w.check })
+      expect(before.failures).toEqual([])
+    })
+  )
+
+  it.effect("finds nothing in acquireRelease, and interrupts every step", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const report = yield* Interruption.explore(acquireRelease(w), { check: w.check })
+      expect(report.failures).toEqual([])
+      expect(report.steps).toBeGreaterThan(10)
+      expect(report.unreached).toEqual([])
+      expect(report.deterministic).toBe(true)
+    })
+  )
+
+  it.effect("every interrupted run ends interrupted, and the dry run succeeds", () =>
+    Effect.gen(function* () {
+      const exits: Array<Exit.Exit<unknown, unknown>> = []
+      const program = Effect.zipRight(Effect.yieldNow(), Effect.succeed("done"))
+      const report = yield* Interruption.explore(program, {
+        check: (exit) => Effect.sync(() => exits.push(exit))
+      })
+      expect(exits[0]).toEqual(Exit.succeed("done"))
+      expect(exits.slice(1).every(Exit.isInterrupted)).toBe(true)
+      expect(exits).toHaveLength(report.steps + 1)
+    })
+  )
+
+  it.effect("reports a Resource left acquired and a Guard left armed, by label", () =>
+    Effect.gen(function* () {
+      const program = Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Resource.make(Effect.void, () => Effect.void, { label: "db" }).pipe(
+          Scope.extend(scope)
+        )
+        yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
+        // the scope is never closed
+      })
+      const replay = yield* Interruption.runAt(program, 1_000_000)
+      expect(replay.reached).toBe(false)
+      expect(replay.live.map((e) => [e.kind, e.label])).toEqual([
+        ["resource", "db"],
+        ["guard", "undo"]
+      ])
+      expect(replay.failures).toHaveLength(1)
+      expect(replay.failures[0]!.kind).toBe("check")
+      expect(replay.failures[0]!.message).toMatch(
+        /^leaked 1 resource and 1 armed guard: resource "db" \(#\d+\), guard "undo" \(#\d+\)$/
+      )
+      const ignored = yield* Interruption.runAt(program, 1_000_000, { leaks: false })
+      expect(ignored.failures).toEqual([])
+    })
+  )
+
+  it.live("reports a run that does not finish after its interruption as a hang", () =>
+    Effect.gen(function* () {
+      // Interrupted while working, the cleanup waits for something that never comes.
+      const program = Effect.uninterruptibleMask((restore) =>
+        restore(Effect.yieldNow()).pipe(Effect.onInterrupt(() => Effect.never))
+      )
+      const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures.every((f) => f.kind === "hang")).toBe(true)
+      expect(report.failures[0]!.message).toBe("did not finish within 20ms after its interruption")
+    })
+  )
+
+  it.effect("says when two dry runs take different numbers of steps", () =>
+    Effect.gen(function* () {
+      let runs = 0
+      const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ * 3))
+      const report = yield* Interruption.explore(program)
+      expect(report.deterministic).toBe(false)
+      expect(report.dryRunSteps[1]).toBeGreaterThan(report.dryRunSteps[0])
+      // Later runs are longer still, so no step is unreached; a shrinking program would list them.
+      expect(report.unreached).toEqual([])
+    })
+  )
+
+  it.effect("lists the steps a shorter run never reached", () =>
+    Effect.gen(function* () {
+      let runs = 0
+      const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ === 0 ? 20 : 0))
+      const report = yield* Interruption.explore(program)
+      expect(report.deterministic).toBe(false)
+      expect(report.unreached.length).toBeGreaterThan(0)
+      expect(report.unreached).toEqual(
+        report.unreached.map((_, i) => report.steps - report.unreached.length + 1 + i)
+      )
+    })
+  )
+
+  it.effect("a check receives the exit of a program that fails on its own", () =>
+    Effect.gen(function* () {
+      const seen = yield* Ref.make<Array<string>>([])
+      const report = yield* Interruption.explore(Effect.fail("no"), {
+        check: (exit) =>
+          Ref.update(seen, (s) => [...s, Exit.isInterrupted(exit) ? "interrupted" : exit._tag])
+      })
+      expect(yield* Ref.get(seen)).toEqual(["Failure", ...Array(report.steps).fill("interrupted")])
+    })
+  )
+
+  it.effect("explores the fibers a program forks", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const program = Effect.gen(function* () {
+        yield* w.reset
+        const ready = yield* Deferred.make<void>()
+        const child = yield* Effect.fork(
+          Effect.scoped(
+            Effect.gen(function* () {
+              yield* Effect.sync(() => {
+                w.world.open++
+              })
+              yield* Effect.addFinalizer(() =>
+                Effect.sync(() => {
+                  w.world.open--
+                })
+              )
+              yield* Deferred.succeed(ready, undefined)
+            })
+          )
+        )
+        yield* Deferred.await(ready)
+        yield* Effect.fromFiber(child)
+      })
+      const report = yield* Interruption.explore(program, { check: w.check })
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures.every((f) => f.message === "1 handle(s) left open")).toBe(true)
+    })
+  )
+})
+
+describe("yield mode", () => {
+  /** Two fibers each add 1 to a shared total with `add`; the check wants 2. */
+  const makeCounter = (add: (state: { total: number }) => Effect.Effect<void>) => {
+    const state = { total: 0 }
+    const program = Effect.gen(function* () {
+      state.total = 0
+      const a = yield* Effect.fork(add(state))
+      const b = yield* Effect.fork(add(state))
+      yield* Fiber.join(a)
+      yield* Fiber.join(b)
+    })
+    const check = () => (state.total === 2 ? Effect.void : Effect.fail(`total ${state.total}`))
+    return { program, check }
+  }
+
+  it.effect("an atomic update passes at every yield point, and every step is reached", () =>
+    Effect.gen(function* () {
+      const { program, check } = makeCounter((state) =>
+        Effect.sync(() => {
+          state.total++
+        })
+      )
+      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+      expect(report.mode).toBe("yield")
+      expect(report.failures).toEqual([])
+      expect(report.unreached).toEqual([])
+    })
+  )
+
+  it.effect("finds an interleaving bug that no single run shows", () =>
+    Effect.gen(function* () {
+      // Read and write in one synchronous block each, with a step between them: only a
+      // yield at exactly that step lets the other fiber in, and the update is lost.
+      const { program, check } = makeCounter((state) =>
+        Effect.flatMap(
+          Effect.sync(() => state.total),
+          (read) =>
+            Effect.sync(() => {
+              state.total = read + 1
+            })
+        )
+      )
+      const dry = yield* Interruption.runAt(program, 0)
+      expect(dry.failures).toEqual([])
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(program, { mode: "yield", check })
+      )
+      const failing = error.report.failures.map((f) => f.step)
+      expect(failing.length).toBeGreaterThan(0)
+      expect(error.message.split("\n")[0]).toBe(
+        `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
+      )
+      expect(error.message).toContain(
+        `replay one with: Interruption.runAt(program, ${failing[0]}, { mode: "yield" })`
+      )
+    })
+  )
+})
+
+describe("Interruption.assertEveryStep", () => {
+  it.effect("fails with a message naming the failing steps and how to replay one", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(acquireThenRegister(w), { check: w.check })
+      )
+      const { report } = error
+      const failing = report.failures.map((f) => f.step)
+      expect(error._tag).toBe("InterruptionError")
+      expect(error.message).toBe(
+        [
+          `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
+          ...failing.map((step) => `  step ${step} [check] 1 handle(s) left open`),
+          `replay one with: Interruption.runAt(program, ${failing[0]})`
+        ].join("\n")
+      )
+    })
+  )
+
+  it.effect("succeeds with the report when every step passes", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const report = yield* Interruption.assertEveryStep(acquireRelease(w), { check: w.check })
+      expect(report.failures).toEqual([])
+    })
+  )
+
+  it.effect("runAt on a step past the end runs the program uninterrupted", () =>
+    Effect.gen(function* () {
+      const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
+      expect(replay.reached).toBe(false)
+      expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
+    })
+  )
+})
+
+describe("invalid options", () => {
+  it.effect("die with InvalidOptionsError when the effect runs; building never throws", () =>
+    Effect.gen(function* () {
+      const program = Effect.void
+      const build = () => Interruption.explore(program, { hangTimeout: "1s" as "1 second" })
+      expect(build).not.toThrow()
+      expect(yield* Effect.exit(build())).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "hangTimeout",
+            value: "1s",
+            reason: InvalidOptionsError.durationReason
+          })
+        )
+      )
+      expect(yield* Effect.exit(Interruption.runAt(program, -1))).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "step",
+            value: -1,
+            reason: "is not a non-negative integer"
+          })
+        )
+      )
+      expect(
+        yield* Effect.exit(Interruption.explore(program, { mode: "sometimes" as "yield" }))
+      ).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "mode",
+            value: "sometimes",
+            reason: 'is not "interrupt" or "yield"'
+          })
+        )
+      )
+    })
+  )
+})
