@@ -47,3 +47,36 @@ describe("examples print what their header says", () => {
     }, 30_000)
   }
 })
+
+describe("npm start: the tour", () => {
+  const tour = (args: Array<string>) =>
+    execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@scopeguard/source", `${examples}tour/main.ts`, ...args],
+      { encoding: "utf8", cwd: root, env: { ...process.env, NO_COLOR: "1" } }
+    )
+
+  it("runs every scenario; each prints what its example promises; no colour without a TTY", () => {
+    const out = tour([])
+    const names = [
+      "lifecycle",
+      "exercises",
+      "flush",
+      "commit",
+      "lease",
+      "using",
+      "atomic",
+      "explorer"
+    ]
+    const summary = out.slice(out.lastIndexOf("scenario ")).trimEnd().split("\n").slice(2)
+    expect(summary.map((row) => row.split(/\s+/)[0])).toEqual(names)
+    expect(summary.every((row) => row.trimEnd().endsWith("✓"))).toBe(true)
+    expect(out).not.toContain("\u001b[")
+  }, 120_000)
+
+  it("runs one scenario by name, and refuses an unknown one", () => {
+    const out = tour(["commit"])
+    expect(out).toContain("── 1/1 Guarded step and commit")
+    expect(() => tour(["nope"])).toThrow(/unknown scenario: nope/)
+  }, 60_000)
+})

@@ -1,0 +1,59 @@
+/**
+ * The interruption explorer catching a leak in a deliberately broken program, and passing
+ * the fixed one.
+ *
+ * Shows: a connection opened in one step and its close registered in the next: interrupted in
+ * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
+ * it takes, interrupted exactly there, and its report names the failing steps and how to
+ * replay one. The same program written with `Effect.acquireRelease` passes at every step.
+ *
+ * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
+ * Prints:
+ *   broken: 5 of 80 interruption points failed (79 steps; step 0 is the run without interruption):
+ *   broken:   step 33 [check] 1 connection(s) left open
+ *   broken:   step 34 [check] 1 connection(s) left open
+ *   broken:   step 35 [check] 1 connection(s) left open
+ *   broken:   step 36 [check] 1 connection(s) left open
+ *   broken:   step 37 [check] 1 connection(s) left open
+ *   broken: replay one with: Interruption.runAt(program, 33)
+ *   fixed: 85 interruption points, 0 failures
+ */
+import { Console, Effect } from "effect"
+import { Interruption } from "@scopeguard/vitest"
+
+let open = 0
+const connect = Effect.sync(() => {
+  open++
+})
+const disconnect = Effect.sync(() => {
+  open--
+})
+const check = () => (open === 0 ? Effect.void : Effect.fail(`${open} connection(s) left open`))
+
+// Broken: opening and registering the close are two steps; an interruption between them leaks.
+const broken = Effect.scoped(
+  Effect.gen(function* () {
+    open = 0
+    yield* connect
+    yield* Effect.addFinalizer(() => disconnect)
+  })
+)
+
+// Fixed: acquireRelease makes the two one uninterruptible step.
+const fixed = Effect.scoped(
+  Effect.gen(function* () {
+    open = 0
+    yield* Effect.acquireRelease(connect, () => disconnect)
+  })
+)
+
+const program = Effect.gen(function* () {
+  const failed = yield* Effect.flip(Interruption.assertEveryStep(broken, { check }))
+  for (const line of failed.message.split("\n")) yield* Console.log(`broken: ${line}`)
+  const report = yield* Interruption.assertEveryStep(fixed, { check })
+  yield* Console.log(
+    `fixed: ${report.steps + 1} interruption points, ${report.failures.length} failures`
+  )
+})
+
+Effect.runPromise(program)
