@@ -24,9 +24,11 @@ export interface Entry {
 }
 
 /**
- * Receives `opened` when a `Resource` is acquired or a `Guard` is armed, and `settled` when
- * it no longer holds anything: released, detached, ran, disarmed or skipped. Both are called
- * synchronously and must not throw.
+ * Receives `opened` when a `Resource` is acquired or a `Guard` is armed, `releasing` (if
+ * given) when its release or cleanup starts (including the wait for in-flight uses), and
+ * `settled` when it no longer holds anything: released, detached, ran, disarmed or skipped.
+ * All are called synchronously; one that throws is ignored (it costs neither the registration
+ * nor the release).
  *
  * @since 0.1.0
  * @category models
@@ -34,6 +36,7 @@ export interface Entry {
 export interface Tracker {
   readonly opened: (entry: Entry) => void
   readonly settled: (entry: Entry) => void
+  readonly releasing?: ((entry: Entry) => void) | undefined
 }
 
 /**

@@ -351,3 +351,31 @@ describe("TC39 interop follows what await using accepts", () => {
     })
   )
 })
+
+describe("Tracking: a tracker hears opened, releasing and settled, in order", () => {
+  it.effect("for a release by close and a guard run by the scope", () =>
+    Effect.gen(function* () {
+      const events: Array<string> = []
+      const tracker: Tracking.Tracker = {
+        opened: (e) => events.push(`opened ${e.label}`),
+        releasing: (e) => events.push(`releasing ${e.label}`),
+        settled: (e) => events.push(`settled ${e.label}`)
+      }
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const r = yield* Resource.make(Effect.void, () => Effect.void, { label: "r" })
+          yield* Guard.make(Effect.void, { label: "g" })
+          yield* Resource.close(r)
+        })
+      ).pipe(Tracking.withTracker(tracker))
+      expect(events).toEqual([
+        "opened r",
+        "opened g",
+        "releasing r",
+        "settled r",
+        "releasing g",
+        "settled g"
+      ])
+    })
+  )
+})

@@ -24,6 +24,13 @@ export * as BufferedWriter from "./BufferedWriter.js"
 export * as ChildProcess from "./ChildProcess.js"
 
 /**
+ * `runMain` with a graceful-shutdown deadline that names what is still releasing.
+ *
+ * @since 0.1.0
+ */
+export * as Shutdown from "./Shutdown.js"
+
+/**
  * @since 0.1.0
  */
 export { AtomicFileError, ProcessStopError } from "./Errors.js"

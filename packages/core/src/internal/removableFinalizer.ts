@@ -77,9 +77,13 @@ const ids = globalValue(Symbol.for("@scopeguard/core/ids"), () => ({ next: 0 }))
 export const nextId = (): number => ++ids.next
 
 /** A user's tracker may throw: it must cost neither the registration nor the release. */
-const tell = (tracker: Tracking.Tracker, event: "opened" | "settled", cell: Cell): void => {
+const tell = (
+  tracker: Tracking.Tracker,
+  event: "opened" | "releasing" | "settled",
+  cell: Cell
+): void => {
   try {
-    tracker[event](cell)
+    tracker[event]?.(cell)
   } catch {
     // The tracker is an observer; the state change it observes has already happened.
   }
@@ -215,6 +219,7 @@ export const fire = (
             return Effect.succeed(false)
           }
           cell.phase = { _tag: "Running", by }
+          if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
           if (cell.leases > 0 && cell.holds(fiber)) {
             // Race: a close from inside a use of this very resource. Waiting for the uses to
             // end would wait for itself; the last lease returned runs the release instead.

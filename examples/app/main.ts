@@ -1,0 +1,236 @@
+/**
+ * A small HTTP service built from scoped layers, shut down cleanly by a signal.
+ *
+ * Layers, in the order they are built: the database (SQLite, a `Resource` whose uses hold
+ * leases), the background worker (a `Resource` owning its fiber), the HTTP server, and the
+ * HTTP intake (a `Resource` every request holds a lease on). `Shutdown.runMain` releases them
+ * in reverse order on SIGTERM or SIGINT:
+ *
+ *   1. the intake closes: new requests get 503, in-flight requests finish (up to DRAIN_MS,
+ *      then they are interrupted and roll back);
+ *   2. the server stops listening;
+ *   3. the worker stops;
+ *   4. the database closes, once the last query has returned its lease.
+ *
+ * Each step is logged with its duration. If the whole shutdown takes longer than DEADLINE_MS,
+ * the process prints what is still releasing and exits with 124.
+ *
+ * POST /jobs?name=<name>&ms=<work>: stages a database row and a temporary file, works for
+ * `ms` milliseconds, then commits both — the file renamed into place, the row marked
+ * committed — with `Guard.step` / `Guard.commit`. A request that fails, or whose client
+ * disconnects, rolls both back. GET /jobs lists the rows.
+ *
+ * Environment: PORT (default 0: any free port), DATA_DIR (default: a new temporary folder),
+ * DRAIN_MS (default 2000), DEADLINE_MS (default 5000), STUCK_WORKER=1 (the worker's stop
+ * never ends, to show the deadline's report). Loopback only.
+ *
+ * Run: npx tsx --conditions=@scopeguard/source examples/app/main.ts
+ */
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeContext, NodeHttpServer } from "@effect/platform-node"
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Console, Context, Effect, Fiber, Layer, Schedule } from "effect"
+import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Guard, Resource } from "@scopeguard/core"
+import { Shutdown } from "@scopeguard/platform"
+
+const env = (name: string, fallback: number) => {
+  const value = process.env[name]
+  return value === undefined || value === "" ? fallback : Number(value)
+}
+const port = env("PORT", 0)
+const drainMillis = env("DRAIN_MS", 2000)
+const deadlineMillis = env("DEADLINE_MS", 5000)
+const stuckWorker = process.env["STUCK_WORKER"] === "1"
+const dataDir = process.env["DATA_DIR"] ?? mkdtempSync(join(tmpdir(), "scopeguard-app-"))
+const filesDir = join(dataDir, "files")
+mkdirSync(filesDir, { recursive: true })
+
+const log = (line: string) => Console.log(`[app] ${line}`)
+
+/** Logs a shutdown step with how long it took. */
+const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const start = Date.now()
+    const result = yield* effect
+    yield* log(`shutdown: ${name} (${Date.now() - start} ms)`)
+    return result
+  })
+
+// -- database ------------------------------------------------------------------------------
+
+class Database extends Context.Tag("app/Database")<
+  Database,
+  Resource.Resource<SqliteClient.SqliteClient>
+>() {}
+
+const DatabaseLive = Layer.scoped(
+  Database,
+  Effect.gen(function* () {
+    const db = yield* Resource.fromScoped(
+      SqliteClient.make({ filename: join(dataDir, "app.db") }).pipe(
+        Effect.provide(Reactivity.layer)
+      ),
+      { label: "database", drainTimeout: "1 second" }
+    )
+    yield* Resource.use(
+      db,
+      (sql) => sql`CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, status TEXT NOT NULL)`
+    )
+    yield* log("database open")
+    // Registered after the resource: runs before its release, and times it.
+    yield* Effect.addFinalizer(() => step("database closed", Resource.close(db)))
+    return db
+  }).pipe(Effect.orDie)
+)
+
+/** A query through a lease: the database is never closed under it. */
+const query = <A>(f: (sql: SqliteClient.SqliteClient) => Effect.Effect<A, unknown>) =>
+  Effect.flatMap(Database, (db) => Resource.use(db, f))
+
+// -- worker --------------------------------------------------------------------------------
+
+const WorkerLive = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const db = yield* Database
+    const loop = Resource.use(db, (sql) => sql`SELECT count(*) AS n FROM jobs`).pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced("50 millis"))
+    )
+    // `interruptible`: an acquisition is uninterruptible, and a fiber forked in it inherits
+    // that; without it the worker could never be stopped.
+    const worker = yield* Resource.make(
+      Effect.forkDaemon(Effect.interruptible(loop)),
+      (fiber) =>
+        stuckWorker
+          ? // A stop that cannot be interrupted and never ends: the deadline's report names it.
+            Effect.uninterruptible(Effect.never)
+          : Fiber.interrupt(fiber),
+      { label: "worker" }
+    )
+    yield* log("worker started")
+    yield* Effect.addFinalizer(() => step("worker stopped", Resource.close(worker)))
+  })
+)
+
+// -- HTTP ----------------------------------------------------------------------------------
+
+class Intake extends Context.Tag("app/Intake")<Intake, Resource.Resource<void>>() {}
+
+const badRequest = (message: string) => HttpServerResponse.text(message, { status: 400 })
+
+const createJob = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const url = new URL(request.url, "http://localhost")
+  const name = url.searchParams.get("name") ?? ""
+  const work = Number(url.searchParams.get("ms") ?? "0")
+  if (!/^[a-z0-9-]{1,40}$/.test(name)) return yield* badRequest("name: 1 to 40 of a-z 0-9 -")
+  if (!(work >= 0 && work <= 60_000)) return yield* badRequest("ms: 0 to 60000")
+  const temp = join(filesDir, `.${name}.tmp`)
+  const final = join(filesDir, `${name}.txt`)
+  yield* log(`job ${name}: started`)
+  yield* Effect.scoped(
+    Effect.gen(function* () {
+      // Each action and its compensation are armed in one step.
+      const row = yield* Guard.step(
+        query((sql) => sql`INSERT INTO jobs (name, status) VALUES (${name}, 'staged')`),
+        () =>
+          query((sql) => sql`DELETE FROM jobs WHERE name = ${name} AND status = 'staged'`).pipe(
+            Effect.zipRight(log(`job ${name}: row rolled back`)),
+            Effect.orDie
+          )
+      )
+      const file = yield* Guard.step(
+        Effect.sync(() => writeFileSync(temp, `job ${name}\n`)),
+        () =>
+          Effect.sync(() => rmSync(temp, { force: true })).pipe(
+            Effect.zipRight(log(`job ${name}: temporary file removed`))
+          )
+      )
+      yield* Effect.sleep(work) // the work: in flight while it runs
+      // Both commit without a gap: once this succeeds, nothing rolls back.
+      yield* Guard.commit(
+        [row, file],
+        Effect.zipRight(
+          Effect.sync(() => renameSync(temp, final)),
+          query((sql) => sql`UPDATE jobs SET status = 'committed' WHERE name = ${name}`)
+        )
+      )
+    })
+  )
+  yield* log(`job ${name}: committed`)
+  return yield* HttpServerResponse.json({ name, status: "committed" })
+})
+
+const listJobs = Effect.map(
+  query((sql) => sql`SELECT name, status FROM jobs ORDER BY name`),
+  (rows) => HttpServerResponse.unsafeJson(rows)
+)
+
+/** Every request holds a lease on the intake: closing it drains the requests in flight. */
+const withIntake = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.flatMap(Intake, (intake) =>
+    Resource.use(intake, () => handler).pipe(
+      Effect.catchTag("ResourceReleasedError", () =>
+        HttpServerResponse.text("shutting down", { status: 503 })
+      ),
+      Effect.catchAll((error) => HttpServerResponse.text(String(error), { status: 500 }))
+    )
+  )
+
+const router = HttpRouter.empty.pipe(
+  HttpRouter.post("/jobs", withIntake(createJob)),
+  HttpRouter.get("/jobs", withIntake(listJobs))
+)
+
+const HttpLive = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const intake = yield* Resource.make(Effect.void, () => Effect.void, {
+      label: "http intake",
+      drainTimeout: `${drainMillis} millis`
+    })
+    yield* HttpServer.serveEffect(router.pipe(Effect.provideService(Intake, intake)))
+    const address = (yield* HttpServer.HttpServer).address
+    if (address._tag === "TcpAddress") yield* log(`listening on http://127.0.0.1:${address.port}`)
+    // Registered last, so released first: drain the requests before the server stops.
+    yield* Effect.addFinalizer(() => step("in-flight requests drained", Resource.close(intake)))
+  })
+)
+
+/** The Node HTTP server on loopback; its closing (it stops listening) is logged and timed. */
+const serverStopping = { at: 0 }
+const ServerLive = Layer.scopedDiscard(
+  // Registered after the server is built: released just before it closes.
+  Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      serverStopping.at = Date.now()
+    })
+  )
+).pipe(
+  Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
+  Layer.provide(
+    // Built before the server: released just after it has closed.
+    Layer.scopedDiscard(
+      Effect.addFinalizer(() =>
+        log(`shutdown: server stopped listening (${Date.now() - serverStopping.at} ms)`)
+      )
+    )
+  )
+)
+
+// Built in this order — database, worker, server, HTTP intake — and released in reverse.
+const AppLive = HttpLive.pipe(
+  Layer.provide(ServerLive),
+  Layer.provide(WorkerLive),
+  Layer.provideMerge(DatabaseLive),
+  Layer.provide(NodeContext.layer)
+)
+
+Shutdown.runMain(Layer.launch(AppLive), {
+  deadline: `${deadlineMillis} millis`,
+  log: (line) => console.log(`[app] ${line}`)
+})
