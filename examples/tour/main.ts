@@ -10,6 +10,7 @@
  */
 import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
 
 interface Scenario {
@@ -150,8 +151,18 @@ const main = async () => {
     bold("scopeguard tour") +
       dim(` — ${chosen.length} scenario(s), each an example run as its own process`)
   )
-  // Start them all (each is a separate process), print them in order as they finish.
-  const running = chosen.map(runScenario)
+  // Each scenario is a process of its own: run as many at once as there are cores, and print
+  // them in order as they finish.
+  const resolvers: Array<(outcome: Outcome) => void> = []
+  const running = chosen.map(() => new Promise<Outcome>((resolve) => resolvers.push(resolve)))
+  let next = 0
+  const worker = async () => {
+    while (next < chosen.length) {
+      const index = next++
+      resolvers[index]!(await runScenario(chosen[index]!))
+    }
+  }
+  for (let i = 0; i < Math.max(1, availableParallelism()); i++) void worker()
   const outcomes: Array<Outcome> = []
   for (const [index, pending] of running.entries()) {
     const outcome = await pending
