@@ -4,17 +4,13 @@
  *
  * Shows: a connection opened in one step and its close registered in the next: interrupted in
  * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
- * it takes, interrupted exactly there, and its report names the failing steps and how to
- * replay one. The same program written with `Effect.acquireRelease` passes at every step.
+ * it takes, interrupted exactly there, and its report groups the failing steps into ranges,
+ * names the fiber and the operation of each, and says how to replay one. The same program written with `Effect.acquireRelease` passes at every step.
  *
  * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
  * Prints:
  *   broken: 5 of 80 interruption points failed (79 steps; step 0 is the run without interruption):
- *   broken:   step 33 [check] 1 connection(s) left open
- *   broken:   step 34 [check] 1 connection(s) left open
- *   broken:   step 35 [check] 1 connection(s) left open
- *   broken:   step 36 [check] 1 connection(s) left open
- *   broken:   step 37 [check] 1 connection(s) left open
+ *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime)
  *   broken: replay one with: Interruption.runAt(program, 33)
  *   fixed: 85 interruption points, 0 failures
  */

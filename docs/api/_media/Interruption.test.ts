@@ -1,5 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, Ref, Scope } from "effect"
+import {
+  Clock,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  FiberHandle,
+  Option,
+  Ref,
+  Scope,
+  TestClock
+} from "effect"
 import { Guard, InvalidOptionsError, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
@@ -63,14 +74,25 @@ describe("Interruption.explore", () => {
       expect(report.runs).toBe(report.steps + 2)
       expect(report.unreached).toEqual([])
       expect(report.failures.length).toBeGreaterThan(0)
-      // Every failure is the same leak, and the failing steps form one window.
+      // Every failure is the same leak, in the root fiber, and the failing steps form one
+      // window: one range.
       for (const failure of report.failures) {
         expect(failure).toEqual({
           step: failure.step,
           kind: "check",
-          message: "1 handle(s) left open"
+          message: "1 handle(s) left open",
+          where: { fiber: "root", op: failure.where!.op }
         })
       }
+      expect(report.ranges).toEqual([
+        {
+          from: report.failures[0]!.step,
+          to: report.failures[report.failures.length - 1]!.step,
+          kind: "check",
+          message: "1 handle(s) left open",
+          where: report.failures[0]!.where
+        }
+      ])
       const steps = report.failures.map((f) => f.step)
       const first = steps[0]!
       expect(steps).toEqual(steps.map((_, i) => first + i))
@@ -285,7 +307,7 @@ describe("Interruption.assertEveryStep", () => {
       expect(error.message).toBe(
         [
           `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-          ...failing.map((step) => `  step ${step} [check] 1 handle(s) left open`),
+          `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op})`,
           `replay one with: Interruption.runAt(program, ${failing[0]})`
         ].join("\n")
       )
@@ -344,6 +366,152 @@ describe("invalid options", () => {
           })
         )
       )
+    })
+  )
+})
+
+describe("reach, isolation and reports", () => {
+  /** Opens a handle, then registers its close in a later step: the classic window. */
+  const leaky = (w: ReturnType<typeof makeWorld>["world"]) =>
+    Effect.gen(function* () {
+      yield* Effect.sync(() => {
+        w.open++
+      })
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          w.open--
+        })
+      )
+    })
+
+  it.effect("sees the fibers FiberHandle.run starts, and finds a leak inside one", () =>
+    Effect.gen(function* () {
+      const { world, reset, check } = makeWorld()
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          yield* reset
+          const handle = yield* FiberHandle.make()
+          const fiber = yield* FiberHandle.run(handle, Effect.scoped(leaky(world)))
+          yield* Fiber.await(fiber)
+        })
+      )
+      const report = yield* Interruption.explore(program, { check })
+      expect(report.fibers).toBe(1)
+      // The window is inside the FiberHandle's fiber: it is found, and named as that fiber.
+      expect(report.ranges.map((r) => [r.kind, r.message, r.where?.fiber])).toEqual([
+        ["check", "1 handle(s) left open", "fiber 1"]
+      ])
+    })
+  )
+
+  it.effect("a fiber left running after the run is a failure; fibers: false turns it off", () =>
+    Effect.gen(function* () {
+      const program = Effect.asVoid(Effect.forkDaemon(Effect.never))
+      const report = yield* Interruption.explore(program)
+      // Every run that got as far as forking the daemon left it running.
+      expect(report.failures[0]).toEqual({
+        step: 0,
+        kind: "fibers",
+        message: "1 fiber of the run still running after it ended"
+      })
+      expect(
+        report.failures.every(
+          (f) =>
+            f.kind === "fibers" && f.message === "1 fiber of the run still running after it ended"
+        )
+      ).toBe(true)
+      const off = yield* Interruption.explore(program, { fibers: false })
+      expect(off.failures).toEqual([])
+    })
+  )
+
+  it.effect(
+    "under test services each run gets a fresh TestClock",
+    () =>
+      Effect.gen(function* () {
+        // The check reads the time the run started at: with a shared clock it would grow.
+        const startedAt: Array<number> = []
+        const program = Effect.gen(function* () {
+          startedAt.push(yield* Clock.currentTimeMillis)
+          yield* Effect.fork(Effect.sleep("1 second"))
+          yield* TestClock.adjust("1 second")
+        })
+        const report = yield* Interruption.explore(program, {
+          fibers: false,
+          hangTimeout: "200 millis"
+        })
+        expect(report.isolated).toBe(true)
+        expect(new Set(startedAt)).toEqual(new Set([0]))
+        // Shared (isolate: false), the second run already starts where the first left the clock.
+        startedAt.length = 0
+        yield* Interruption.runAt(program, 1_000_000, { isolate: false })
+        yield* Interruption.runAt(program, 1_000_000, { isolate: false })
+        expect(startedAt[1]).not.toBe(startedAt[0])
+      }),
+    30_000
+  )
+
+  it.effect(
+    "a program that wedges its TestClock is reported at its own steps",
+    () =>
+      Effect.gen(function* () {
+        // Interrupted at the wrong step, TestClock.adjust loses its Semaphore's permit (an
+        // upstream bug, Effect-TS/effect#6910) and that run's clock hangs. Shared, it would hang
+        // every run after it (and the explorer with them); fresh per run, only its own.
+        const program = Effect.zipRight(
+          Effect.fork(Effect.sleep("1 second")),
+          TestClock.adjust("1 second")
+        )
+        const report = yield* Interruption.explore(program, {
+          fibers: false,
+          hangTimeout: "50 millis"
+        })
+        expect(report.isolated).toBe(true)
+        expect(report.failures.length).toBeGreaterThan(0)
+        expect(report.failures.every((f) => f.kind === "hang")).toBe(true)
+        // Replaying one failing step alone reproduces it: the hang belongs to that step.
+        const first = report.failures[0]!.step
+        const replay = yield* Interruption.runAt(program, first, {
+          fibers: false,
+          hangTimeout: "50 millis"
+        })
+        expect(replay.failures.map((f) => f.kind)).toEqual(["hang"])
+        const before = yield* Interruption.runAt(program, first - 1, {
+          fibers: false,
+          hangTimeout: "50 millis"
+        })
+        expect(before.failures).toEqual([])
+      }),
+    30_000
+  )
+
+  it.effect("a program factory is called once per run: each run starts from fresh state", () =>
+    Effect.gen(function* () {
+      let made = 0
+      const report = yield* Interruption.explore(() => {
+        made++
+        const local = { open: 0 }
+        return Effect.scoped(
+          Effect.gen(function* () {
+            yield* Effect.acquireRelease(
+              Effect.sync(() => local.open++),
+              () => Effect.sync(() => local.open--)
+            )
+          })
+        )
+      })
+      expect(made).toBe(report.runs)
+    })
+  )
+
+  it.effect("the report is plain data: JSON round-trips it", () =>
+    Effect.gen(function* () {
+      const { world, reset, check } = makeWorld()
+      const report = yield* Interruption.explore(
+        Effect.scoped(Effect.zipRight(reset, leaky(world))),
+        { check }
+      )
+      expect(JSON.parse(JSON.stringify(report))).toEqual(report)
     })
   )
 })

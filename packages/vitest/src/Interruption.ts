@@ -83,6 +83,56 @@ export interface Options<R = never> {
    * step. Each run has its own leak probe. Default: `true`.
    */
   readonly leaks?: boolean | undefined
+  /**
+   * Whether a fiber of the run still running after it ended (a forgotten daemon, a fiber a
+   * `FiberSet` did not stop) marks that step. Default: `true`.
+   */
+  readonly fibers?: boolean | undefined
+  /**
+   * Whether each run gets fresh test services (its own `TestClock`, `TestRandom`, …), so that
+   * a run that wedges them cannot wedge the runs after it. Default: when the program runs on
+   * test services (as in `it.effect`); `false` keeps the services of the caller.
+   */
+  readonly isolate?: boolean | undefined
+}
+
+/**
+ * What the explorer runs: an Effect, or a function that makes one, called once per run (a
+ * per-run setup: each run starts from fresh state).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Program<A, E, R> = Effect.Effect<A, E, R> | (() => Effect.Effect<A, E, R>)
+
+/**
+ * Where a step was: the fiber that ran it, the operation (the runtime's primitive, such as
+ * `OnSuccess` for a `flatMap` or `Sync`), and the innermost span (`Effect.withSpan`,
+ * `Effect.fn`), which names the code.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Where {
+  /** `root`, or `fiber N`: the Nth fiber the run started (the same in every run). */
+  readonly fiber: string
+  readonly op: string
+  readonly span?: string | undefined
+}
+
+/**
+ * Consecutive failing steps with the same kind and message.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Range {
+  readonly from: number
+  readonly to: number
+  readonly kind: Failure["kind"]
+  readonly message: string
+  /** Where the first step of the range was. */
+  readonly where?: Where | undefined
 }
 
 /**
@@ -93,8 +143,9 @@ export interface Options<R = never> {
  */
 export interface Failure {
   readonly step: number
-  readonly kind: "check" | "hang"
+  readonly kind: "check" | "hang" | "fibers"
   readonly message: string
+  readonly where?: Where | undefined
 }
 
 /**
@@ -111,9 +162,15 @@ export interface Report {
   readonly steps: number
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
+  /** The failures, consecutive steps grouped: what the message of `assertEveryStep` lists. */
+  readonly ranges: ReadonlyArray<Range>
   readonly deterministic: boolean
   readonly dryRunSteps: readonly [number, number]
   readonly unreached: ReadonlyArray<number>
+  /** How many fibers besides the root the program started (the dry run); all are explored. */
+  readonly fibers: number
+  /** Whether each run had fresh test services. */
+  readonly isolated: boolean
 }
 
 /**
@@ -128,6 +185,8 @@ export interface Replay {
   readonly steps: number
   /** Whether the run reached the step (a shorter run ends before it, uninterrupted). */
   readonly reached: boolean
+  /** Where the step was, when it was reached. */
+  readonly where?: Where | undefined
   readonly exit: Option.Option<Exit.Exit<unknown, unknown>>
   readonly live: ReadonlyArray<Tracking.Entry>
   readonly failures: ReadonlyArray<Failure>
@@ -164,7 +223,7 @@ export {
  * @category exploring
  */
 export const explore: <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Program<A, E, R>,
   options?: Options<R2>
 ) => Effect.Effect<Report, never, R | R2> = internal.explore
 
@@ -187,7 +246,7 @@ export const explore: <A, E, R, R2 = never>(
  * @category exploring
  */
 export const assertEveryStep: <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Program<A, E, R>,
   options?: Options<R2>
 ) => Effect.Effect<Report, InterruptionError, R | R2> = internal.assertEveryStep
 
@@ -207,7 +266,7 @@ export const assertEveryStep: <A, E, R, R2 = never>(
  * @category exploring
  */
 export const runAt: <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Program<A, E, R>,
   step: number,
   options?: Options<R2>
 ) => Effect.Effect<Replay, never, R | R2> = internal.runAt

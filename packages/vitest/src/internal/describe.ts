@@ -25,8 +25,13 @@ export const formatReport = (report: Interruption.Report): string => {
   const lines = [
     `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
   ]
-  for (const failure of report.failures) {
-    lines.push(`  step ${failure.step} [${failure.kind}] ${failure.message}`)
+  for (const range of report.ranges) {
+    const steps = range.from === range.to ? `step ${range.from}` : `steps ${range.from}-${range.to}`
+    const where =
+      range.where === undefined
+        ? ""
+        : ` (${range.where.fiber}, ${range.where.op}${range.where.span === undefined ? "" : `, in ${range.where.span}`})`
+    lines.push(`  ${steps} [${range.kind}] ${range.message}${where}`)
   }
   if (!report.deterministic) {
     lines.push(

@@ -9,7 +9,9 @@ import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
+import type * as Context from "effect/Context"
 import * as Supervisor from "effect/Supervisor"
+import * as TestContext from "effect/TestContext"
 import { Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
@@ -34,6 +36,14 @@ const explorerId = FiberId.make(-1, 0)
 class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   steps = 0
   root: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** Every fiber of the run the supervisor saw start (the root excluded). */
+  fibersSeen = 0
+  /** The run's fibers that have started and not ended. */
+  readonly running = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  /** Names by start order ("fiber 1" is the first the root forked): the same in every run. */
+  readonly names = new Map<unknown, string>()
+  /** Where step `interruptAt` was: the fiber, the operation, the innermost span. */
+  where: Interruption.Where | undefined = undefined
   /** Whether step `interruptAt` was reached (and the interruption, or the yield, done). */
   reached = false
   /** Stops counting when the run has ended: abandoned daemon fibers may still run. */
@@ -49,11 +59,45 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   value = Effect.void
 
-  override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, _effect: Effect.Effect<any, any, any>) {
+  /**
+   * Every fiber that carries this supervisor — forked children, daemons, `forkIn`, and the
+   * fibers that `Runtime.runFork` starts (`FiberHandle`, `FiberSet`, `FiberMap` run with
+   * the default runtime flags, which leave operation supervision off) — has its operations
+   * counted from its first one.
+   */
+  override onStart<A, E, R>(
+    _context: Context.Context<R>,
+    _effect: Effect.Effect<A, E, R>,
+    _parent: Option.Option<Fiber.RuntimeFiber<any, any>>,
+    fiber: Fiber.RuntimeFiber<A, E>
+  ) {
+    if (this.finished) return
+    const runtime = fiber as unknown as { currentRuntimeFlags: RuntimeFlags.RuntimeFlags }
+    runtime.currentRuntimeFlags = RuntimeFlags.enable(
+      runtime.currentRuntimeFlags,
+      RuntimeFlags.OpSupervision
+    )
+    if (fiber !== (this.root as unknown)) {
+      this.fibersSeen++
+      this.running.add(fiber)
+      this.names.set(fiber, `fiber ${this.fibersSeen}`)
+    }
+  }
+
+  override onEnd<A, E>(_value: Exit.Exit<A, E>, fiber: Fiber.RuntimeFiber<A, E>) {
+    this.running.delete(fiber)
+  }
+
+  override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, effect: Effect.Effect<any, any, any>) {
     if (this.finished) return
     this.steps++
     if (this.steps === this.interruptAt && this.root !== undefined) {
       this.reached = true
+      this.where = whereOf(
+        fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber"),
+        fiber,
+        effect
+      )
       if (this.mode === "yield") {
         // Only the yield: the other fibers run first, then this one resumes at step k. This
         // explores interleavings — a check-then-act split by a yield shows up here.
@@ -81,6 +125,21 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   }
 }
 
+/** The fiber, the operation and the innermost span of a step. */
+const whereOf = (
+  name: string,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  effect: Effect.Effect<unknown, unknown, unknown>
+): Interruption.Where => {
+  const op = (effect as { _op?: unknown })._op
+  const span = (fiber as unknown as { currentSpan?: { name?: unknown } }).currentSpan
+  return {
+    fiber: name,
+    op: typeof op === "string" ? op : "?",
+    ...(typeof span?.name === "string" ? { span: span.name } : {})
+  }
+}
+
 /**
  * Makes a fiber yield before the operation it is about to execute. The run loop asks the
  * scheduler whether to yield right after `onEffect`, and Effect's schedulers yield once the
@@ -100,6 +159,10 @@ export interface Run {
     | { readonly _tag: "Exited"; readonly exit: Exit.Exit<unknown, unknown> }
     | { readonly _tag: "Hung" }
   readonly live: ReadonlyArray<Tracking.Entry>
+  /** Fibers of the run still running after it ended. */
+  readonly leftRunning: number
+  readonly fibersSeen: number
+  readonly where: Interruption.Where | undefined
 }
 
 const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
@@ -110,19 +173,34 @@ const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
  * there is none — for it to finish.
  */
 export const runOnce = <A, E, R>(
-  program: Effect.Effect<A, E, R>,
+  program: Interruption.Program<A, E, R>,
   interruptAt: number | undefined,
   hangTimeout: Duration.Duration,
-  mode: Interruption.Mode = "interrupt"
+  mode: Interruption.Mode = "interrupt",
+  isolate: boolean = false
 ): Effect.Effect<Run, never, R> =>
   Effect.gen(function* () {
     const probe = leakProbe.unsafeMake()
     const supervisor = new StepSupervisor(interruptAt, mode)
     const gate = yield* Deferred.make<void>()
-    const supervised = program.pipe(
+    // A factory is called once per run, before the run's first step: each run starts from
+    // fresh state. One that throws makes a run that dies with what it threw.
+    const made = Effect.isEffect(program)
+      ? program
+      : yield* Effect.sync(() => {
+          try {
+            return program()
+          } catch (error) {
+            return Effect.die(error)
+          }
+        })
+    const supervised = made.pipe(
       Effect.supervised(supervisor),
       Effect.withRuntimeFlagsPatch(opSupervision),
-      Tracking.withTracker(probe.tracker)
+      Tracking.withTracker(probe.tracker),
+      // Fresh test services per run, built outside the counted region: a run that wedges its
+      // TestClock cannot wedge the next.
+      (effect) => (isolate ? Effect.provide(effect, TestContext.TestContext) : effect)
     )
     // The gate lets us hand the root fiber to the supervisor before its first step. A daemon,
     // so that a hung run can be abandoned: a child would be awaited when the explorer ends.
@@ -132,17 +210,24 @@ export const runOnce = <A, E, R>(
     const outcome = yield* awaitWithin(fiber, supervisor, Duration.toMillis(hangTimeout)).pipe(
       Effect.onInterrupt(() => Fiber.interruptFork(fiber))
     )
-    supervisor.finished = true
     if (outcome._tag === "Hung") {
+      supervisor.finished = true
       // Abandoned: it may be stuck in an uninterruptible region, so do not wait for it.
       yield* Fiber.interruptFork(fiber)
+    } else {
+      // Fibers that were interrupted as the run ended finish on the next turns.
+      for (let turn = 0; turn < 3 && supervisor.running.size > 0; turn++) yield* Effect.yieldNow()
+      supervisor.finished = true
     }
     return {
       step: interruptAt,
       steps: supervisor.steps,
       reached: supervisor.reached,
       outcome,
-      live: probe.unsafeLive()
+      live: probe.unsafeLive(),
+      leftRunning: outcome._tag === "Hung" ? 0 : supervisor.running.size,
+      fibersSeen: supervisor.fibersSeen,
+      where: supervisor.where
     } satisfies Run
   })
 
@@ -220,6 +305,13 @@ const judge = <R>(
       message: `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
     })
   }
+  if (options.fibers !== false && run.leftRunning > 0) {
+    failures.push({
+      step,
+      kind: "fibers",
+      message: `${run.leftRunning} fiber${run.leftRunning === 1 ? "" : "s"} of the run still running after it ended`
+    })
+  }
   if (options.check === undefined) {
     return Effect.succeed(failures)
   }
@@ -231,52 +323,106 @@ const judge = <R>(
   })
 }
 
+/**
+ * Whether to give each run fresh test services: by default, when the program runs on test
+ * services (its `Clock` is a `TestClock`), so that a run that wedges them cannot wedge the
+ * runs after it. A program on live services keeps them.
+ */
+const shouldIsolate = <R>(options: Interruption.Options<R>): Effect.Effect<boolean> =>
+  options.isolate !== undefined
+    ? Effect.succeed(options.isolate)
+    : Effect.map(
+        Effect.clock,
+        (clock) => typeof (clock as { adjust?: unknown }).adjust === "function"
+      )
+
 /** @internal */
 export const explore = <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Interruption.Program<A, E, R>,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.gen(function* () {
     const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const isolate = yield* shouldIsolate(options)
     // Two dry runs: the step count, and whether it is the same every time.
-    const first = yield* runOnce(program, undefined, hangTimeout)
-    const second = yield* runOnce(program, undefined, hangTimeout)
+    const first = yield* runOnce(program, undefined, hangTimeout, "interrupt", isolate)
+    const second = yield* runOnce(program, undefined, hangTimeout, "interrupt", isolate)
     const failures: Array<Interruption.Failure> = [
       ...(yield* judge(first, 0, options, hangTimeout))
     ]
     const steps = first.steps
     const unreached: Array<number> = []
     for (let step = 1; step <= steps; step++) {
-      const run = yield* runOnce(program, step, hangTimeout, options.mode)
+      const run = yield* runOnce(program, step, hangTimeout, options.mode, isolate)
       if (!run.reached) unreached.push(step)
-      failures.push(...(yield* judge(run, step, options, hangTimeout)))
+      const found = yield* judge(run, step, options, hangTimeout)
+      failures.push(...located(found, run))
     }
     return {
       mode: options.mode ?? "interrupt",
       steps,
       runs: steps + 2,
       failures,
+      ranges: toRanges(failures),
       deterministic: first.steps === second.steps,
       dryRunSteps: [first.steps, second.steps] as const,
-      unreached
+      unreached,
+      fibers: first.fibersSeen,
+      isolated: isolate
     } satisfies Interruption.Report
   })
 
+/** The failures of a run, each with where its step was. */
+const located = (
+  failures: ReadonlyArray<Interruption.Failure>,
+  run: Run
+): Array<Interruption.Failure> =>
+  failures.map((failure) => (run.where === undefined ? failure : { ...failure, where: run.where }))
+
+/** Consecutive failing steps with the same kind and message, as one range. */
+export const toRanges = (
+  failures: ReadonlyArray<Interruption.Failure>
+): Array<Interruption.Range> => {
+  const ranges: Array<Interruption.Range> = []
+  for (const failure of failures) {
+    const last = ranges[ranges.length - 1]
+    if (
+      last !== undefined &&
+      last.to === failure.step - 1 &&
+      last.kind === failure.kind &&
+      last.message === failure.message
+    ) {
+      ranges[ranges.length - 1] = { ...last, to: failure.step }
+    } else {
+      ranges.push({
+        from: failure.step,
+        to: failure.step,
+        kind: failure.kind,
+        message: failure.message,
+        ...(failure.where === undefined ? {} : { where: failure.where })
+      })
+    }
+  }
+  return ranges
+}
+
 /** @internal */
 export const runAt = <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Interruption.Program<A, E, R>,
   step: number,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
     const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     checkStep(step)
-    const run = yield* runOnce(program, step, hangTimeout, options.mode)
-    const failures = yield* judge(run, step, options, hangTimeout)
+    const isolate = yield* shouldIsolate(options)
+    const run = yield* runOnce(program, step, hangTimeout, options.mode, isolate)
+    const failures = located(yield* judge(run, step, options, hangTimeout), run)
     return {
       step,
       steps: run.steps,
       reached: run.reached,
+      ...(run.where === undefined ? {} : { where: run.where }),
       exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
       live: run.live,
       failures
@@ -285,7 +431,7 @@ export const runAt = <A, E, R, R2 = never>(
 
 /** @internal */
 export const assertEveryStep = <A, E, R, R2 = never>(
-  program: Effect.Effect<A, E, R>,
+  program: Interruption.Program<A, E, R>,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, InterruptionError, R | R2> =>
   Effect.flatMap(explore(program, options), (report) =>
