@@ -1,80 +1,58 @@
 /**
- * npm run bench — every number below is measured in this one run, side by side, and the
- * ratios compare numbers from the same run (the machines are shared and noisy: compare
- * ratios, not absolute times, between runs).
+ * npm run bench — every number is measured in this one run, side by side, and every ratio
+ * compares numbers from the same run (the machines are shared and noisy: compare ratios, not
+ * absolute times, between runs). Uses run *inside* one long-lived scope provided once, as in
+ * a server; cases are interleaved round by round and the median is kept.
  *
- * 1. cost per use in a long-lived scope: Resource / Guard against the alternatives;
- * 2. memory kept per use in a long-lived scope: the "committed flag" against Guard.disarm;
- * 3. the Tracking hook when no probe is installed;
- * 4. the interruption explorer on a 500-step program (target: under 2 s).
+ *   1. µs per use in a long-lived scope, against the floor Effect 3 allows;
+ *   2. `Resource.use` (a lease) against a bare `Resource.get`;
+ *   3. closing a long-lived scope that holds 100,000 live cleanups, per cleanup;
+ *   4. 1,000,000 live guards made and closed;
+ *   5. heap kept by a long-lived scope after 1,000,000 disarmed guards;
+ *   6. the Tracking hook when no probe is installed;
+ *   7. the interruption explorer: steps per second at 500, 5,000 and 20,000 steps
+ *      (SCOPEGUARD_BENCH_QUICK=1 skips the 20,000-step program).
+ *
+ * It ends with the budget: each target, the measured ratio, met or not.
  */
 import { Effect, Exit, ExecutionStrategy, Scope } from "effect"
 import { Guard, Resource, Tracking } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
-const rounds = 7
-const n = 20_000
-
+const rounds = 9
+const n = 30_000
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
-
-const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-/** Runs `n` uses inside one long-lived scope; returns µs per use. */
-const timePerUse = (use: Effect.Effect<unknown, never, Scope.Scope>, n: number): number => {
-  const program = Effect.gen(function* () {
-    const scope = yield* Scope.make()
-    const body = Scope.extend(use, scope)
-    const start = performance.now()
-    for (let i = 0; i < n; i++) yield* body
-    const elapsed = performance.now() - start
-    yield* Scope.close(scope, Exit.void)
-    return (elapsed * 1000) / n
-  })
-  return Effect.runSync(program)
-}
-
-const noop = Effect.void
-const release = () => noop
-
-const uses: Record<string, Effect.Effect<unknown, never, Scope.Scope>> = {
-  "Scope.fork + addFinalizer + close (the floor)": Effect.flatMap(Effect.scope, (scope) =>
-    Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
-      Effect.zipRight(Scope.addFinalizer(child, noop), Scope.close(child, Exit.void))
-    )
-  ),
-  "Resource.make + Resource.close": Effect.flatMap(Resource.make(noop, release), Resource.close),
-  "Guard.make + Guard.disarm": Effect.flatMap(Guard.make(noop), Guard.disarm),
-  "acquireRelease through Scope.extend(child) + close": Effect.flatMap(Effect.scope, (scope) =>
-    Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
-      Effect.zipRight(
-        Scope.extend(Effect.acquireRelease(noop, release), child),
-        Scope.close(child, Exit.void)
-      )
-    )
-  ),
-  "acquireRelease + committed flag (never removed)": Effect.flatMap(
-    Effect.sync(() => ({ committed: false })),
-    (flag) =>
-      Effect.zipRight(
-        Effect.addFinalizer(() => (flag.committed ? noop : noop)),
-        Effect.sync(() => {
-          flag.committed = true
-        })
-      )
-  )
-}
-
+const median = (xs: ReadonlyArray<number>) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const section = (title: string) => console.log(`\n## ${title}\n`)
+const budget: Array<{ target: string; limit: number; measured: number }> = []
 
-/**
- * Runs every measurement once per round, interleaved (so that a noisy moment hits them all),
- * and prints the medians with their ratio to the `baseline` row.
- */
+/** µs per use: `n` uses in a loop inside one scope, provided once. */
+const timePerUse = (use: Effect.Effect<unknown, never, Scope.Scope>, count = n): number =>
+  Effect.runSync(
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const loop = Effect.provideService(
+        Effect.gen(function* () {
+          for (let i = 0; i < count; i++) yield* use
+        }),
+        Scope.Scope,
+        scope
+      )
+      const start = performance.now()
+      yield* loop
+      const elapsed = performance.now() - start
+      yield* Scope.close(scope, Exit.void)
+      return (elapsed * 1000) / count
+    })
+  )
+
+/** Runs every measure once per round, interleaved; prints medians and ratios to `baseline`. */
 const compare = (
   measures: Record<string, () => number>,
   baseline: string,
   columns: readonly [string, string, string]
-) => {
+): Map<string, number> => {
   const samples = new Map<string, Array<number>>()
   for (let round = 0; round < rounds; round++) {
     for (const [name, measure] of Object.entries(measures)) {
@@ -82,87 +60,239 @@ const compare = (
       samples.set(name, [...(samples.get(name) ?? []), measure()])
     }
   }
-  const base = median(samples.get(baseline)!)
+  const medians = new Map(Array.from(samples, ([name, list]) => [name, median(list)] as const))
+  const base = medians.get(baseline)!
   console.log(`| ${columns.join(" | ")} |\n| --- | ---: | ---: |`)
-  for (const [name, list] of samples) {
-    const m = median(list)
+  for (const [name, m] of medians) {
     console.log(`| ${name} | ${m.toFixed(2)} | ${(m / base).toFixed(2)} |`)
   }
+  return medians
 }
 
-// 1. -------------------------------------------------------------------------------------
-section("1. µs per use in a long-lived scope (median of 7 interleaved rounds of 20,000)")
-for (const use of Object.values(uses)) timePerUse(use, 2_000) // warm up
-compare(
-  Object.fromEntries(Object.entries(uses).map(([name, use]) => [name, () => timePerUse(use, n)])),
-  "Scope.fork + addFinalizer + close (the floor)",
+const noop = Effect.void
+const release = () => noop
+
+// 1. ---------------------------------------------------------------------------------------
+section(`1. µs per use in a long-lived scope (median of ${rounds} interleaved rounds of ${n})`)
+const FLOOR = "floor: Scope.fork + addFinalizer + close the child"
+const uses: Record<string, Effect.Effect<unknown, never, Scope.Scope>> = {
+  [FLOOR]: Effect.flatMap(Effect.scope, (scope) =>
+    Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+      Effect.zipRight(Scope.addFinalizer(child, noop), Scope.close(child, Exit.void))
+    )
+  ),
+  "Effect.acquireRelease in a child scope + close it": Effect.flatMap(Effect.scope, (scope) =>
+    Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+      Effect.zipRight(
+        Scope.extend(Effect.acquireRelease(noop, release), child),
+        Scope.close(child, Exit.void)
+      )
+    )
+  ),
+  "Guard.make + Guard.disarm": Effect.flatMap(Guard.make(noop), Guard.disarm),
+  "Resource.make + Resource.close": Effect.flatMap(Resource.make(noop, release), Resource.close),
+  "Guard.step + Guard.commit": Effect.flatMap(Guard.step(noop, release), (g) =>
+    Effect.orDie(Guard.commit(g, noop))
+  ),
+  "Effect.acquireRelease, never removed (the scope grows)": Effect.acquireRelease(noop, release),
+  "Resource.make + close, with a Scope.extend per use (the old bench)": Effect.flatMap(
+    Effect.scope,
+    (scope) => Scope.extend(Effect.flatMap(Resource.make(noop, release), Resource.close), scope)
+  )
+}
+for (const use of Object.values(uses)) timePerUse(use, 3_000) // warm up
+const perUse = compare(
+  Object.fromEntries(Object.entries(uses).map(([name, use]) => [name, () => timePerUse(use)])),
+  FLOOR,
   ["use", "µs", "× floor"]
 )
+const floor = perUse.get(FLOOR)!
+budget.push(
+  {
+    target: "Guard make+disarm ≤ 1.15× the floor",
+    limit: 1.15,
+    measured: perUse.get("Guard.make + Guard.disarm")! / floor
+  },
+  {
+    target: "Resource make+close ≤ 1.3× the floor",
+    limit: 1.3,
+    measured: perUse.get("Resource.make + Resource.close")! / floor
+  }
+)
 
-// 2. -------------------------------------------------------------------------------------
-section("2. bytes kept per use by a long-lived scope after 100,000 uses (heap after gc)")
-const retained = (use: Effect.Effect<unknown, never, Scope.Scope>): number => {
-  const count = 100_000
-  return Effect.runSync(
+// 2. ---------------------------------------------------------------------------------------
+section("2. Resource.use (holds a lease) against Resource.get, µs per call")
+const perCall = (effect: Effect.Effect<unknown, unknown>) => () =>
+  Effect.runSync(
+    Effect.gen(function* () {
+      const start = performance.now()
+      for (let i = 0; i < n; i++) yield* Effect.ignore(effect)
+      return ((performance.now() - start) * 1000) / n
+    })
+  )
+const live = Effect.runSync(
+  Effect.flatMap(Scope.make(), (scope) =>
+    Scope.extend(Resource.make(Effect.succeed(1), release), scope)
+  )
+)
+compare(
+  {
+    "Resource.get": perCall(Resource.get(live)),
+    "Resource.use(r, succeed)": perCall(Resource.use(live, (x) => Effect.succeed(x)))
+  },
+  "Resource.get",
+  ["call", "µs", "× get"]
+)
+
+// 3. ---------------------------------------------------------------------------------------
+section("3. closing a scope that holds 100,000 live cleanups, µs per cleanup")
+const closing = (register: Effect.Effect<unknown, never, Scope.Scope>) => (): number =>
+  Effect.runSync(
     Effect.gen(function* () {
       const scope = yield* Scope.make()
+      yield* Effect.provideService(
+        Effect.gen(function* () {
+          for (let i = 0; i < 100_000; i++) yield* register
+        }),
+        Scope.Scope,
+        scope
+      )
+      const start = performance.now()
+      yield* Scope.close(scope, Exit.void)
+      return ((performance.now() - start) * 1000) / 100_000
+    })
+  )
+const ADD = "Scope.addFinalizer"
+const closeCosts = compare(
+  {
+    [ADD]: closing(Effect.addFinalizer(() => noop)),
+    "Effect.acquireRelease": closing(Effect.acquireRelease(noop, release)),
+    "Guard.make": closing(Guard.make(noop)),
+    "Resource.make": closing(Resource.make(noop, release))
+  },
+  ADD,
+  ["cleanup", "µs", "× addFinalizer"]
+)
+budget.push(
+  {
+    target: "closing live guards ≤ 1.0× acquireRelease's close",
+    limit: 1.0,
+    measured: closeCosts.get("Guard.make")! / closeCosts.get("Effect.acquireRelease")!
+  },
+  {
+    target: "closing live guards ≤ 2× Scope.addFinalizer's close",
+    limit: 2.0,
+    measured: closeCosts.get("Guard.make")! / closeCosts.get(ADD)!
+  }
+)
+
+// 4. ---------------------------------------------------------------------------------------
+section("4. 1,000,000 live guards made, then their scope closed")
+{
+  const result = Effect.runSync(
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const started = performance.now()
+      yield* Effect.provideService(
+        Effect.gen(function* () {
+          for (let i = 0; i < 1_000_000; i++) yield* Guard.make(noop)
+        }),
+        Scope.Scope,
+        scope
+      )
+      const made = performance.now()
+      yield* Scope.close(scope, Exit.void)
+      return { make: made - started, close: performance.now() - made }
+    })
+  )
+  console.log(
+    `made in ${(result.make / 1000).toFixed(1)} s, closed in ${(result.close / 1000).toFixed(1)} s (no stack overflow)`
+  )
+}
+
+// 5. ---------------------------------------------------------------------------------------
+section("5. heap kept by a long-lived scope after 1,000,000 disarmed guards")
+{
+  const growth = Effect.runSync(
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const body = Effect.flatMap(Guard.make(noop), Guard.disarm)
       gc()
       const before = process.memoryUsage().heapUsed
-      const body = Scope.extend(use, scope)
-      for (let i = 0; i < count; i++) yield* body
+      yield* Effect.provideService(
+        Effect.gen(function* () {
+          for (let i = 0; i < 1_000_000; i++) yield* body
+        }),
+        Scope.Scope,
+        scope
+      )
       gc()
       const after = process.memoryUsage().heapUsed
       yield* Scope.close(scope, Exit.void)
-      return (after - before) / count
+      return after - before
     })
   )
-}
-console.log("| use | bytes per use |\n| --- | ---: |")
-for (const name of [
-  "acquireRelease + committed flag (never removed)",
-  "Guard.make + Guard.disarm",
-  "Resource.make + Resource.close"
-]) {
-  console.log(`| ${name} | ${Math.max(0, retained(uses[name]!)).toFixed(0)} |`)
+  console.log(`heap growth: ${(growth / 1024).toFixed(0)} KiB`)
+  budget.push({
+    target: "heap growth < 1 MB after 1,000,000 disarmed guards (limit in MB)",
+    limit: 1,
+    measured: growth / 1_000_000
+  })
 }
 
-// 3. -------------------------------------------------------------------------------------
-section("3. the Tracking hook (median µs per Resource.make + close, 7 interleaved rounds)")
+// 6. ---------------------------------------------------------------------------------------
+section("6. the Tracking hook (µs per Resource.make + close)")
 const makeClose = uses["Resource.make + Resource.close"]!
 const tracker: Tracking.Tracker = { opened: () => {}, settled: () => {} }
-const hook: Record<string, () => number> = {
-  "no tracker installed anywhere (the hook is one comparison)": () => timePerUse(makeClose, n),
-  "a tracker installed on another fiber (the hook reads a fiber ref)": () =>
-    Effect.runSync(
-      Effect.gen(function* () {
-        const elsewhere = yield* Effect.fork(Effect.never.pipe(Tracking.withTracker(tracker)))
-        yield* Effect.yieldNow()
-        const us = timePerUse(makeClose, n)
-        yield* Effect.interruptWith(elsewhere.id()).pipe(Effect.ignore, Effect.fork)
-        return us
-      }).pipe(Effect.scoped)
-    ),
-  "a tracker installed on this fiber": () =>
-    Effect.runSync(Effect.sync(() => timePerUse(makeClose, n)).pipe(Tracking.withTracker(tracker)))
-}
-compare(hook, "no tracker installed anywhere (the hook is one comparison)", [
-  "setting",
-  "µs",
-  "× none"
-])
+const NONE = "no tracker installed anywhere (one comparison)"
+const hook = compare(
+  {
+    [NONE]: () => timePerUse(makeClose),
+    "a tracker installed on another fiber (reads a fiber ref)": () =>
+      Effect.runSync(
+        Effect.gen(function* () {
+          const elsewhere = yield* Effect.fork(Effect.never.pipe(Tracking.withTracker(tracker)))
+          yield* Effect.yieldNow()
+          const us = timePerUse(makeClose)
+          yield* Effect.interruptWith(elsewhere.id()).pipe(Effect.ignore, Effect.fork)
+          return us
+        }).pipe(Effect.scoped)
+      )
+  },
+  NONE,
+  ["setting", "µs", "× none"]
+)
+budget.push({
+  target: "the Tracking hook costs < 3% when no probe is installed",
+  limit: 1.03,
+  measured: hook.get("a tracker installed on another fiber (reads a fiber ref)")! / hook.get(NONE)!
+})
 
-// 4. -------------------------------------------------------------------------------------
-section("4. exploring every step of a 500-step program")
-const program = Effect.scoped(
-  Effect.gen(function* () {
-    const r = yield* Resource.make(Effect.succeed(1), release)
-    for (let i = 0; i < 100; i++) yield* Resource.use(r, (x) => Effect.succeed(x + 1))
-    yield* Resource.close(r)
-  })
-)
-const started = performance.now()
-const report = await Effect.runPromise(Interruption.explore(program))
-const seconds = (performance.now() - started) / 1000
-console.log(
-  `${report.steps} steps, ${report.runs} runs, ${report.failures.length} failures: ${seconds.toFixed(2)} s (target: under 2 s for 500 steps)`
-)
+// 7. ---------------------------------------------------------------------------------------
+section("7. the interruption explorer: steps per second")
+const sizes = process.env["SCOPEGUARD_BENCH_QUICK"] === "1" ? [500, 5_000] : [500, 5_000, 20_000]
+console.log("| program | steps | runs | seconds | steps/s |\n| --- | ---: | ---: | ---: | ---: |")
+for (const size of sizes) {
+  // About five steps per use.
+  const uses = Math.round(size / 5)
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const r = yield* Resource.make(Effect.succeed(1), release)
+      for (let i = 0; i < uses; i++) yield* Resource.get(r)
+      yield* Resource.close(r)
+    })
+  )
+  const started = performance.now()
+  const report = await Effect.runPromise(Interruption.explore(program))
+  const seconds = (performance.now() - started) / 1000
+  console.log(
+    `| ${uses} gets | ${report.steps} | ${report.runs} | ${seconds.toFixed(1)} | ${(report.steps / seconds).toFixed(0)} |`
+  )
+}
+
+// -------------------------------------------------------------------------------------------
+section("Budget (ratios from this run)")
+console.log("| target | measured | met |\n| --- | ---: | :---: |")
+for (const { target, limit, measured } of budget) {
+  console.log(`| ${target} | ${measured.toFixed(2)} | ${measured <= limit ? "yes" : "no"} |`)
+}

@@ -379,3 +379,16 @@ describe("Tracking: a tracker hears opened, releasing and settled, in order", ()
     })
   )
 })
+
+describe("an effect built once and run many times", () => {
+  it.effect("makes a new guard or resource, with a new id, on every run", () =>
+    Effect.gen(function* () {
+      const makeGuard = Guard.make(Effect.void)
+      const makeResource = Resource.make(Effect.void, () => Effect.void)
+      const ids = yield* Effect.scoped(
+        Effect.all([makeGuard, makeGuard, makeResource, makeResource])
+      ).pipe(Effect.map((handles) => handles.map((h) => h.id)))
+      expect(new Set(ids).size).toBe(4)
+    })
+  )
+})

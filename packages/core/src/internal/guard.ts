@@ -68,7 +68,17 @@ const checkOptions = (options: Guard.Guard.Options | undefined): CheckedOptions 
 const register = (
   cleanup: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
   options: CheckedOptions
-): Effect.Effect<GuardImpl, never, Scope.Scope> => {
+): Effect.Effect<GuardImpl, never, Scope.Scope> =>
+  // No `suspend`: the spec (and its id) is made when the effect runs, by `register`.
+  removable.register(
+    () => guardSpec(cleanup, options),
+    (cell) => new GuardImpl(cell, options.when)
+  )
+
+const guardSpec = (
+  cleanup: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
+  options: CheckedOptions
+): removable.Spec => {
   const id = removable.nextId()
   const when = options.when
   const spec: removable.Spec = {
@@ -80,21 +90,21 @@ const register = (
     finalizer: cleanup,
     runsFor: when === "success" ? runsOnSuccess : when === "failure" ? runsOnFailure : undefined
   }
-  return Effect.map(removable.register(spec), (cell) => new GuardImpl(cell, when))
+  return spec
 }
 
 /** @internal */
 export const make = <R>(
   cleanup: Guard.Guard.Cleanup<R>,
   options?: Guard.Guard.Options
-): Effect.Effect<Guard.Guard, never, R | Scope.Scope> =>
-  Effect.suspend(() =>
-    // Uninterruptible so that an interruption cannot land between forking the child scope
-    // and registering the cleanup on it.
-    Effect.uninterruptible(
-      register(Effect.isEffect(cleanup) ? () => cleanup : cleanup, checkOptions(options))
-    )
-  )
+): Effect.Effect<Guard.Guard, never, R | Scope.Scope> => {
+  const finalizer = Effect.isEffect(cleanup) ? () => cleanup : cleanup
+  // Uninterruptible so that an interruption cannot land between forking the child scope and
+  // registering the cleanup on it. Without options there is nothing to check: no `suspend`.
+  return options === undefined
+    ? Effect.uninterruptible(register(finalizer, DEFAULTS))
+    : Effect.suspend(() => Effect.uninterruptible(register(finalizer, checkOptions(options))))
+}
 
 class GuardedImpl<A> extends GuardImpl implements Guard.Guarded<A> {
   constructor(
@@ -119,9 +129,9 @@ export const step = <A, E, R, R2>(
     // compensation is not armed.
     return Effect.uninterruptible(
       Effect.flatMap(action, (value) =>
-        Effect.map(
-          register((exit) => compensate(value, exit), checkedOptions),
-          (guard) => new GuardedImpl(guard.cell, guard.when, value)
+        removable.register(
+          () => guardSpec((exit) => compensate(value, exit), checkedOptions),
+          (cell) => new GuardedImpl(cell, checkedOptions.when, value)
         )
       )
     )

@@ -107,30 +107,33 @@ export const makeLabelled = <A, E, R, R2>(
   ) => Effect.Effect<unknown, never, R2>,
   options?: Resource.Options,
   detachable: boolean = true
-): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
-  // `suspend`: invalid options die here, when the effect runs, before anything is acquired.
-  Effect.suspend(() => {
-    const checkedOptions = checkOptions(options)
-    return Effect.uninterruptible(
-      Effect.flatMap(acquire, (value) => {
-        const id = removable.nextId()
-        const label = checkedOptions.label ?? `resource-${id}`
-        const spec: removable.Spec = {
-          kind: "resource",
-          id,
-          label,
-          finalizer: (exit) => release(value, exit, label),
-          timeout: checkedOptions.timeout,
-          drainTimeout: checkedOptions.drainTimeout,
-          warnIfNotClosed: checkedOptions.warnIfNotClosed
-        }
-        return Effect.map(
-          removable.register(spec),
+): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
+  const body = (checkedOptions: CheckedOptions) =>
+    Effect.uninterruptible(
+      Effect.flatMap(acquire, (value) =>
+        removable.register(
+          (): removable.Spec => {
+            const id = removable.nextId()
+            const label = checkedOptions.label ?? `resource-${id}`
+            return {
+              kind: "resource",
+              id,
+              label,
+              finalizer: (exit) => release(value, exit, label),
+              timeout: checkedOptions.timeout,
+              drainTimeout: checkedOptions.drainTimeout,
+              warnIfNotClosed: checkedOptions.warnIfNotClosed
+            }
+          },
           (cell) => new ResourceImpl(value, cell, detachable)
         )
-      })
+      )
     )
-  })
+  // Without options there is nothing to check: no `suspend` (one operation less per make).
+  // With options, `suspend`: invalid ones die when the effect runs, before anything is
+  // acquired, never while it is built.
+  return options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
+}
 
 /** @internal */
 export const fromScoped = <A, E, R>(
@@ -192,7 +195,7 @@ export const use = dual<
 
 /** @internal */
 export const close = <A>(self: Resource.Resource<A>): Effect.Effect<void> =>
-  Effect.asVoid(removable.runNow(impl(self).cell))
+  removable.close(impl(self).cell)
 
 /** @internal */
 export const detach = <A>(
