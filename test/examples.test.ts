@@ -2,23 +2,12 @@ import { execFileSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
+import { promised } from "../examples/tour/promised.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const examples = `${root}examples/`
 const built = `${root}dist-test/examples/`
 const files = readdirSync(examples).filter((f) => f.endsWith(".ts"))
-
-/** The lines under "Prints:" in an example's header comment. */
-const promised = (source: string): Array<string> => {
-  const header = source.slice(0, source.indexOf("*/"))
-  const lines = header.split("\n")
-  const start = lines.findIndex((line) => line.trim() === "* Prints:")
-  return lines
-    .slice(start + 1)
-    .map((line) => line.replace(/^\s*\*\s?/, ""))
-    .filter((line) => line.startsWith("  "))
-    .map((line) => line.slice(2))
-}
 
 const run = (args: Array<string>) =>
   execFileSync(process.execPath, args, { encoding: "utf8", cwd: root }).trimEnd().split("\n")

@@ -12,6 +12,7 @@ import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
+import { promised } from "./promised.js"
 
 interface Scenario {
   readonly name: string
@@ -55,18 +56,6 @@ const highlight = (line: string): string => {
   return line
 }
 
-/** The lines under "Prints:" in an example's header comment: its promise. */
-const promised = (file: string): Array<string> => {
-  const source = readFileSync(examples + file, "utf8")
-  const lines = source.slice(0, source.indexOf("*/")).split("\n")
-  const start = lines.findIndex((line) => line.trim() === "* Prints:")
-  return lines
-    .slice(start + 1)
-    .map((line) => line.replace(/^\s*\*\s?/, ""))
-    .filter((line) => line.startsWith("  "))
-    .map((line) => line.slice(2))
-}
-
 interface Outcome {
   readonly scenario: Scenario
   readonly lines: Array<string>
@@ -84,7 +73,7 @@ const runScenario = (scenario: Scenario): Promise<Outcome> =>
       { cwd: examples, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         const lines = stdout.trimEnd().split("\n")
-        const expected = promised(scenario.file)
+        const expected = promised(readFileSync(examples + scenario.file, "utf8"))
         resolve({
           scenario,
           lines,
