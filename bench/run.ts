@@ -8,7 +8,8 @@
  *   2. `Resource.use` (a lease) against a bare `Resource.get`;
  *   3. closing a long-lived scope that holds 100,000 live cleanups, per cleanup;
  *   4. 1,000,000 live guards made and closed;
- *   5. heap kept by a long-lived scope after 1,000,000 disarmed guards;
+ *   5. heap kept by a long-lived scope after 1,000,000 disarmed guards, and per use by the
+ *      "committed flag" pattern against Guard.disarm and Resource.close;
  *   6. the Tracking hook when no probe is installed;
  *   7. the interruption explorer: steps per second at 500, 5,000 and 20,000 steps
  *      (SCOPEGUARD_BENCH_QUICK=1 skips the 20,000-step program).
@@ -256,6 +257,47 @@ section("5. heap kept by a long-lived scope after 1,000,000 disarmed guards")
     limit: 1,
     measured: growth / 1_000_000
   })
+}
+
+{
+  // What the usual "committed flag" keeps instead: a finalizer per use, never removed.
+  const keptPerUse = (use: Effect.Effect<unknown, never, Scope.Scope>): number =>
+    Effect.runSync(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        gc()
+        const before = process.memoryUsage().heapUsed
+        yield* Effect.provideService(
+          Effect.gen(function* () {
+            for (let i = 0; i < 100_000; i++) yield* use
+          }),
+          Scope.Scope,
+          scope
+        )
+        gc()
+        const after = process.memoryUsage().heapUsed
+        yield* Scope.close(scope, Exit.void)
+        return (after - before) / 100_000
+      })
+    )
+  const committedFlag = Effect.flatMap(
+    Effect.sync(() => ({ committed: false })),
+    (flag) =>
+      Effect.zipRight(
+        Effect.addFinalizer(() => noop),
+        Effect.sync(() => {
+          flag.committed = true
+        })
+      )
+  )
+  console.log("\n| 100,000 uses in a long-lived scope | bytes kept per use |\n| --- | ---: |")
+  for (const [name, use] of [
+    ["acquireRelease + committed flag (never removed)", committedFlag],
+    ["Guard.make + Guard.disarm", uses["Guard.make + Guard.disarm"]!],
+    ["Resource.make + Resource.close", uses["Resource.make + Resource.close"]!]
+  ] as const) {
+    console.log(`| ${name} | ${Math.max(0, keptPerUse(use)).toFixed(0)} |`)
+  }
 }
 
 // 6. ---------------------------------------------------------------------------------------
