@@ -483,6 +483,9 @@ export const withLease = <B, E, R, E2>(
         Effect.flatMap(Effect.fork(restore(Effect.suspend(use))), (useFiber) => {
           cell.useFibers ??= new Set()
           cell.useFibers.add(useFiber)
+          // Race: the drain timeout may have passed between the fork and this block (a yield
+          // can fall there); its timer then did not see this fiber. Interrupt it here.
+          if (cell.revoked) useFiber.unsafeInterruptAsFork(FiberId.none)
           return Effect.flatMap(
             Effect.exit(restore(Fiber.await(useFiber))),
             (waited): Effect.Effect<B, E | E2> => {
