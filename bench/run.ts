@@ -348,6 +348,16 @@ for (const size of sizes) {
   console.log(
     `| ${uses} gets | ${report.steps} | ${report.runs} | ${seconds.toFixed(1)} | ${(report.steps / seconds).toFixed(0)} |`
   )
+  if (size === 20_000) {
+    const startedSampled = performance.now()
+    const sampled = await Effect.runPromise(
+      Interruption.explore(program, { sample: { runs: 5_000, seed: 1 } })
+    )
+    const s = (performance.now() - startedSampled) / 1000
+    console.log(
+      `| ${uses} gets, sample of 5,000 (seed 1) | ${sampled.steps} | ${sampled.runs} | ${s.toFixed(1)} | ${(sampled.steps / s).toFixed(0)} |`
+    )
+  }
 }
 
 // -------------------------------------------------------------------------------------------

@@ -515,3 +515,32 @@ describe("reach, isolation and reports", () => {
     })
   )
 })
+
+describe("sampling", () => {
+  it.effect("explores the steps a seed picks, the same ones every time, and says so", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const program = acquireThenRegister(w)
+      const full = yield* Interruption.explore(program, { check: w.check })
+      const options = { check: w.check, sample: { runs: 20, seed: 7 } }
+      const a = yield* Interruption.explore(program, options)
+      const b = yield* Interruption.explore(program, options)
+      expect(a.sampled).toEqual({ runs: 20, seed: 7 })
+      expect(a.runs).toBe(22)
+      expect(a.failures).toEqual(b.failures)
+      // What the sample finds is exactly what the full sweep finds at those steps.
+      const fullAt = new Map(full.failures.map((f) => [f.step, f]))
+      for (const failure of a.failures) expect(fullAt.get(failure.step)).toEqual(failure)
+      if (a.failures.length > 0) {
+        const error = yield* Effect.flip(Interruption.assertEveryStep(program, options))
+        expect(error.message).toContain(
+          `note: sampled: 20 of the ${a.steps} steps were explored (seed 7)`
+        )
+      }
+      // More runs than steps: every step, no sampling.
+      const all = yield* Interruption.explore(program, { check: w.check, sample: { runs: 10_000 } })
+      expect(all.sampled).toBeUndefined()
+      expect(all.failures).toEqual(full.failures)
+    })
+  )
+})

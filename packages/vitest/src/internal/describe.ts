@@ -33,6 +33,11 @@ export const formatReport = (report: Interruption.Report): string => {
         : ` (${range.where.fiber}, ${range.where.op}${range.where.span === undefined ? "" : `, in ${range.where.span}`})`
     lines.push(`  ${steps} [${range.kind}] ${range.message}${where}`)
   }
+  if (report.sampled !== undefined) {
+    lines.push(
+      `note: sampled: ${report.sampled.runs} of the ${report.steps} steps were explored (seed ${report.sampled.seed})`
+    )
+  }
   if (!report.deterministic) {
     lines.push(
       `note: the program is not deterministic: two dry runs took ${report.dryRunSteps[0]} and ${report.dryRunSteps[1]} steps (use TestClock and in-memory state)`

@@ -352,7 +352,12 @@ export const explore = <A, E, R, R2 = never>(
     ]
     const steps = first.steps
     const unreached: Array<number> = []
-    for (let step = 1; step <= steps; step++) {
+    const sample = options.sample
+    const chosen =
+      sample === undefined || sample.runs >= steps
+        ? undefined
+        : sampleSteps(steps, sample.runs, sample.seed ?? 1)
+    for (const step of chosen ?? allSteps(steps)) {
       const run = yield* runOnce(program, step, hangTimeout, options.mode, isolate)
       if (!run.reached) unreached.push(step)
       const found = yield* judge(run, step, options, hangTimeout)
@@ -361,16 +366,43 @@ export const explore = <A, E, R, R2 = never>(
     return {
       mode: options.mode ?? "interrupt",
       steps,
-      runs: steps + 2,
+      runs: (chosen?.length ?? steps) + 2,
       failures,
       ranges: toRanges(failures),
       deterministic: first.steps === second.steps,
       dryRunSteps: [first.steps, second.steps] as const,
       unreached,
       fibers: first.fibersSeen,
-      isolated: isolate
+      isolated: isolate,
+      sampled: chosen === undefined ? undefined : { runs: chosen.length, seed: sample?.seed ?? 1 }
     } satisfies Interruption.Report
   })
+
+function* allSteps(steps: number): Generator<number> {
+  for (let step = 1; step <= steps; step++) yield step
+}
+
+/**
+ * `runs` distinct steps of `1..steps`, in order, chosen uniformly by a seeded generator
+ * (mulberry32): the same seed picks the same steps, so a sampled report can be replayed.
+ */
+export const sampleSteps = (steps: number, runs: number, seed: number): Array<number> => {
+  let state = seed >>> 0
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  // Floyd's algorithm: `runs` distinct picks without materialising `1..steps`.
+  const picked = new Set<number>()
+  for (let j = steps - runs + 1; j <= steps; j++) {
+    const t = 1 + Math.floor(next() * j)
+    picked.add(picked.has(t) ? j : t)
+  }
+  return Array.from(picked).sort((a, b) => a - b)
+}
 
 /** The failures of a run, each with where its step was. */
 const located = (

@@ -43,6 +43,21 @@ export const check = <R>(
       reason: "is not a function"
     })
   }
+  const sample = options.sample
+  if (
+    sample !== undefined &&
+    !(
+      Number.isInteger(sample.runs) &&
+      sample.runs >= 1 &&
+      (sample.seed === undefined || Number.isInteger(sample.seed))
+    )
+  ) {
+    throw new InvalidOptionsError({
+      option: "sample",
+      value: sample,
+      reason: "is not { runs: a positive integer, seed?: an integer }"
+    })
+  }
   return {
     mode,
     hangTimeout: durationOf("hangTimeout", options.hangTimeout ?? defaultHangTimeout)
