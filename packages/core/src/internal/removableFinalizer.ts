@@ -189,11 +189,29 @@ export const register = <H>(
       // finalizer at once with the scope's exit, as `Scope.addFinalizer` does. The handle is
       // made here, not by a `map` after: one operation less per make.
       return Effect.as(
-        Scope.addFinalizerExit(child, (exit) => fire(cell, exit, "scope")),
+        Scope.addFinalizerExit(child, (exit) => fromScope(cell, exit)),
         handle(cell)
       )
     })
   })
+
+/**
+ * The child scope's finalizer. When `close`, `disarm` or `detach` closed the child, the cell
+ * is already in a final phase — which never changes again — and there is nothing to do: a
+ * constant `void` instead of `fire` saves three operations on every close and disarm.
+ */
+const fromScope = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> => {
+  switch (cell.phase._tag) {
+    case "Done":
+    case "Removed":
+    case "Skipped":
+      return FALSE
+    default:
+      return fire(cell, exit, "scope")
+  }
+}
+
+const FALSE = Effect.succeed(false)
 
 /**
  * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
