@@ -231,16 +231,16 @@ section("4. 1,000,000 live guards made, then their scope closed")
 
 // 5. ---------------------------------------------------------------------------------------
 section("5. heap kept by a long-lived scope after 1,000,000 disarmed guards")
-{
-  const growth = Effect.runSync(
+/** Bytes the heap grew by while `count` uses ran in one long-lived scope (after gc). */
+const heapGrowth = (use: Effect.Effect<unknown, never, Scope.Scope>, count: number): number =>
+  Effect.runSync(
     Effect.gen(function* () {
       const scope = yield* Scope.make()
-      const body = Effect.flatMap(Guard.make(noop), Guard.disarm)
       gc()
       const before = process.memoryUsage().heapUsed
       yield* Effect.provideService(
         Effect.gen(function* () {
-          for (let i = 0; i < 1_000_000; i++) yield* body
+          for (let i = 0; i < count; i++) yield* use
         }),
         Scope.Scope,
         scope
@@ -251,6 +251,8 @@ section("5. heap kept by a long-lived scope after 1,000,000 disarmed guards")
       return after - before
     })
   )
+{
+  const growth = heapGrowth(Effect.flatMap(Guard.make(noop), Guard.disarm), 1_000_000)
   console.log(`heap growth: ${(growth / 1024).toFixed(0)} KiB`)
   budget.push({
     target: "heap growth < 1 MB after 1,000,000 disarmed guards (limit in MB)",
@@ -262,24 +264,7 @@ section("5. heap kept by a long-lived scope after 1,000,000 disarmed guards")
 {
   // What the usual "committed flag" keeps instead: a finalizer per use, never removed.
   const keptPerUse = (use: Effect.Effect<unknown, never, Scope.Scope>): number =>
-    Effect.runSync(
-      Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        gc()
-        const before = process.memoryUsage().heapUsed
-        yield* Effect.provideService(
-          Effect.gen(function* () {
-            for (let i = 0; i < 100_000; i++) yield* use
-          }),
-          Scope.Scope,
-          scope
-        )
-        gc()
-        const after = process.memoryUsage().heapUsed
-        yield* Scope.close(scope, Exit.void)
-        return (after - before) / 100_000
-      })
-    )
+    heapGrowth(use, 100_000) / 100_000
   const committedFlag = Effect.flatMap(
     Effect.sync(() => ({ committed: false })),
     (flag) =>

@@ -171,18 +171,24 @@ describe("re-entrant close from inside the running release returns at once", () 
     })
   )
 
+  /** A guard whose cleanup runs `Guard.runNow` on itself and logs the inner answer. */
+  const selfRunningGuard = Effect.gen(function* () {
+    const log = makeLog()
+    const self = yield* Deferred.make<Guard.Guard>()
+    const scope = yield* Scope.make()
+    const guard = yield* Guard.make(
+      Effect.gen(function* () {
+        const ranAgain = yield* Guard.runNow(yield* Deferred.await(self))
+        yield* log.add(`cleanup (inner runNow: ${ranAgain})`)
+      })
+    ).pipe(Scope.extend(scope))
+    yield* Deferred.succeed(self, guard)
+    return { log, scope, guard }
+  })
+
   it.effect("a guard whose cleanup calls Guard.runNow on itself: runNow is false", () =>
     Effect.gen(function* () {
-      const log = makeLog()
-      const self = yield* Deferred.make<Guard.Guard>()
-      const scope = yield* Scope.make()
-      const guard = yield* Guard.make(
-        Effect.gen(function* () {
-          const ranAgain = yield* Guard.runNow(yield* Deferred.await(self))
-          yield* log.add(`cleanup (inner runNow: ${ranAgain})`)
-        })
-      ).pipe(Scope.extend(scope))
-      yield* Deferred.succeed(self, guard)
+      const { log, scope, guard } = yield* selfRunningGuard
       expect(yield* Guard.runNow(guard)).toBe(true)
       yield* Scope.close(scope, Exit.void)
       expect(log.events).toEqual(["cleanup (inner runNow: false)"])
@@ -191,16 +197,7 @@ describe("re-entrant close from inside the running release returns at once", () 
 
   it.effect("a guard whose cleanup runs its own guard when the scope runs it", () =>
     Effect.gen(function* () {
-      const log = makeLog()
-      const self = yield* Deferred.make<Guard.Guard>()
-      const scope = yield* Scope.make()
-      const guard = yield* Guard.make(
-        Effect.gen(function* () {
-          const ranAgain = yield* Guard.runNow(yield* Deferred.await(self))
-          yield* log.add(`cleanup (inner runNow: ${ranAgain})`)
-        })
-      ).pipe(Scope.extend(scope))
-      yield* Deferred.succeed(self, guard)
+      const { log, scope, guard } = yield* selfRunningGuard
       yield* Scope.close(scope, Exit.void)
       expect(log.events).toEqual(["cleanup (inner runNow: false)"])
       expect(yield* Guard.state(guard)).toEqual({ _tag: "Ran", exit: Exit.void, by: "scope" })
