@@ -389,3 +389,21 @@ describe("an effect built once and run many times", () => {
     })
   )
 })
+
+describe("awaitRelease from inside its own release", () => {
+  it.effect("dies at once instead of waiting for itself; the close dies with it", () =>
+    Effect.gen(function* () {
+      const self = yield* Deferred.make<Resource.Resource<string>>()
+      const r = yield* Resource.make(Effect.succeed("conn"), () =>
+        Effect.flatMap(Deferred.await(self), Resource.awaitRelease)
+      )
+      yield* Deferred.succeed(self, r)
+      const exit = yield* Effect.exit(Resource.close(r))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+        `awaitRelease of "${r.label}" was called from inside its own release, which would wait for itself`
+      )
+      expect(yield* Resource.awaitRelease(r)).toEqual(exit)
+    }).pipe(Effect.scoped)
+  )
+})
