@@ -251,44 +251,46 @@ describe("invalid options: building never throws; running dies with InvalidOptio
 })
 
 describe("Using.run with a signal that is already aborted", () => {
-  it("rejects without running the effect, after closing the scope", async () => {
+  /** Runs `Using.run` with an aborted signal; what it settled with, and what ran. */
+  const runAborted = async (layer?: Layer.Layer<never>) => {
     const log: Array<string> = []
     const controller = new AbortController()
     controller.abort()
-    const error = await Using.run(
-      Effect.sync(() => log.push("effect ran")),
-      { signal: controller.signal }
+    const effect = Effect.sync(() => log.push("effect ran"))
+    const settled = await (
+      layer === undefined
+        ? Using.run(effect, { signal: controller.signal })
+        : Using.run(effect, { signal: controller.signal, layer })
     ).then(
-      () => "resolved",
+      () => "resolved" as const,
       (e: unknown) => e
     )
+    return { log, settled }
+  }
+
+  const expectRejectedAsInterrupted = (settled: unknown) => {
+    expect(settled).toBeInstanceOf(UsingError)
+    expect((settled as UsingError).phase).toBe("run")
+    expect(Cause.isInterruptedOnly((settled as UsingError).cause)).toBe(true)
+  }
+
+  it("rejects without running the effect, after closing the scope", async () => {
+    const { log, settled } = await runAborted()
     expect(log).toEqual([])
-    expect(error).toBeInstanceOf(UsingError)
-    expect((error as UsingError).phase).toBe("run")
-    expect(Cause.isInterruptedOnly((error as UsingError).cause)).toBe(true)
+    expectRejectedAsInterrupted(settled)
   })
 
   it("with a layer: neither the layer nor the effect runs", async () => {
-    const log: Array<string> = []
-    const controller = new AbortController()
-    controller.abort()
+    const built: Array<string> = []
     const layer = Layer.scopedDiscard(
       Effect.acquireRelease(
-        Effect.sync(() => log.push("layer built")),
-        () => Effect.sync(() => log.push("layer released"))
+        Effect.sync(() => built.push("layer built")),
+        () => Effect.sync(() => built.push("layer released"))
       )
     )
-    const error = await Using.run(
-      Effect.sync(() => log.push("effect ran")),
-      { signal: controller.signal, layer }
-    ).then(
-      () => "resolved",
-      (e: unknown) => e
-    )
-    expect(log).toEqual([])
-    expect(error).toBeInstanceOf(UsingError)
-    expect((error as UsingError).phase).toBe("run")
-    expect(Cause.isInterruptedOnly((error as UsingError).cause)).toBe(true)
+    const { log, settled } = await runAborted(layer)
+    expect([...built, ...log]).toEqual([])
+    expectRejectedAsInterrupted(settled)
   })
 })
 
