@@ -51,23 +51,66 @@ import type { InterruptionError } from "./Errors.js"
 import * as internal from "./internal/explorer.js"
 
 /**
- * What happens at step `k`: `"interrupt"` (the default) interrupts the program there;
- * `"yield"` only makes the fiber running step `k` yield, so that every other ready fiber runs
- * before it — this explores interleavings instead of interruptions, and finds a
- * check-then-act that a yield can split.
+ * How a step is perturbed — three modes, each matching something Effect's runtime does:
+ *
+ * - `"interrupt"` (the default): the fiber holding step `k` is preempted right before it and,
+ *   while it is paused, the program's root fiber is interrupted. Every step is a point, so this
+ *   finds the most; each failing point says whether Effect's default scheduler can reach it
+ *   (`Failure.reach`).
+ * - `"yield"`: the fiber holding step `k` is only preempted there — every other ready fiber
+ *   runs first, then it resumes. This explores interleavings: a check-then-act split by a
+ *   preemption.
+ * - `"budget"`: nothing is forced. The program runs with a per-turn operation budget
+ *   (`Effect.withMaxOpsBeforeYield`, each of `budgets`), and at every point where the runtime
+ *   itself ends a fiber's turn (the budget is used up, a `yieldNow`, an async wait) another
+ *   fiber interrupts the root. Every failure it finds happens under Effect's default scheduler
+ *   with that budget.
  *
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield"
+export type Mode = "interrupt" | "yield" | "budget"
+
+/**
+ * Whether Effect's default scheduler can reach a failing point:
+ *
+ * - `"uninterrupted"`: the run was not perturbed (step 0, or a run that ended before its step);
+ * - `"turn-start"`: the step begins a turn of its fiber (it had just started, resumed from a
+ *   wait or yielded), so any scheduler lets another fiber run right before it;
+ * - `"budget"`: the fiber had run at least 10 operations in its turn (`Where.turn`), so the
+ *   default scheduler with `Effect.withMaxOpsBeforeYield(turn)` ends the turn there, if the
+ *   turns before ran as they did in this run. In budget mode it did (`Failure.budget`);
+ * - `"explorer-only"`: 1 to 9 operations into a turn; no setting of the default scheduler
+ *   preempts a fiber there (budgets under 10 livelock effect 3.22's runtime). A bug under some
+ *   other scheduler, or none in practice.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reach = "uninterrupted" | "turn-start" | "budget" | "explorer-only"
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface Options<R = never> {
-  /** Interrupt at each step (the default), or only yield there. */
+  /** Interrupt at each step (the default), only yield there, or sweep budgets: see `Mode`. */
   readonly mode?: Mode | undefined
+  /**
+   * Budget mode: the per-turn operation budgets to sweep, each an integer of at least 10.
+   * Default: 10 to 16, 32, 64 and 2048 (the runtime's default).
+   */
+  readonly budgets?: ReadonlyArray<number> | undefined
+  /**
+   * Budget mode: one budget — what `runAt` replays with (a failure names its `budget`); for
+   * `explore`, the same as `budgets: [budget]`.
+   */
+  readonly budget?: number | undefined
+  /**
+   * What makes `assertEveryStep` fail: any failing point (the default), or only those Effect's
+   * default scheduler can reach (`reach` other than `"explorer-only"`).
+   */
+  readonly failOn?: "any" | "reachable" | undefined
   /**
    * An invariant checked after each run with the run's `Exit`; a failure marks that step.
    */
@@ -125,6 +168,13 @@ export interface Where {
   readonly fiber: string
   readonly op: string
   readonly span?: string | undefined
+  /**
+   * Where the span was made (`path:line:column`, relative to the working directory), when
+   * Effect captured its call site (`Effect.withSpan`, `Effect.fn`).
+   */
+  readonly source?: string | undefined
+  /** How many operations the fiber had run in its current turn before this step. */
+  readonly turn: number
 }
 
 /**
@@ -136,8 +186,13 @@ export interface Where {
 export interface Range {
   readonly from: number
   readonly to: number
+  /** How many explored points the range spans (in budget mode, turn ends rather than steps). */
+  readonly points: number
   readonly kind: Failure["kind"]
   readonly message: string
+  readonly reach: Reach
+  /** Budget mode: the budget of the runs. */
+  readonly budget?: number | undefined
   /** Where the first step of the range was. */
   readonly where?: Where | undefined
 }
@@ -153,6 +208,23 @@ export interface Failure {
   readonly kind: "check" | "hang" | "fibers"
   readonly message: string
   readonly where?: Where | undefined
+  /** Whether Effect's default scheduler can reach this point. */
+  readonly reach: Reach
+  /** Budget mode: the budget of the run (replay with `{ mode: "budget", budget }`). */
+  readonly budget?: number | undefined
+}
+
+/**
+ * Budget mode: one budget's dry run — its steps, and at how many of them a turn ended (each
+ * one an interruption point).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BudgetRun {
+  readonly budget: number
+  readonly steps: number
+  readonly points: number
 }
 
 /**
@@ -171,6 +243,10 @@ export interface Report {
   readonly failures: ReadonlyArray<Failure>
   /** The failures, consecutive steps grouped: what the message of `assertEveryStep` lists. */
   readonly ranges: ReadonlyArray<Range>
+  /** How many of the failures Effect's default scheduler can reach (`reach` is not `"explorer-only"`). */
+  readonly reachable: number
+  /** Budget mode: each budget's dry run. */
+  readonly budgets?: ReadonlyArray<BudgetRun> | undefined
   readonly deterministic: boolean
   readonly dryRunSteps: readonly [number, number]
   readonly unreached: ReadonlyArray<number>

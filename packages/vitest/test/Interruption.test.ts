@@ -75,21 +75,26 @@ describe("Interruption.explore", () => {
       expect(report.unreached).toEqual([])
       expect(report.failures.length).toBeGreaterThan(0)
       // Every failure is the same leak, in the root fiber, and the failing steps form one
-      // window: one range.
+      // window: one range. The program runs in one turn from its first step, so step k is
+      // k - 1 operations into it: the default scheduler preempts there with that budget.
       for (const failure of report.failures) {
         expect(failure).toEqual({
           step: failure.step,
           kind: "check",
           message: "1 handle(s) left open",
-          where: { fiber: "root", op: failure.where!.op }
+          where: { fiber: "root", op: failure.where!.op, turn: failure.step - 1 },
+          reach: "budget"
         })
       }
+      expect(report.reachable).toBe(report.failures.length)
       expect(report.ranges).toEqual([
         {
           from: report.failures[0]!.step,
           to: report.failures[report.failures.length - 1]!.step,
+          points: report.failures.length,
           kind: "check",
           message: "1 handle(s) left open",
+          reach: "budget",
           where: report.failures[0]!.where
         }
       ])
@@ -307,7 +312,7 @@ describe("Interruption.assertEveryStep", () => {
       expect(error.message).toBe(
         [
           `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-          `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op})`,
+          `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn op ${failing[0]}, reachable with budget ${failing[0]! - 1})`,
           `replay one with: Interruption.runAt(program, ${failing[0]})`
         ].join("\n")
       )
@@ -362,7 +367,7 @@ describe("invalid options", () => {
           new InvalidOptionsError({
             option: "mode",
             value: "sometimes",
-            reason: 'is not "interrupt" or "yield"'
+            reason: 'is not "interrupt", "yield" or "budget"'
           })
         )
       )
@@ -412,7 +417,8 @@ describe("reach, isolation and reports", () => {
       expect(report.failures[0]).toEqual({
         step: 0,
         kind: "fibers",
-        message: "1 fiber of the run still running after it ended"
+        message: "1 fiber of the run still running after it ended",
+        reach: "uninterrupted"
       })
       expect(
         report.failures.every(

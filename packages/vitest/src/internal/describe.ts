@@ -18,24 +18,64 @@ export const describeLive = (live: ReadonlyArray<Tracking.Entry>): string => {
   return `${plural(resources, "resource")} and ${plural(guards, "armed guard")}`
 }
 
+const REACH: Record<Interruption.Reach, string> = {
+  uninterrupted: "without interruption",
+  "turn-start": "reachable: a turn starts here",
+  budget: "reachable with a budget",
+  "explorer-only": "explorer only: no budget of 10 or more preempts here"
+}
+
+/** Where a range's first step was, and how the runtime can reach it. */
+const describeWhere = (range: Interruption.Range): string => {
+  const where = range.where
+  const parts =
+    where === undefined
+      ? []
+      : [
+          where.fiber,
+          where.op,
+          ...(where.span === undefined ? [] : [`in ${where.span}`]),
+          ...(where.source === undefined ? [] : [`at ${where.source}`]),
+          ...(range.budget === undefined && range.reach !== "uninterrupted"
+            ? [`turn op ${where.turn + 1}`]
+            : [])
+        ]
+  const reach =
+    range.reach === "budget" && range.budget !== undefined
+      ? `reached with budget ${range.budget}`
+      : range.reach === "budget" && where !== undefined
+        ? `reachable with budget ${where.turn}`
+        : REACH[range.reach]
+  return ` (${[...parts, reach].join(", ")})`
+}
+
 /** The readable failure message of `assertEveryStep`. */
 export const formatReport = (report: Interruption.Report): string => {
-  const points = report.mode === "yield" ? "yield points" : "interruption points"
+  const budget = report.mode === "budget"
+  const points =
+    report.mode === "yield" ? "yield points" : budget ? "turn ends" : "interruption points"
   const unperturbed = report.mode === "yield" ? "without a forced yield" : "without interruption"
+  const explored = budget ? (report.budgets ?? []).reduce((n, b) => n + b.points, 0) : report.steps
+  const failed = new Set(report.failures.map((f) => `${f.budget ?? ""}:${f.step}`)).size
   const lines = [
-    `${new Set(report.failures.map((f) => f.step)).size} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
+    budget
+      ? `${failed} of ${explored + 1} ${points} failed (budgets ${(report.budgets ?? []).map((b) => b.budget).join(", ")}; ${report.steps} steps at the default budget; point 0 is the run ${unperturbed}):`
+      : `${failed} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
   ]
   for (const range of report.ranges) {
     const steps = range.from === range.to ? `step ${range.from}` : `steps ${range.from}-${range.to}`
-    const where =
-      range.where === undefined
-        ? ""
-        : ` (${range.where.fiber}, ${range.where.op}${range.where.span === undefined ? "" : `, in ${range.where.span}`})`
-    lines.push(`  ${steps} [${range.kind}] ${range.message}${where}`)
+    const at = range.budget === undefined ? steps : `budget ${range.budget}, ${steps}`
+    lines.push(`  ${at} [${range.kind}] ${range.message}${describeWhere(range)}`)
+  }
+  const explorerOnly = report.failures.length - report.reachable
+  if (explorerOnly > 0) {
+    lines.push(
+      `note: ${explorerOnly} of the ${report.failures.length} failures are at points only the explorer preempts (failOn: "reachable" ignores them)`
+    )
   }
   if (report.sampled !== undefined) {
     lines.push(
-      `note: sampled: ${report.sampled.runs} of the ${report.steps} steps were explored (seed ${report.sampled.seed})`
+      `note: sampled: ${report.sampled.runs} of the ${explored} ${budget ? "turn ends" : "steps"} were explored (seed ${report.sampled.seed})`
     )
   }
   if (!report.deterministic) {
@@ -43,9 +83,14 @@ export const formatReport = (report: Interruption.Report): string => {
       `note: the program is not deterministic: two dry runs took ${report.dryRunSteps[0]} and ${report.dryRunSteps[1]} steps (use TestClock and in-memory state)`
     )
   }
-  const first = report.failures[0]
+  const first = report.failures.find((f) => f.step > 0) ?? report.failures[0]
   if (first !== undefined) {
-    const mode = report.mode === "yield" ? `, { mode: "yield" }` : ""
+    const mode =
+      first.budget !== undefined
+        ? `, { mode: "budget", budget: ${first.budget} }`
+        : report.mode === "yield"
+          ? `, { mode: "yield" }`
+          : ""
     lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
   }
   return lines.join("\n")

@@ -1,4 +1,4 @@
-import { check as checkOptions, step as checkStep } from "./options.js"
+import { check as checkOptions, MIN_BUDGET, replayBudget, step as checkStep } from "./options.js"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as GlobalValue from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
@@ -50,6 +51,9 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   finished = false
   onReach: () => void = () => {}
 
+  /** Budget mode: the steps at which a fiber's turn ends (a yield, or an async wait). */
+  readonly turnEnds: Array<number> = []
+
   constructor(
     readonly interruptAt: number | undefined,
     readonly mode: Interruption.Mode
@@ -88,16 +92,53 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     this.running.delete(fiber)
   }
 
+  /**
+   * The root's first turn also runs the explorer's own set-up (providing the probe, turning
+   * supervision on) before the program's first step: those operations are not the program's,
+   * so its turn is counted from its first step until the turn ends.
+   */
+  rootOffset = -1
+  private rootLast = 0
+
+  /** The operations the fiber has run in its current turn before this one. */
+  turnOf(fiber: unknown): number {
+    const count = (fiber as { currentOpCount?: number }).currentOpCount ?? 0
+    return fiber === this.root && this.rootOffset > 0 ? count - this.rootOffset : count
+  }
+
   override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, effect: Effect.Effect<any, any, any>) {
     if (this.finished) return
     this.steps++
+    if (fiber === (this.root as unknown) && this.rootOffset !== 0) {
+      const count = (fiber as unknown as { currentOpCount: number }).currentOpCount
+      if (this.rootOffset === -1) this.rootOffset = count
+      else if (count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
+      this.rootLast = count
+    }
+    if (this.mode === "budget" && this.interruptAt === undefined) {
+      // A `Yield` ends the fiber's turn (the budget's, or the program's own `yieldNow`); an
+      // `Async` usually does (it suspends unless its callback already ran).
+      const op = (effect as { _op?: unknown })._op
+      if (op === "Yield" || op === "Async") this.turnEnds.push(this.steps)
+      return
+    }
     if (this.steps === this.interruptAt && this.root !== undefined) {
       this.reached = true
       this.where = whereOf(
         fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber"),
         fiber,
-        effect
+        effect,
+        this.turnOf(fiber)
       )
+      const root = this.root
+      if (this.mode === "budget") {
+        // Nothing forced: the fiber runs on until its turn ends where the runtime ends it (the
+        // budget set with `withMaxOpsBeforeYield`, or an async wait), and the interruption is
+        // the next task on the scheduler — what another fiber interrupting the program does.
+        root.currentScheduler.scheduleTask(() => root.unsafeInterruptAsFork(explorerId), 0, root)
+        this.onReach()
+        return
+      }
       if (this.mode === "yield") {
         // Only the yield: the other fibers run first, then this one resumes at step k. This
         // explores interleavings — a check-then-act split by a yield shows up here.
@@ -109,7 +150,6 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       // runs step k yields right before it (as the scheduler does once a fiber has used its
       // operation budget), and while it is paused another fiber interrupts the program's root.
       yieldAtThisStep(fiber)
-      const root = this.root
       if (fiber === (root as unknown)) {
         // A running fiber never receives a message from another fiber in the middle of its
         // turn (Effect's own combinators rely on that), so the interruption is queued behind
@@ -125,18 +165,54 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   }
 }
 
-/** The fiber, the operation and the innermost span of a step. */
+/**
+ * Effect keeps the call site of `Effect.withSpan` / `Effect.fn` (captured when the span is
+ * made) in this global map, the one `Cause.pretty` reads; `globalValue` returns the map
+ * Effect made.
+ */
+const spanToTrace = GlobalValue.globalValue(
+  "effect/Tracer/spanToTrace",
+  () => new WeakMap<object, () => string | undefined>()
+)
+
+/** `file.ts:12:5` from the first frame of a captured trace, relative to the working directory. */
+const sourceOf = (span: object | undefined): string | undefined => {
+  if (span === undefined) return undefined
+  const trace = spanToTrace.get(span)?.()
+  const frame = trace?.split("\n")[0]?.trim()
+  if (frame === undefined || frame === "") return undefined
+  const location = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?$/.exec(frame)?.[1]
+  if (location === undefined) return undefined
+  const path = location.replace(/^file:\/\//, "")
+  const cwd = typeof process === "undefined" ? "" : `${process.cwd()}/`
+  return path.startsWith(cwd) ? path.slice(cwd.length) : path
+}
+
+/**
+ * How the runtime could reach a step: `turn` is how many operations the fiber had run in its
+ * current turn (since it started, resumed or yielded) before it. Effect's schedulers end a turn
+ * when a fiber waits, yields, or has run `maxOpsBeforeYield` operations (2048 by default;
+ * budgets under 10 livelock effect 3.22's runtime).
+ */
+export const reachOf = (turn: number): Interruption.Reach =>
+  turn === 0 ? "turn-start" : turn >= MIN_BUDGET ? "budget" : "explorer-only"
+
+/** The fiber, the operation, the innermost span and its call site, and the turn of a step. */
 const whereOf = (
   name: string,
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
-  effect: Effect.Effect<unknown, unknown, unknown>
+  effect: Effect.Effect<unknown, unknown, unknown>,
+  turn: number
 ): Interruption.Where => {
   const op = (effect as { _op?: unknown })._op
   const span = (fiber as unknown as { currentSpan?: { name?: unknown } }).currentSpan
+  const source = sourceOf(span)
   return {
     fiber: name,
     op: typeof op === "string" ? op : "?",
-    ...(typeof span?.name === "string" ? { span: span.name } : {})
+    ...(typeof span?.name === "string" ? { span: span.name } : {}),
+    ...(source === undefined ? {} : { source }),
+    turn
   }
 }
 
@@ -163,6 +239,17 @@ export interface Run {
   readonly leftRunning: number
   readonly fibersSeen: number
   readonly where: Interruption.Where | undefined
+  /** Budget mode, without an interruption: the steps at which a turn ended. */
+  readonly turnEnds: ReadonlyArray<number>
+}
+
+/** How every run of one exploration is made. */
+export interface Settings {
+  readonly hangTimeout: Duration.Duration
+  readonly mode: Interruption.Mode
+  readonly isolate: boolean
+  /** Budget mode: the runtime's operations per turn (`Effect.withMaxOpsBeforeYield`). */
+  readonly budget?: number | undefined
 }
 
 const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
@@ -175,11 +262,10 @@ const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
 export const runOnce = <A, E, R>(
   program: Interruption.Program<A, E, R>,
   interruptAt: number | undefined,
-  hangTimeout: Duration.Duration,
-  mode: Interruption.Mode = "interrupt",
-  isolate: boolean = false
+  settings: Settings
 ): Effect.Effect<Run, never, R> =>
   Effect.gen(function* () {
+    const { hangTimeout, mode, isolate, budget } = settings
     const probe = leakProbe.unsafeMake()
     const supervisor = new StepSupervisor(interruptAt, mode)
     const gate = yield* Deferred.make<void>()
@@ -195,6 +281,8 @@ export const runOnce = <A, E, R>(
           }
         })
     const supervised = made.pipe(
+      // Budget mode: the runtime's own per-turn budget, inherited by every fiber of the run.
+      (effect) => (budget === undefined ? effect : Effect.withMaxOpsBeforeYield(effect, budget)),
       Effect.supervised(supervisor),
       Effect.withRuntimeFlagsPatch(opSupervision),
       Tracking.withTracker(probe.tracker),
@@ -227,7 +315,8 @@ export const runOnce = <A, E, R>(
       live: probe.unsafeLive(),
       leftRunning: outcome._tag === "Hung" ? 0 : supervisor.running.size,
       fibersSeen: supervisor.fibersSeen,
-      where: supervisor.where
+      where: supervisor.where,
+      turnEnds: supervisor.turnEnds
     } satisfies Run
   })
 
@@ -275,52 +364,71 @@ const messageOf = (cause: Cause.Cause<unknown>): string => {
   }
 }
 
-/** What went wrong in one run, if anything. */
+/** What went wrong in one run, if anything, each failure labelled with how it was reached. */
 const judge = <R>(
   run: Run,
   step: number,
   options: Interruption.Options<R>,
-  hangTimeout: Duration.Duration
+  settings: Settings
 ): Effect.Effect<ReadonlyArray<Interruption.Failure>, never, R> => {
+  const label = labelOf(run, step, settings)
+  const failure = (kind: Interruption.Failure["kind"], message: string): Interruption.Failure => ({
+    step,
+    kind,
+    message,
+    ...label
+  })
   if (run.outcome._tag === "Hung") {
     const after = !run.reached
       ? "(step not reached)"
-      : options.mode === "yield"
+      : settings.mode === "yield"
         ? "after the yield"
         : "after its interruption"
     return Effect.succeed([
-      {
-        step,
-        kind: "hang",
-        message: `did not finish within ${Duration.format(hangTimeout)} ${after}`
-      }
+      failure("hang", `did not finish within ${Duration.format(settings.hangTimeout)} ${after}`)
     ])
   }
   const exit = run.outcome.exit
   const failures: Array<Interruption.Failure> = []
   if (options.leaks !== false && run.live.length > 0) {
-    failures.push({
-      step,
-      kind: "check",
-      message: `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
-    })
+    failures.push(
+      failure(
+        "check",
+        `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
+      )
+    )
   }
   if (options.fibers !== false && run.leftRunning > 0) {
-    failures.push({
-      step,
-      kind: "fibers",
-      message: `${run.leftRunning} fiber${run.leftRunning === 1 ? "" : "s"} of the run still running after it ended`
-    })
+    failures.push(
+      failure(
+        "fibers",
+        `${run.leftRunning} fiber${run.leftRunning === 1 ? "" : "s"} of the run still running after it ended`
+      )
+    )
   }
   if (options.check === undefined) {
     return Effect.succeed(failures)
   }
   return Effect.map(Effect.exit(Effect.suspend(() => options.check!(exit))), (checked) => {
-    if (Exit.isFailure(checked)) {
-      failures.push({ step, kind: "check", message: messageOf(checked.cause) })
-    }
+    if (Exit.isFailure(checked)) failures.push(failure("check", messageOf(checked.cause)))
     return failures
   })
+}
+
+/**
+ * Where a run's step was and whether Effect's default scheduler can reach it: in budget mode
+ * it did (the runtime ended the turn there); otherwise it is read from the turn of the fiber
+ * that held the step.
+ */
+const labelOf = (
+  run: Run,
+  step: number,
+  settings: Settings
+): Pick<Interruption.Failure, "where" | "reach" | "budget"> => {
+  const where = run.where === undefined ? {} : { where: run.where }
+  if (step === 0 || !run.reached) return { ...where, reach: "uninterrupted" }
+  if (settings.budget !== undefined) return { ...where, reach: "budget", budget: settings.budget }
+  return { ...where, reach: reachOf(run.where?.turn ?? 0) }
 }
 
 /**
@@ -336,51 +444,74 @@ const shouldIsolate = <R>(options: Interruption.Options<R>): Effect.Effect<boole
         (clock) => typeof (clock as { adjust?: unknown }).adjust === "function"
       )
 
+/** One interruption point: a step of the run made with `budget` (budget mode) or of the plain run. */
+interface Point {
+  readonly step: number
+  readonly budget?: number | undefined
+}
+
 /** @internal */
 export const explore = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
-    const isolate = yield* shouldIsolate(options)
+    const { hangTimeout, mode, budgets } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const settings: Settings = { hangTimeout, mode, isolate: yield* shouldIsolate(options) }
     // Two dry runs: the step count, and whether it is the same every time.
-    const first = yield* runOnce(program, undefined, hangTimeout, "interrupt", isolate)
-    const second = yield* runOnce(program, undefined, hangTimeout, "interrupt", isolate)
-    const failures: Array<Interruption.Failure> = [
-      ...(yield* judge(first, 0, options, hangTimeout))
-    ]
+    const first = yield* runOnce(program, undefined, settings)
+    const second = yield* runOnce(program, undefined, settings)
+    let runs = 2
+    const explored: Array<{
+      readonly point: Point
+      readonly failures: ReadonlyArray<Interruption.Failure>
+    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, options, settings) }]
     const steps = first.steps
-    const unreached: Array<number> = []
+    // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
+    let points: Array<Point>
+    const perBudget: Array<Interruption.BudgetRun> = []
+    if (mode === "budget") {
+      points = []
+      for (const budget of budgets) {
+        const dry = yield* runOnce(program, undefined, { ...settings, budget })
+        runs++
+        perBudget.push({ budget, steps: dry.steps, points: dry.turnEnds.length })
+        for (const step of dry.turnEnds) points.push({ step, budget })
+      }
+    } else {
+      points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
+    }
     const sample = options.sample
     const chosen =
-      sample === undefined || sample.runs >= steps
-        ? undefined
-        : sampleSteps(steps, sample.runs, sample.seed ?? 1)
-    for (const step of chosen ?? allSteps(steps)) {
-      const run = yield* runOnce(program, step, hangTimeout, options.mode, isolate)
-      if (!run.reached) unreached.push(step)
-      const found = yield* judge(run, step, options, hangTimeout)
-      failures.push(...located(found, run))
+      sample === undefined || sample.runs >= points.length
+        ? points
+        : sampleSteps(points.length, sample.runs, sample.seed ?? 1).map((i) => points[i - 1]!)
+    const unreached: Array<number> = []
+    for (const point of chosen) {
+      const pointSettings =
+        point.budget === undefined ? settings : { ...settings, budget: point.budget }
+      const run = yield* runOnce(program, point.step, pointSettings)
+      runs++
+      if (!run.reached) unreached.push(point.step)
+      explored.push({ point, failures: yield* judge(run, point.step, options, pointSettings) })
     }
+    const failures = explored.flatMap((e) => e.failures)
     return {
-      mode: options.mode ?? "interrupt",
+      mode,
       steps,
-      runs: (chosen?.length ?? steps) + 2,
+      runs,
       failures,
-      ranges: toRanges(failures),
+      ranges: toRanges(explored),
+      reachable: failures.filter((f) => f.reach !== "explorer-only").length,
       deterministic: first.steps === second.steps,
       dryRunSteps: [first.steps, second.steps] as const,
       unreached,
       fibers: first.fibersSeen,
-      isolated: isolate,
-      sampled: chosen === undefined ? undefined : { runs: chosen.length, seed: sample?.seed ?? 1 }
+      isolated: settings.isolate,
+      ...(mode === "budget" ? { budgets: perBudget } : {}),
+      sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample?.seed ?? 1 }
     } satisfies Interruption.Report
   })
-
-function* allSteps(steps: number): Generator<number> {
-  for (let step = 1; step <= steps; step++) yield step
-}
 
 /**
  * `runs` distinct steps of `1..steps`, in order, chosen uniformly by a seeded generator
@@ -404,39 +535,50 @@ export const sampleSteps = (steps: number, runs: number, seed: number): Array<nu
   return Array.from(picked).sort((a, b) => a - b)
 }
 
-/** The failures of a run, each with where its step was. */
-const located = (
-  failures: ReadonlyArray<Interruption.Failure>,
-  run: Run
-): Array<Interruption.Failure> =>
-  failures.map((failure) => (run.where === undefined ? failure : { ...failure, where: run.where }))
-
-/** Consecutive failing steps with the same kind and message, as one range. */
+/**
+ * Failures at consecutively explored points (consecutive steps; in budget mode, consecutive
+ * turn ends of one budget's run) with the same kind, message and reach, as one range.
+ */
 export const toRanges = (
-  failures: ReadonlyArray<Interruption.Failure>
+  explored: ReadonlyArray<{
+    readonly point: Point
+    readonly failures: ReadonlyArray<Interruption.Failure>
+  }>
 ): Array<Interruption.Range> => {
   const ranges: Array<Interruption.Range> = []
-  for (const failure of failures) {
-    const last = ranges[ranges.length - 1]
-    if (
-      last !== undefined &&
-      last.to === failure.step - 1 &&
-      last.kind === failure.kind &&
-      last.message === failure.message
-    ) {
-      ranges[ranges.length - 1] = { ...last, to: failure.step }
-    } else {
-      ranges.push({
-        from: failure.step,
-        to: failure.step,
-        kind: failure.kind,
-        message: failure.message,
-        ...(failure.where === undefined ? {} : { where: failure.where })
-      })
+  // The ranges the previous point extended or opened: only those can go on at this point.
+  let open: Array<number> = []
+  for (const { failures } of explored) {
+    const next: Array<number> = []
+    for (const failure of failures) {
+      const index = open.find((i) => sameRange(ranges[i]!, failure))
+      if (index !== undefined) {
+        ranges[index] = { ...ranges[index]!, to: failure.step, points: ranges[index]!.points + 1 }
+        next.push(index)
+      } else {
+        next.push(ranges.length)
+        ranges.push({
+          from: failure.step,
+          to: failure.step,
+          points: 1,
+          kind: failure.kind,
+          message: failure.message,
+          reach: failure.reach,
+          ...(failure.budget === undefined ? {} : { budget: failure.budget }),
+          ...(failure.where === undefined ? {} : { where: failure.where })
+        })
+      }
     }
+    open = next
   }
   return ranges
 }
+
+const sameRange = (range: Interruption.Range, failure: Interruption.Failure): boolean =>
+  range.kind === failure.kind &&
+  range.message === failure.message &&
+  range.reach === failure.reach &&
+  range.budget === failure.budget
 
 /** @internal */
 export const runAt = <A, E, R, R2 = never>(
@@ -445,11 +587,16 @@ export const runAt = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const { hangTimeout, mode, budget } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     checkStep(step)
-    const isolate = yield* shouldIsolate(options)
-    const run = yield* runOnce(program, step, hangTimeout, options.mode, isolate)
-    const failures = located(yield* judge(run, step, options, hangTimeout), run)
+    const settings: Settings = {
+      hangTimeout,
+      mode,
+      isolate: yield* shouldIsolate(options),
+      ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
+    }
+    const run = yield* runOnce(program, step, settings)
+    const failures = yield* judge(run, step, options, settings)
     return {
       step,
       steps: run.steps,
@@ -467,7 +614,7 @@ export const assertEveryStep = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, InterruptionError, R | R2> =>
   Effect.flatMap(explore(program, options), (report) =>
-    report.failures.length === 0
+    (options.failOn === "reachable" ? report.reachable : report.failures.length) === 0
       ? Effect.succeed(report)
       : Effect.fail(new InterruptionError({ report }))
   )

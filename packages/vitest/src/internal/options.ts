@@ -28,12 +28,41 @@ export const check = <R>(
   options: Interruption.Options<R>,
   defaultHangTimeout: Duration.DurationInput
 ) => {
-  const mode = options.mode
-  if (mode !== undefined && mode !== "interrupt" && mode !== "yield") {
+  const mode = options.mode ?? "interrupt"
+  if (mode !== "interrupt" && mode !== "yield" && mode !== "budget") {
     throw new InvalidOptionsError({
       option: "mode",
       value: mode,
-      reason: 'is not "interrupt" or "yield"'
+      reason: 'is not "interrupt", "yield" or "budget"'
+    })
+  }
+  const isBudget = (b: unknown): b is number => Number.isInteger(b) && (b as number) >= MIN_BUDGET
+  if (options.budget !== undefined && !isBudget(options.budget)) {
+    throw new InvalidOptionsError({
+      option: "budget",
+      value: options.budget,
+      reason: `is not an integer of at least ${MIN_BUDGET} (smaller budgets livelock the runtime)`
+    })
+  }
+  if (
+    options.budgets !== undefined &&
+    !(
+      Array.isArray(options.budgets) &&
+      options.budgets.length > 0 &&
+      options.budgets.every(isBudget)
+    )
+  ) {
+    throw new InvalidOptionsError({
+      option: "budgets",
+      value: options.budgets,
+      reason: `is not a non-empty array of integers of at least ${MIN_BUDGET}`
+    })
+  }
+  if (options.failOn !== undefined && options.failOn !== "any" && options.failOn !== "reachable") {
+    throw new InvalidOptionsError({
+      option: "failOn",
+      value: options.failOn,
+      reason: 'is not "any" or "reachable"'
     })
   }
   if (options.check !== undefined && typeof options.check !== "function") {
@@ -58,10 +87,36 @@ export const check = <R>(
       reason: "is not { runs: a positive integer, seed?: an integer }"
     })
   }
+  // `budget` alone explores that one budget; `runAt` replays with `budget`, or the only one
+  // of `budgets`.
+  const budgets =
+    options.budgets ?? (options.budget === undefined ? DEFAULT_BUDGETS : [options.budget])
   return {
     mode,
+    budgets,
+    budget: options.budget ?? (budgets.length === 1 ? budgets[0] : undefined),
     hangTimeout: durationOf("hangTimeout", options.hangTimeout ?? defaultHangTimeout)
   }
+}
+
+/**
+ * The budgets budget mode sweeps by default: every budget from 10 to 16 ends turns at
+ * different places in a long turn, the larger ones reach deeper into it, and 2048 is the
+ * runtime's default (where only async waits and the program's own yields end a turn).
+ */
+export const DEFAULT_BUDGETS: ReadonlyArray<number> = [10, 11, 12, 13, 14, 15, 16, 32, 64, 2048]
+
+/** The smallest per-turn budget the runtime runs with (9 or less livelocks `Effect.void`). */
+export const MIN_BUDGET = 10
+
+/** A budget for `runAt` in budget mode. */
+export const replayBudget = (budget: number | undefined): number => {
+  if (budget !== undefined) return budget
+  throw new InvalidOptionsError({
+    option: "budget",
+    value: budget,
+    reason: "is required to replay in budget mode (the report names each point's budget)"
+  })
 }
 
 /** A step of `runAt`: a non-negative integer. */

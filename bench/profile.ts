@@ -1,0 +1,78 @@
+/**
+ * `npm run profile -- <scenario>`: runs one scenario under the V8 sampling profiler and prints
+ * where its time goes (self time by function, top 25), and how much of it is Effect's own run
+ * loop. Scenarios: `explorer` (exploring a 5,000-step program in full), `resource` (300,000
+ * Resource.make + close in one long-lived scope), `guard` (the same for Guard.make + disarm).
+ */
+import { Effect, Exit, Scope } from "effect"
+import { Session } from "node:inspector/promises"
+import { Guard, Resource } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
+
+interface Node {
+  readonly id: number
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly children?: ReadonlyArray<number>
+}
+interface Profile {
+  readonly nodes: ReadonlyArray<Node>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+const release = () => Effect.void
+const inScope = (use: Effect.Effect<unknown, never, Scope.Scope>, count: number) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    for (let i = 0; i < count; i++) yield* Scope.extend(use, scope)
+    yield* Scope.close(scope, Exit.void)
+  })
+const scenarios: Record<string, Effect.Effect<unknown>> = {
+  explorer: Interruption.explore(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const r = yield* Resource.make(Effect.succeed(1), release)
+        for (let i = 0; i < 2_500; i++) yield* Resource.get(r)
+        yield* Resource.close(r)
+      })
+    )
+  ),
+  resource: inScope(Effect.flatMap(Resource.make(Effect.void, release), Resource.close), 300_000),
+  guard: inScope(Effect.flatMap(Guard.make(Effect.void), Guard.disarm), 300_000)
+}
+
+const name = process.argv[2] ?? "explorer"
+const scenario = scenarios[name]
+if (scenario === undefined) {
+  console.error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(", ")}`)
+  process.exit(2)
+}
+const session = new Session()
+session.connect()
+await session.post("Profiler.enable")
+await session.post("Profiler.setSamplingInterval", { interval: 200 })
+await session.post("Profiler.start")
+const started = performance.now()
+await Effect.runPromise(scenario)
+const seconds = (performance.now() - started) / 1000
+const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile }
+
+const self = new Map<number, number>()
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+const byFunction = new Map<string, number>()
+let total = 0
+let inEffect = 0
+for (const node of profile.nodes) {
+  const time = self.get(node.id) ?? 0
+  total += time
+  const { functionName, url, lineNumber } = node.callFrame
+  const file = url.replace(/^.*\/node_modules\//, "").replace(/^.*\/packages\//, "packages/")
+  if (file.startsWith("effect/")) inEffect += time
+  const key = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`
+  byFunction.set(key, (byFunction.get(key) ?? 0) + time)
+}
+console.log(`${name}: ${seconds.toFixed(2)} s; ${((100 * inEffect) / total).toFixed(0)}% of samples in effect's own code`)
+console.log("| self % | function |\n| ---: | --- |")
+for (const [key, time] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+  console.log(`| ${((100 * time) / total).toFixed(1)} | ${key} |`)
+}
