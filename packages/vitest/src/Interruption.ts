@@ -72,6 +72,17 @@ import * as internal from "./internal/explorer.js"
 export type Mode = "interrupt" | "yield" | "budget"
 
 /**
+ * Whom an interruption is for: the program's root fiber (the default: the whole program is
+ * cancelled), or the fiber holding the step (`"holder"`: one fiber — a request, a worker — is
+ * cut off while the rest of the program goes on; finds state shared between fibers that an
+ * interrupted one leaves broken, such as a cache that remembers the interruption).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = "root" | "holder"
+
+/**
  * Whether Effect's default scheduler can reach a failing point:
  *
  * - `"uninterrupted"`: the run was not perturbed (step 0, or a run that ended before its step);
@@ -96,6 +107,8 @@ export type Reach = "uninterrupted" | "turn-start" | "budget" | "explorer-only"
 export interface Options<R = never> {
   /** Interrupt at each step (the default), only yield there, or sweep budgets: see `Mode`. */
   readonly mode?: Mode | undefined
+  /** Whom the interruption is for: the root (the default) or the fiber holding the step. */
+  readonly target?: Target | undefined
   /**
    * Budget mode: the per-turn operation budgets to sweep, each an integer of at least 10.
    * Default: 10 to 16, 32, 64 and 2048 (the runtime's default).
@@ -254,6 +267,8 @@ export interface Report {
   readonly fibers: number
   /** Whether each run had fresh test services. */
   readonly isolated: boolean
+  /** Whom the interruptions were for. */
+  readonly target: Target
   /** Set when only a sample of the steps was explored: how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }

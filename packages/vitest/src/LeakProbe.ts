@@ -25,6 +25,7 @@
 import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type { Tracking } from "@scopeguard/core"
 import type { LeakError } from "./Errors.js"
 import * as internal from "./internal/leakProbe.js"
@@ -188,3 +189,40 @@ export const countByLabel: Effect.Effect<
  * @category assertions
  */
 export const assertNone: Effect.Effect<void, LeakError, LeakProbe> = internal.assertNone
+
+/**
+ * Adopts any scoped effect so that the probe sees what it opens: `watch(scoped)` acquires it
+ * as a `Resource` (with `Resource.fromScoped`), listed by the probe until the scope it is used
+ * in closes and its finalizers have run. No hand-written counters: wrap the acquisition you
+ * hand to `Pool`, `RcRef`, `ScopedRef`, `ScopedCache`, a layer, and a value one of them keeps
+ * past its owner's scope shows up in `LeakProbe.live` and in the explorer's leak check.
+ *
+ * The wrapped effect is acquired uninterruptibly, as any acquisition: wrap the acquisition,
+ * not the code that calls it (`Pool.get`), or the explorer cannot interrupt that code.
+ *
+ * @example
+ * ```ts
+ * import { Effect, ScopedRef } from "effect"
+ * import { Interruption, LeakProbe } from "@scopeguard/vitest"
+ *
+ * const connection = LeakProbe.watch(
+ *   Effect.acquireRelease(Effect.succeed("conn"), () => Effect.void),
+ *   { label: "conn" }
+ * )
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const ref = yield* ScopedRef.fromAcquire(connection)
+ *     yield* ScopedRef.set(ref, connection)
+ *   })
+ * )
+ * // Reports the steps at which ScopedRef.set leaks the new connection: leaked 1 resource …
+ * const report = Interruption.explore(program)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const watch: <A, E, R>(
+  scoped: Effect.Effect<A, E, R>,
+  options?: { readonly label?: string | undefined }
+) => Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> = internal.watch

@@ -555,3 +555,225 @@ describe("sampling", () => {
     })
   )
 })
+
+describe("budget mode and reach", () => {
+  /** The classic window, right after the fiber resumes from a yield: 2 to 6 operations into a turn. */
+  const afterResume = (w: ReturnType<typeof makeWorld>) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        yield* w.reset
+        yield* Effect.yieldNow()
+        yield* Effect.sync(() => {
+          w.world.open++
+        })
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            w.world.open--
+          })
+        )
+      })
+    )
+
+  it.effect(
+    "budget mode finds the window where the runtime ends a turn; acquireRelease passes",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const report = yield* Interruption.explore(acquireThenRegister(w), {
+          check: w.check,
+          mode: "budget",
+          budgets: [10, 16, 2048]
+        })
+        // Only the runtime's own turn ends are points: every budget's turns, and at 2048 the
+        // program's own yield (after the window, so nothing fails there).
+        expect(report.budgets!.map((b) => [b.budget, b.points > 0])).toEqual([
+          [10, true],
+          [16, true],
+          [2048, true]
+        ])
+        expect(report.runs).toBe(2 + 3 + report.budgets!.reduce((n, b) => n + b.points, 0))
+        expect(report.failures.length).toBeGreaterThan(0)
+        for (const failure of report.failures) {
+          expect([failure.kind, failure.message, failure.reach, failure.where?.fiber]).toEqual([
+            "check",
+            "1 handle(s) left open",
+            "budget",
+            "root"
+          ])
+        }
+        expect([...new Set(report.failures.map((f) => f.budget))]).toEqual([10, 16])
+        // Replay is exact: the same budget and step reproduce it; another budget does not.
+        const first = report.failures[0]!
+        const replay = yield* Interruption.runAt(acquireThenRegister(w), first.step, {
+          check: w.check,
+          mode: "budget",
+          budget: first.budget!
+        })
+        expect(replay.failures).toEqual([first])
+        const fixed = yield* Interruption.explore(acquireRelease(w), {
+          check: w.check,
+          mode: "budget",
+          budgets: [10, 16, 2048]
+        })
+        expect(fixed.failures).toEqual([])
+      })
+  )
+
+  it.effect(
+    "a window right after a resume is labelled explorer-only, and no budget reaches it",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const report = yield* Interruption.explore(afterResume(w), { check: w.check })
+        expect(report.failures.map((f) => [f.reach, f.where!.turn])).toEqual([
+          ["explorer-only", 2],
+          ["explorer-only", 3],
+          ["explorer-only", 4],
+          ["explorer-only", 5],
+          ["explorer-only", 6]
+        ])
+        expect(report.reachable).toBe(0)
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(afterResume(w), { check: w.check })
+        )
+        expect(error.message).toContain(
+          'note: 5 of the 5 failures are at points only the explorer preempts (failOn: "reachable" ignores them)'
+        )
+        expect(
+          yield* Interruption.assertEveryStep(afterResume(w), {
+            check: w.check,
+            failOn: "reachable"
+          })
+        ).toEqual(report)
+        const budget = yield* Interruption.explore(afterResume(w), {
+          check: w.check,
+          mode: "budget"
+        })
+        expect(budget.failures).toEqual([])
+      })
+  )
+
+  it.effect("names the span and the line that made it", () =>
+    Effect.gen(function* () {
+      const w = makeWorld()
+      const openConnection = Effect.fn("openConnection")(function* () {
+        yield* w.reset
+        yield* Effect.sync(() => {
+          w.world.open++
+        })
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            w.world.open--
+          })
+        )
+      })
+      const report = yield* Interruption.explore(Effect.scoped(openConnection()), {
+        check: w.check
+      })
+      expect(report.ranges.length).toBe(1)
+      expect(report.ranges[0]!.where!.span).toBe("openConnection")
+      expect(report.ranges[0]!.where!.source).toMatch(
+        /^packages\/vitest\/test\/Interruption\.test\.ts:\d+:\d+$/
+      )
+    })
+  )
+
+  it.effect(
+    "target: holder interrupts the fiber at the step: a shared memo an interrupted caller poisons",
+    () =>
+      Effect.gen(function* () {
+        let later: Exit.Exit<number> | undefined
+        const check = () =>
+          later === undefined || Exit.isSuccess(later)
+            ? Effect.void
+            : Effect.fail("a later caller failed")
+        // Effect.cached runs the computation in its first caller's fiber, and remembers how
+        // that caller ended.
+        const poisoned = Effect.gen(function* () {
+          later = undefined
+          const memo = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
+          yield* Fiber.await(yield* Effect.fork(memo))
+          later = yield* Effect.exit(memo)
+        })
+        // A memo that keeps only a value: a caller interrupted while computing leaves nothing
+        // behind, and the next caller computes it again.
+        const retried = Effect.gen(function* () {
+          later = undefined
+          let value: Option.Option<number> = Option.none()
+          const memo = Effect.suspend(() =>
+            Option.isSome(value)
+              ? Effect.succeed(value.value)
+              : Effect.tap(Effect.as(Effect.yieldNow(), 1), (v) =>
+                  Effect.sync(() => {
+                    value = Option.some(v)
+                  })
+                )
+          )
+          yield* Fiber.await(yield* Effect.fork(memo))
+          later = yield* Effect.exit(memo)
+        })
+        const hangTimeout = "100 millis"
+        const found: Record<string, ReadonlyArray<string>> = {}
+        for (const mode of ["interrupt", "budget"] as const) {
+          const bad = yield* Interruption.explore(poisoned, {
+            check,
+            mode,
+            target: "holder",
+            hangTimeout
+          })
+          found[mode] = [...new Set(bad.failures.map((f) => `${f.message} (${f.reach})`))].sort()
+          expect(bad.target).toBe("holder")
+          const good = yield* Interruption.explore(retried, { check, mode, target: "holder" })
+          expect(good.failures).toEqual([])
+        }
+        // Interrupt mode also finds a hang, at points only it preempts.
+        expect(found).toEqual({
+          interrupt: [
+            "a later caller failed (budget)",
+            "a later caller failed (explorer-only)",
+            "a later caller failed (turn-start)",
+            "did not finish within 100ms after its interruption (explorer-only)"
+          ],
+          budget: ["a later caller failed (budget)"]
+        })
+        // With the root as the target, the later caller never runs: nothing to see.
+        expect((yield* Interruption.explore(poisoned, { check })).failures).toEqual([])
+      })
+  )
+
+  it.effect("budget options are checked", () =>
+    Effect.gen(function* () {
+      expect(
+        yield* Effect.exit(Interruption.explore(Effect.void, { mode: "budget", budgets: [9] }))
+      ).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "budgets",
+            value: [9],
+            reason: "is not a non-empty array of integers of at least 10"
+          })
+        )
+      )
+      expect(yield* Effect.exit(Interruption.runAt(Effect.void, 1, { mode: "budget" }))).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "budget",
+            value: undefined,
+            reason: "is required to replay in budget mode (the report names each point's budget)"
+          })
+        )
+      )
+      expect(
+        yield* Effect.exit(Interruption.explore(Effect.void, { target: "child" as "holder" }))
+      ).toEqual(
+        Exit.die(
+          new InvalidOptionsError({
+            option: "target",
+            value: "child",
+            reason: 'is not "root" or "holder"'
+          })
+        )
+      )
+    })
+  )
+})

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, RcRef, Scope, ScopedRef } from "effect"
 import { Guard, Resource, Tracking } from "@scopeguard/core"
-import { LeakProbe } from "@scopeguard/vitest"
+import { Interruption, LeakProbe } from "@scopeguard/vitest"
 
 describe("LeakProbe", () => {
   it.effect("counts live resources and armed guards by label until they settle", () =>
@@ -86,5 +86,65 @@ describe("LeakProbe", () => {
       expect(probe.unsafeLive()).toEqual([])
       yield* Scope.close(outside, Exit.void)
     })
+  )
+})
+
+describe("LeakProbe.watch", () => {
+  const connection = LeakProbe.watch(
+    Effect.acquireRelease(Effect.succeed("conn"), () => Effect.void),
+    { label: "conn" }
+  )
+
+  it.effect("lists what a plain scoped effect holds until its scope closes", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      expect(yield* Scope.extend(connection, scope)).toBe("conn")
+      expect((yield* LeakProbe.live).map((e) => `${e.kind} ${e.label}`)).toEqual(["resource conn"])
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* LeakProbe.live).toEqual([])
+    }).pipe(Effect.provide(LeakProbe.layer))
+  )
+
+  it.live(
+    "the explorer finds what ScopedRef.set leaks, with no counter of our own",
+    () =>
+      Effect.gen(function* () {
+        const report = yield* Interruption.explore(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const ref = yield* ScopedRef.fromAcquire(connection)
+              yield* ScopedRef.set(ref, connection)
+            })
+          )
+        )
+        expect(report.failures.length).toBeGreaterThan(0)
+        expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
+          'leaked 1 resource and 0 armed guards: resource "conn" (#n)'
+        ])
+        // RcRef's leak shows the same way (its hang needs no probe).
+        const rc = yield* Interruption.explore(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const ref = yield* RcRef.make({ acquire: connection })
+              yield* Effect.scoped(RcRef.get(ref))
+              yield* Effect.scoped(RcRef.get(ref))
+            })
+          ),
+          { hangTimeout: "50 millis" }
+        )
+        expect(
+          [...new Set(rc.failures.map((f) => f.message.replace(/#\d+/, "#n")))].sort()
+        ).toEqual([
+          "did not finish within 50ms after its interruption",
+          'leaked 1 resource and 0 armed guards: resource "conn" (#n)'
+        ])
+        // Used within its scope, it keeps nothing past it: no failure at any step.
+        const clean = yield* Interruption.explore(
+          Effect.scoped(Effect.flatMap(connection, () => Effect.yieldNow()))
+        )
+        expect(clean.failures).toEqual([])
+        expect(clean.steps).toBeGreaterThan(20)
+      }),
+    30_000
   )
 })

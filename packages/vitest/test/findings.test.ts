@@ -4,6 +4,11 @@
  * These tests pin the findings recorded in packages/vitest/README.md: if an upgrade of effect
  * fixes one, its test fails here and the README must be updated.
  *
+ * The last block re-verifies each finding without the explorer's own preemption: budget mode
+ * (the runtime ends every turn itself) and a plain Effect program (`interruptAfter`) that
+ * reproduces it with the default scheduler at a per-turn budget; the findings only the
+ * explorer reaches are pinned as such.
+ *
  * Replay one: npx vitest run --project vitest -t "<name>"
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -15,6 +20,7 @@ import {
   Fiber,
   FiberMap,
   FiberSet,
+  KeyedPool,
   Layer,
   Option,
   Pool,
@@ -22,16 +28,21 @@ import {
   RcRef,
   Resource,
   Scope,
+  ScopedCache,
   ScopedRef
 } from "effect"
 import { Interruption } from "@scopeguard/vitest"
 
-const world = { open: 0 }
+const world = { open: 0, acquired: 0 }
 const reset = Effect.sync(() => {
   world.open = 0
+  world.acquired = 0
 })
 const handle = Effect.acquireRelease(
-  Effect.sync(() => ++world.open),
+  Effect.sync(() => {
+    world.acquired++
+    return ++world.open
+  }),
   () =>
     Effect.sync(() => {
       world.open--
@@ -233,4 +244,254 @@ describe("the explorer on effect's own modules", () => {
       )
     }
   })
+})
+
+/**
+ * A plain Effect program, no explorer: `program` runs in a fiber whose default scheduler ends
+ * a turn every `budget` operations (`Effect.withMaxOpsBeforeYield`), while this fiber yields
+ * `turns` times and then interrupts it — so the interruption lands at one of the turn ends
+ * the runtime itself makes. Returns whether the program finished within 100 ms of wall-clock
+ * time (a hang detector, not a synchronisation: a finishing program ends within a few turns),
+ * the handles still open right after it ended and after 50 more turns, and how many were
+ * acquired after it ended.
+ */
+const interruptAfter = (program: Effect.Effect<unknown, unknown>, budget: number, turns: number) =>
+  Effect.gen(function* () {
+    // A daemon, so that a program that hangs is abandoned rather than awaited by this test.
+    const fiber = yield* Effect.forkDaemon(Effect.withMaxOpsBeforeYield(program, budget))
+    for (let i = 0; i < turns; i++) yield* Effect.yieldNow()
+    yield* Fiber.interruptFork(fiber)
+    const exit = yield* Effect.option(Effect.timeout(Fiber.await(fiber), "100 millis"))
+    const openAtExit = world.open
+    const acquiredAtExit = world.acquired
+    for (let i = 0; i < 50; i++) yield* Effect.yieldNow()
+    return {
+      finished: Option.isSome(exit),
+      openAtExit,
+      openLater: world.open,
+      acquiredAfterExit: world.acquired - acquiredAtExit
+    }
+  })
+
+const reachable: Record<string, Effect.Effect<unknown, unknown>> = {
+  "ScopedRef.set": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const ref = yield* ScopedRef.fromAcquire(handle)
+      yield* ScopedRef.set(ref, handle)
+    })
+  ),
+  "RcRef.get": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const ref = yield* RcRef.make({ acquire: handle })
+      yield* Effect.scoped(RcRef.get(ref))
+      yield* Effect.scoped(RcRef.get(ref))
+    })
+  ),
+  "Effect.all": Effect.zipRight(
+    reset,
+    Effect.all([Effect.void, Effect.void], { concurrency: "unbounded" })
+  ),
+  "FiberSet.run": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const set = yield* FiberSet.make()
+      yield* FiberSet.run(set, Effect.scoped(Effect.zipRight(handle, Effect.never)))
+      yield* Effect.yieldNow()
+    })
+  ),
+  "Scope.close": Effect.gen(function* () {
+    yield* reset
+    yield* Effect.acquireUseRelease(
+      Scope.make(),
+      (scope) =>
+        Effect.gen(function* () {
+          yield* Scope.extend(handle, scope)
+          yield* Scope.extend(handle, scope)
+          yield* Scope.close(scope, Exit.void)
+        }),
+      (scope, exit) => Scope.close(scope, exit)
+    )
+  }),
+  "Pool.get": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const pool = yield* Pool.make({ acquire: handle, size: 2 })
+      yield* Effect.scoped(Pool.get(pool))
+    })
+  ),
+  "ScopedCache.get": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const cache = yield* ScopedCache.make({
+        lookup: (_: string) => handle,
+        capacity: 10,
+        timeToLive: "1 hour"
+      })
+      yield* Effect.scoped(cache.get("a"))
+      yield* Effect.scoped(cache.get("a"))
+    })
+  ),
+  "KeyedPool.get": Effect.scoped(
+    Effect.gen(function* () {
+      yield* reset
+      const pool = yield* KeyedPool.make({ acquire: (_: string) => handle, size: 2 })
+      yield* Effect.scoped(KeyedPool.get(pool, "a"))
+    })
+  )
+}
+
+/** A shared `Effect.cached` value whose first caller, a fiber of its own, is interrupted. */
+const cachedFirstCallerInterrupted = (budget: number, turns: number) =>
+  Effect.gen(function* () {
+    const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
+    const first = yield* Effect.fork(Effect.withMaxOpsBeforeYield(cached, budget))
+    for (let i = 0; i < turns; i++) yield* Effect.yieldNow()
+    yield* Fiber.interrupt(first)
+    return yield* Effect.exit(Effect.timeout(cached, "100 millis"))
+  })
+
+type Shows = Effect.Effect.Success<ReturnType<typeof interruptAfter>>
+const shows = (
+  finished: boolean,
+  openAtExit: number,
+  openLater: number,
+  acquiredAfterExit = 0
+) => ({
+  finished,
+  openAtExit,
+  openLater,
+  acquiredAfterExit
+})
+
+describe("re-verified: the runtime's own turn ends, and plain Effect programs", () => {
+  // [finding, budget, turns, what the plain program shows]: the first point (in `turns`) at
+  // which the default scheduler with that budget reproduces it.
+  const confirmed: ReadonlyArray<readonly [string, number, number, Shows]> = [
+    ["ScopedRef.set", 32, 4, shows(true, 1, 1)],
+    ["RcRef.get", 32, 4, shows(true, 1, 1)],
+    ["Effect.all", 32, 0, shows(false, 0, 0)],
+    ["FiberSet.run", 12, 16, shows(true, 1, 1)],
+    ["Scope.close", 32, 4, shows(true, 1, 1)],
+    ["Pool.get", 32, 1, shows(false, 0, 0)],
+    ["ScopedCache.get", 32, 7, shows(true, 1, 1)],
+    // The program ends having acquired nothing; then the pool acquires two handles, and
+    // releases them, after its owner's scope has closed.
+    ["KeyedPool.get", 32, 4, shows(true, 0, 0, 2)]
+  ]
+  for (const [name, budget, turns, expected] of confirmed) {
+    it.live(`${name}: a plain program reproduces it with withMaxOpsBeforeYield(${budget})`, () =>
+      Effect.gen(function* () {
+        const program = reachable[name]!
+        expect(yield* interruptAfter(program, budget, turns)).toEqual(expected)
+        // The same point at the runtime's default budget is clean.
+        expect(yield* interruptAfter(program, 2048, turns)).toEqual(shows(true, 0, 0))
+      })
+    )
+  }
+
+  it.live("budget mode finds each of them: every failure is reached by the runtime", () =>
+    Effect.gen(function* () {
+      const found: Record<string, ReadonlyArray<string>> = {}
+      for (const [name, budget] of [
+        ["ScopedRef.set", 32],
+        ["RcRef.get", 32],
+        ["Effect.all", 32],
+        ["FiberSet.run", 13],
+        ["Scope.close", 32],
+        ["Pool.get", 32],
+        ["ScopedCache.get", 32]
+      ] as const) {
+        const report = yield* Interruption.explore(reachable[name]!, {
+          check,
+          hangTimeout: "100 millis",
+          mode: "budget",
+          budget
+        })
+        expect(report.failures.every((f) => f.reach === "budget" && f.budget === budget)).toBe(true)
+        found[name] = kinds(report)
+      }
+      expect(found).toEqual({
+        "ScopedRef.set": ["check: 1 handle(s) still open"],
+        "RcRef.get": ["check: 1 handle(s) still open"],
+        "Effect.all": ["hang: did not finish within 100ms after its interruption"],
+        "FiberSet.run": [
+          "check: 1 handle(s) still open",
+          "fibers: 1 fiber of the run still running after it ended"
+        ],
+        "Scope.close": ["check: 1 handle(s) still open"],
+        "Pool.get": ["hang: did not finish within 100ms after its interruption"],
+        "ScopedCache.get": ["check: 1 handle(s) still open"]
+      })
+    })
+  )
+
+  it.live("Effect.cached: a first caller interrupted poisons it, at the default budget", () =>
+    Effect.gen(function* () {
+      // Interrupted after one turn, with the runtime's default budget: the later caller gets
+      // the first caller's interruption instead of a value.
+      const exit = yield* cachedFirstCallerInterrupted(2048, 1)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      // Interrupted before it ran at all, the value is computed by the later caller.
+      expect(yield* cachedFirstCallerInterrupted(2048, 0)).toEqual(Exit.succeed(1))
+      // The explorer finds it with target: "holder" (the fiber holding the step is
+      // interrupted, the program goes on), in budget mode at the default budget.
+      let later: Exit.Exit<number> | undefined
+      const report = yield* Interruption.explore(
+        Effect.gen(function* () {
+          later = undefined
+          const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
+          yield* Fiber.await(yield* Effect.fork(cached))
+          later = yield* Effect.exit(cached)
+        }),
+        {
+          mode: "budget",
+          budget: 2048,
+          target: "holder",
+          check: () =>
+            later === undefined || Exit.isSuccess(later)
+              ? Effect.void
+              : Effect.fail("a later caller got the first caller's interruption")
+        }
+      )
+      expect(kinds(report)).toEqual(["check: a later caller got the first caller's interruption"])
+    })
+  )
+
+  it.live(
+    "explorer only: the Semaphore permit and the RcRef hang are not reached by the runtime",
+    () =>
+      Effect.gen(function* () {
+        let semaphore: Effect.Semaphore | undefined
+        const permits = Effect.gen(function* () {
+          semaphore = yield* Effect.makeSemaphore(1)
+          yield* semaphore.withPermits(1)(Effect.void)
+        })
+        const permitCheck = () =>
+          Effect.flatMap(
+            Effect.suspend(() => semaphore!.withPermitsIfAvailable(1)(Effect.void)),
+            (ran) => (Option.isSome(ran) ? Effect.void : Effect.fail("the permit is gone"))
+          )
+        // Interrupt mode finds the lost permit only at points the runtime never preempts...
+        const interrupted = yield* Interruption.explore(permits, { check: permitCheck })
+        expect(kinds(interrupted)).toEqual(["check: the permit is gone"])
+        expect(interrupted.reachable).toBe(0)
+        expect(
+          yield* Effect.exit(
+            Interruption.assertEveryStep(permits, { check: permitCheck, failOn: "reachable" })
+          )
+        ).toEqual(Exit.succeed(interrupted))
+        // ...and the runtime's own turn ends, at every default budget, never lose it.
+        const budget = yield* Interruption.explore(permits, { check: permitCheck, mode: "budget" })
+        expect(budget.failures).toEqual([])
+        // RcRef: the leak is reached by the runtime (above); the hang is not.
+        const rc = yield* Interruption.explore(reachable["RcRef.get"]!, {
+          check,
+          hangTimeout: "100 millis",
+          mode: "budget"
+        })
+        expect(kinds(rc)).toEqual(["check: 1 handle(s) still open"])
+      })
+  )
 })

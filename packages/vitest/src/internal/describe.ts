@@ -85,12 +85,15 @@ export const formatReport = (report: Interruption.Report): string => {
   }
   const first = report.failures.find((f) => f.step > 0) ?? report.failures[0]
   if (first !== undefined) {
-    const mode =
-      first.budget !== undefined
-        ? `, { mode: "budget", budget: ${first.budget} }`
+    const replay = [
+      ...(first.budget !== undefined
+        ? [`mode: "budget"`, `budget: ${first.budget}`]
         : report.mode === "yield"
-          ? `, { mode: "yield" }`
-          : ""
+          ? [`mode: "yield"`]
+          : []),
+      ...(report.target === "holder" ? [`target: "holder"`] : [])
+    ]
+    const mode = replay.length === 0 ? "" : `, { ${replay.join(", ")} }`
     lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
   }
   return lines.join("\n")

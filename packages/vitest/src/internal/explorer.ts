@@ -56,7 +56,8 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   constructor(
     readonly interruptAt: number | undefined,
-    readonly mode: Interruption.Mode
+    readonly mode: Interruption.Mode,
+    readonly target: Interruption.Target
   ) {
     super()
   }
@@ -131,11 +132,19 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
         this.turnOf(fiber)
       )
       const root = this.root
+      // Whom the interruption is for: the program's root, or the fiber holding step k (a
+      // request's fiber cut off while the program goes on).
+      const target: Fiber.RuntimeFiber<unknown, unknown> =
+        this.target === "holder" ? (fiber as Fiber.RuntimeFiber<unknown, unknown>) : root
       if (this.mode === "budget") {
         // Nothing forced: the fiber runs on until its turn ends where the runtime ends it (the
         // budget set with `withMaxOpsBeforeYield`, or an async wait), and the interruption is
         // the next task on the scheduler — what another fiber interrupting the program does.
-        root.currentScheduler.scheduleTask(() => root.unsafeInterruptAsFork(explorerId), 0, root)
+        target.currentScheduler.scheduleTask(
+          () => target.unsafeInterruptAsFork(explorerId),
+          0,
+          target
+        )
         this.onReach()
         return
       }
@@ -148,13 +157,17 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       }
       // What a real interruption looks like in a single-threaded runtime: the fiber that
       // runs step k yields right before it (as the scheduler does once a fiber has used its
-      // operation budget), and while it is paused another fiber interrupts the program's root.
+      // operation budget), and while it is paused another fiber interrupts the target.
       yieldAtThisStep(fiber)
-      if (fiber === (root as unknown)) {
+      if (target === (fiber as unknown)) {
         // A running fiber never receives a message from another fiber in the middle of its
         // turn (Effect's own combinators rely on that), so the interruption is queued behind
-        // the yield: it lands when the root resumes, before step k.
-        root.currentScheduler.scheduleTask(() => root.unsafeInterruptAsFork(explorerId), 0, root)
+        // the yield: it lands when the fiber resumes, before step k.
+        target.currentScheduler.scheduleTask(
+          () => target.unsafeInterruptAsFork(explorerId),
+          0,
+          target
+        )
       } else {
         // The root is suspended: it handles the interruption (and interrupts its children)
         // before the paused fiber resumes, so that fiber is interrupted before step k too.
@@ -248,6 +261,7 @@ export interface Settings {
   readonly hangTimeout: Duration.Duration
   readonly mode: Interruption.Mode
   readonly isolate: boolean
+  readonly target: Interruption.Target
   /** Budget mode: the runtime's operations per turn (`Effect.withMaxOpsBeforeYield`). */
   readonly budget?: number | undefined
 }
@@ -265,9 +279,9 @@ export const runOnce = <A, E, R>(
   settings: Settings
 ): Effect.Effect<Run, never, R> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, isolate, budget } = settings
+    const { hangTimeout, mode, isolate, budget, target } = settings
     const probe = leakProbe.unsafeMake()
-    const supervisor = new StepSupervisor(interruptAt, mode)
+    const supervisor = new StepSupervisor(interruptAt, mode, target)
     const gate = yield* Deferred.make<void>()
     // A factory is called once per run, before the run's first step: each run starts from
     // fresh state. One that throws makes a run that dies with what it threw.
@@ -456,8 +470,13 @@ export const explore = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, budgets } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
-    const settings: Settings = { hangTimeout, mode, isolate: yield* shouldIsolate(options) }
+    const { hangTimeout, mode, budgets, target } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const settings: Settings = {
+      hangTimeout,
+      mode,
+      target,
+      isolate: yield* shouldIsolate(options)
+    }
     // Two dry runs: the step count, and whether it is the same every time.
     const first = yield* runOnce(program, undefined, settings)
     const second = yield* runOnce(program, undefined, settings)
@@ -508,6 +527,7 @@ export const explore = <A, E, R, R2 = never>(
       unreached,
       fibers: first.fibersSeen,
       isolated: settings.isolate,
+      target,
       ...(mode === "budget" ? { budgets: perBudget } : {}),
       sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample?.seed ?? 1 }
     } satisfies Interruption.Report
@@ -587,11 +607,12 @@ export const runAt = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, budget } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const { hangTimeout, mode, budget, target } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     checkStep(step)
     const settings: Settings = {
       hangTimeout,
       mode,
+      target,
       isolate: yield* shouldIsolate(options),
       ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
     }

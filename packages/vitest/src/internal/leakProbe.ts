@@ -1,7 +1,8 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Tracking } from "@scopeguard/core"
+import { Resource, Tracking } from "@scopeguard/core"
+import type * as Scope from "effect/Scope"
 import { LeakError } from "../Errors.js"
 import type * as LeakProbe from "../LeakProbe.js"
 
@@ -64,3 +65,17 @@ export const assertNone: Effect.Effect<void, LeakError, LeakProbe.LeakProbe> = E
   live,
   (entries) => (entries.length === 0 ? Effect.void : Effect.fail(new LeakError({ live: entries })))
 )
+
+/** @internal */
+export const watch = <A, E, R>(
+  scoped: Effect.Effect<A, E, R>,
+  options?: { readonly label?: string | undefined }
+): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.flatMap(
+    Resource.fromScoped(
+      scoped,
+      options?.label === undefined ? undefined : { label: options.label }
+    ),
+    // Just acquired, in this fiber: `get` cannot find it released.
+    (resource) => Effect.orDie(Resource.get(resource))
+  )

@@ -58,6 +58,14 @@ export const check = <R>(
       reason: `is not a non-empty array of integers of at least ${MIN_BUDGET}`
     })
   }
+  const target = options.target ?? "root"
+  if (target !== "root" && target !== "holder") {
+    throw new InvalidOptionsError({
+      option: "target",
+      value: target,
+      reason: 'is not "root" or "holder"'
+    })
+  }
   if (options.failOn !== undefined && options.failOn !== "any" && options.failOn !== "reachable") {
     throw new InvalidOptionsError({
       option: "failOn",
@@ -93,6 +101,7 @@ export const check = <R>(
     options.budgets ?? (options.budget === undefined ? DEFAULT_BUDGETS : [options.budget])
   return {
     mode,
+    target,
     budgets,
     budget: options.budget ?? (budgets.length === 1 ? budgets[0] : undefined),
     hangTimeout: durationOf("hangTimeout", options.hangTimeout ?? defaultHangTimeout)
