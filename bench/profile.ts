@@ -3,15 +3,20 @@
  * where its time goes (self time by function, top 25), and how much of it is Effect's own run
  * loop. Scenarios: `explorer` (exploring a 5,000-step program in full), `resource` (300,000
  * Resource.make + close in one long-lived scope), `guard` (the same for Guard.make + disarm).
+ * It profiles the built packages (`npm run profile` builds first), as users run them.
  */
-import { Effect, Exit, Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import { Session } from "node:inspector/promises"
 import { Guard, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
 interface Node {
   readonly id: number
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly callFrame: {
+    readonly functionName: string
+    readonly url: string
+    readonly lineNumber: number
+  }
   readonly children?: ReadonlyArray<number>
 }
 interface Profile {
@@ -21,12 +26,13 @@ interface Profile {
 }
 
 const release = () => Effect.void
+/** `count` uses run inside one long-lived scope provided once, as in `npm run bench`. */
 const inScope = (use: Effect.Effect<unknown, never, Scope.Scope>, count: number) =>
-  Effect.gen(function* () {
-    const scope = yield* Scope.make()
-    for (let i = 0; i < count; i++) yield* Scope.extend(use, scope)
-    yield* Scope.close(scope, Exit.void)
-  })
+  Effect.scoped(
+    Effect.gen(function* () {
+      for (let i = 0; i < count; i++) yield* use
+    })
+  )
 const scenarios: Record<string, Effect.Effect<unknown>> = {
   explorer: Interruption.explore(
     Effect.scoped(
@@ -71,7 +77,9 @@ for (const node of profile.nodes) {
   const key = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`
   byFunction.set(key, (byFunction.get(key) ?? 0) + time)
 }
-console.log(`${name}: ${seconds.toFixed(2)} s; ${((100 * inEffect) / total).toFixed(0)}% of samples in effect's own code`)
+console.log(
+  `${name}: ${seconds.toFixed(2)} s; ${((100 * inEffect) / total).toFixed(0)}% of samples in effect's own code`
+)
 console.log("| self % | function |\n| ---: | --- |")
 for (const [key, time] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`| ${((100 * time) / total).toFixed(1)} | ${key} |`)

@@ -34,7 +34,10 @@
  * ```
  *
  * With `mode: "yield"` the fiber at step `k` only yields there (every other ready fiber runs
- * first), which explores interleavings instead of interruptions.
+ * first), which explores interleavings instead of interruptions. With `mode: "budget"` nothing
+ * is forced: the runtime ends turns itself (`Effect.withMaxOpsBeforeYield`) and another fiber
+ * interrupts at each turn end, so every failure found is one Effect's default scheduler
+ * reaches. Every failure says how it is reached (`Failure.reach`).
  *
  * A program is run many times, so build its state inside it (`Effect.suspend`, `Ref.make`)
  * and use the `TestClock`; `check` sees the run's `Exit`, and may read state the program
@@ -309,14 +312,18 @@ export {
  * import { Effect } from "effect"
  * import { Interruption } from "@scopeguard/vitest"
  *
+ * let open = false
  * const leaky = Effect.scoped(
  *   Effect.gen(function* () {
- *     let open = false
+ *     open = false // every run starts from scratch
  *     yield* Effect.sync(() => (open = true)) // acquire...
  *     yield* Effect.addFinalizer(() => Effect.sync(() => (open = false))) // ...register: too late
  *   })
  * )
- * const report = Interruption.explore(leaky, { hangTimeout: "200 millis" })
+ * // The explorer cannot see a plain flag: the check reads it after each run.
+ * const report = Interruption.explore(leaky, {
+ *   check: () => (open ? Effect.fail("left open") : Effect.void)
+ * }) // report.ranges: the steps between the two, each labelled with its reach
  * ```
  *
  * @since 0.1.0

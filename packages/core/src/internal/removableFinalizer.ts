@@ -237,9 +237,13 @@ const fireUnmasked = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>,
   by: Trigger,
-  checkStrategy: boolean
+  checkStrategy: boolean,
+  after?: After
 ): Effect.Effect<boolean> =>
   Effect.withFiberRuntime((fiber): Effect.Effect<boolean> => {
+    if (after !== undefined && cell.phase._tag !== "Armed") {
+      return finish(fireUnmasked(cell, exit, by, checkStrategy), after)
+    }
     switch (cell.phase._tag) {
       case "Armed": {
         // Race: an explicit close and the scope closing both arrive here. This block runs to
@@ -248,7 +252,7 @@ const fireUnmasked = (
         const runsFor = cell.spec.runsFor
         if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
           cell.settle({ _tag: "Skipped", scopeExit: exit })
-          return Effect.succeed(false)
+          return after === undefined ? Effect.succeed(false) : finish(FALSE, after)
         }
         cell.phase = { _tag: "Running", by }
         if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
@@ -256,9 +260,9 @@ const fireUnmasked = (
           // Race: a close from inside a use of this very resource. Waiting for the uses to
           // end would wait for itself; the last lease returned runs the release instead.
           cell.deferred = { exit, by }
-          return Effect.succeed(true)
+          return after === undefined ? TRUE : finish(TRUE, after)
         }
-        return run(cell, exit, by)
+        return run(cell, exit, by, fiber, after)
       }
       case "Running":
         // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
@@ -286,35 +290,80 @@ const fireUnmasked = (
 const run = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>,
-  by: Trigger
+  by: Trigger,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  after: After | undefined
 ): Effect.Effect<boolean> => {
   const { timeout, label } = cell.spec
-  let cleanup: Effect.Effect<unknown> = callFinalizer(cell, exit)
-  if (warns(cell, exit, by)) cleanup = Effect.zipRight(warning(cell), cleanup)
+  const warn = warns(cell, exit, by)
   // No lease can be taken once the phase has left Armed: if none is out now, none will be.
-  if (cell.leases > 0) cleanup = Effect.zipRight(drain(cell), cleanup)
+  const leases = cell.leases > 0
+  if (!warn && !leases && timeout === undefined) {
+    // The common case: nothing runs before the finalizer, so it is called right here, in the
+    // fiber that runs it, after the phase change is complete (one `withFiberRuntime` less
+    // per close). The rest of the close (`after`) continues from the same `matchCauseEffect`.
+    return settleWith(cell, by, callIn(fiber, cell, exit), after)
+  }
+  let cleanup: Effect.Effect<unknown> = callFinalizer(cell, exit)
+  if (warn) cleanup = Effect.zipRight(warning(cell), cleanup)
+  if (leases) cleanup = Effect.zipRight(drain(cell), cleanup)
   if (timeout !== undefined) {
-    return Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
+    const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
       // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
       return Exit.isSuccess(result)
         ? TRUE
         : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
+    return after === undefined ? timed : finish(timed, after)
   }
-  // One `matchCauseEffect` records the outcome and returns it (an `exit` + `flatMap` costs
-  // one operation more on every close).
-  return Effect.matchCauseEffect(cleanup, {
+  return settleWith(cell, by, cleanup, after)
+}
+
+/**
+ * What an explicit close does once the finalizer has run: close the child scope (which
+ * deletes its entry from the parent), whatever the finalizer did, then answer whether this
+ * call ran it (`runNow`) or nothing (`close`).
+ */
+interface After {
+  readonly close: Effect.Effect<void>
+  readonly answer: boolean
+}
+
+/**
+ * Runs `cleanup`, records its outcome in the cell, then continues with `after`. One
+ * `matchCauseEffect` does all three (an `exit` + `flatMap`, or a second `matchCauseEffect`
+ * for the close, would each cost operations on every close).
+ */
+const settleWith = (
+  cell: Cell,
+  by: Trigger,
+  cleanup: Effect.Effect<unknown>,
+  after: After | undefined
+): Effect.Effect<boolean> =>
+  Effect.matchCauseEffect(cleanup, {
     onFailure: (cause) => {
       cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by })
-      return Effect.failCause(cause) as Effect.Effect<never>
+      const failed = Effect.failCause(cause) as Effect.Effect<never>
+      return after === undefined ? failed : Effect.zipRight(after.close, failed)
     },
     onSuccess: (value) => {
       cell.settle({ _tag: "Done", exit: value === undefined ? Exit.void : Exit.succeed(value), by })
-      return TRUE
+      return after === undefined
+        ? TRUE
+        : after.answer
+          ? Effect.as(after.close, true)
+          : (after.close as Effect.Effect<any>)
     }
   })
-}
+
+/** `after` once `effect` has answered: the close happens whatever the effect did. */
+const finish = (effect: Effect.Effect<boolean>, after: After): Effect.Effect<boolean> =>
+  Effect.matchCauseEffect(effect, {
+    onFailure: (cause) => Effect.zipRight(after.close, Effect.failCause(cause)),
+    onSuccess: (ran) =>
+      after.answer ? Effect.as(after.close, ran) : (after.close as Effect.Effect<any>)
+  })
 
 const TRUE = Effect.succeed(true)
 
@@ -331,18 +380,25 @@ const callFinalizer = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>
 ): Effect.Effect<unknown, never, never> =>
-  Effect.withFiberRuntime((fiber) => {
-    cell.runner = fiber
-    let effect: Effect.Effect<unknown, never, any>
-    try {
-      effect = cell.spec.finalizer(exit)
-    } catch (error) {
-      return Effect.die(error)
-    }
-    return fiber.currentContext === cell.context
-      ? (effect as Effect.Effect<unknown>)
-      : Effect.provide(effect as Effect.Effect<unknown>, cell.context)
-  })
+  Effect.withFiberRuntime((fiber) => callIn(fiber, cell, exit))
+
+/** `callFinalizer`'s body, for a caller that already holds the running fiber. */
+const callIn = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>
+): Effect.Effect<unknown> => {
+  cell.runner = fiber
+  let effect: Effect.Effect<unknown, never, any>
+  try {
+    effect = cell.spec.finalizer(exit)
+  } catch (error) {
+    return Effect.die(error)
+  }
+  return fiber.currentContext === cell.context
+    ? (effect as Effect.Effect<unknown>)
+    : Effect.provide(effect as Effect.Effect<unknown>, cell.context)
+}
 
 const warns = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): boolean => {
   const when = cell.spec.warnIfNotClosed
@@ -414,13 +470,11 @@ const runNowThen: {
 } = (cell: Cell, answer: boolean): Effect.Effect<any> =>
   // Whether this call ran it is decided by `fire`, in the block that moves the phase: read
   // here, before `fire`, the answer could be stale after a yield. The child is closed
-  // whatever the release did: `matchCauseEffect` inside one uninterruptible region is
-  // `ensuring` without its own mask.
+  // whatever the release did (`after`: inside one uninterruptible region, a
+  // `matchCauseEffect` is `ensuring` without its own mask), in the same `matchCauseEffect`
+  // that records the release's outcome.
   Effect.uninterruptible(
-    Effect.matchCauseEffect(fireUnmasked(cell, Exit.void, "close", false), {
-      onFailure: (cause) => Effect.zipRight(closeChild(cell), Effect.failCause(cause)),
-      onSuccess: (ran) => (answer ? Effect.as(closeChild(cell), ran) : closeChild(cell))
-    })
+    fireUnmasked(cell, Exit.void, "close", false, { close: closeChild(cell), answer })
   )
 
 /**
@@ -542,7 +596,11 @@ const returnLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
     // The release was asked for from inside a use: the last use to end runs it. Its outcome
     // is recorded in the phase (`awaitRelease`, `state`); the use itself is not failed by it.
     cell.deferred = undefined
-    return Effect.ignore(run(cell, deferred.exit, deferred.by))
+    return Effect.ignore(
+      Effect.withFiberRuntime((current) =>
+        run(cell, deferred.exit, deferred.by, current, undefined)
+      )
+    )
   })
 
 /**
