@@ -5,12 +5,15 @@
  * Shows: a connection opened in one step and its close registered in the next: interrupted in
  * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
  * it takes, interrupted exactly there, and its report groups the failing steps into ranges,
- * names the fiber and the operation of each, and says how to replay one. The same program written with `Effect.acquireRelease` passes at every step.
+ * names the fiber and the operation of each and how far into the fiber's turn it is — here 32
+ * operations, so Effect's default scheduler reaches it with `withMaxOpsBeforeYield(32)`: a
+ * real bug, not an artefact of the explorer — and says how to replay one. The same program
+ * written with `Effect.acquireRelease` passes at every step.
  *
  * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
  * Prints:
  *   broken: 5 of 80 interruption points failed (79 steps; step 0 is the run without interruption):
- *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime)
+ *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn op 33, reachable with budget 32)
  *   broken: replay one with: Interruption.runAt(program, 33)
  *   fixed: 85 interruption points, 0 failures
  */
