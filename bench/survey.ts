@@ -6,38 +6,20 @@
  *
  * `npm run survey -- ScopedRef.set,Pool.get` runs only those programs.
  */
-import {
-  Effect,
-  Exit,
-  Fiber,
-  FiberSet,
-  KeyedPool,
-  Option,
-  Pool,
-  RcRef,
-  Scope,
-  ScopedCache,
-  ScopedRef
-} from "effect"
+import { Effect } from "effect"
 import { Interruption } from "@scopeguard/vitest"
-
-const world = { open: 0 }
-const reset = Effect.sync(() => {
-  world.open = 0
-})
-const handle = Effect.acquireRelease(
-  Effect.sync(() => ++world.open),
-  () =>
-    Effect.sync(() => {
-      world.open--
-    })
-)
-const check = () =>
-  world.open === 0 ? Effect.void : Effect.fail(`${world.open} handle(s) still open`)
-let semaphore: Effect.Semaphore | undefined
-let later: Exit.Exit<number> | undefined
+import {
+  check,
+  findings,
+  permits,
+  poisonedCache,
+  reset,
+  world
+} from "../packages/vitest/test/programs.js"
 
 type Entry = readonly [Effect.Effect<unknown, unknown>, Interruption.Options<never>]
+const permitsProgram = permits()
+const cached = poisonedCache()
 const programs: Record<string, Entry> = {
   "acquire, then addFinalizer (broken)": [
     Effect.scoped(
@@ -50,120 +32,17 @@ const programs: Record<string, Entry> = {
     ),
     { check }
   ],
-  "ScopedRef.set": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const ref = yield* ScopedRef.fromAcquire(handle)
-        yield* ScopedRef.set(ref, handle)
-      })
-    ),
-    { check }
-  ],
-  "RcRef.get twice": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const ref = yield* RcRef.make({ acquire: handle })
-        yield* Effect.scoped(RcRef.get(ref))
-        yield* Effect.scoped(RcRef.get(ref))
-      })
-    ),
-    { check }
-  ],
-  "Semaphore.withPermits(1)": [
-    Effect.gen(function* () {
-      semaphore = yield* Effect.makeSemaphore(1)
-      yield* semaphore.withPermits(1)(Effect.void)
-    }),
-    {
-      check: () =>
-        Effect.flatMap(
-          Effect.suspend(() => semaphore!.withPermitsIfAvailable(1)(Effect.void)),
-          (ran) => (Option.isSome(ran) ? Effect.void : Effect.fail("the permit is gone"))
-        )
-    }
-  ],
-  "Effect.all, unbounded": [
-    Effect.all([Effect.void, Effect.void], { concurrency: "unbounded" }),
-    {}
-  ],
-  "FiberSet.run": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const set = yield* FiberSet.make()
-        yield* FiberSet.run(set, Effect.scoped(Effect.zipRight(handle, Effect.never)))
-        yield* Effect.yieldNow()
-      })
-    ),
-    { check }
-  ],
-  "Scope.close in user code": [
-    Effect.gen(function* () {
-      yield* reset
-      yield* Effect.acquireUseRelease(
-        Scope.make(),
-        (scope) =>
-          Effect.gen(function* () {
-            yield* Scope.extend(handle, scope)
-            yield* Scope.extend(handle, scope)
-            yield* Scope.close(scope, Exit.void)
-          }),
-        (scope, exit) => Scope.close(scope, exit)
-      )
-    }),
-    { check }
-  ],
-  "Pool.get": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const pool = yield* Pool.make({ acquire: handle, size: 2 })
-        yield* Effect.scoped(Pool.get(pool))
-      })
-    ),
-    { check }
-  ],
-  "KeyedPool.get": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const pool = yield* KeyedPool.make({ acquire: (_: string) => handle, size: 2 })
-        yield* Effect.scoped(KeyedPool.get(pool, "a"))
-      })
-    ),
-    { check }
-  ],
-  "ScopedCache.get twice": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        const cache = yield* ScopedCache.make({
-          lookup: (_: string) => handle,
-          capacity: 10,
-          timeToLive: "1 hour"
-        })
-        yield* Effect.scoped(cache.get("a"))
-        yield* Effect.scoped(cache.get("a"))
-      })
-    ),
-    { check }
-  ],
-  "Effect.cached, first caller in a fiber": [
-    Effect.gen(function* () {
-      later = undefined
-      const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
-      yield* Fiber.await(yield* Effect.fork(cached))
-      later = yield* Effect.exit(cached)
-    }),
-    {
-      check: () =>
-        later === undefined || Exit.isSuccess(later)
-          ? Effect.void
-          : Effect.fail("a later caller got the first caller's interruption")
-    }
-  ]
+  "ScopedRef.set": [findings["ScopedRef.set"]!, { check }],
+  "RcRef.get twice": [findings["RcRef.get"]!, { check }],
+  "Semaphore.withPermits(1)": [permitsProgram.program, { check: permitsProgram.check }],
+  // Only a hang to find: it opens no handle, so no check.
+  "Effect.all, unbounded": [findings["Effect.all"]!, {}],
+  "FiberSet.run": [findings["FiberSet.run"]!, { check }],
+  "Scope.close in user code": [findings["Scope.close"]!, { check }],
+  "Pool.get": [findings["Pool.get"]!, { check }],
+  "KeyedPool.get": [findings["KeyedPool.get"]!, { check }],
+  "ScopedCache.get twice": [findings["ScopedCache.get"]!, { check }],
+  "Effect.cached, first caller in a fiber": [cached.program, { check: cached.check }]
 }
 
 const modes: ReadonlyArray<readonly [Interruption.Mode, Interruption.Target]> = [

@@ -29,11 +29,18 @@ const makeWorld = () => {
   return { world, reset, check }
 }
 
-/** The classic bug: acquire, then register the release as a second, interruptible step. */
-const acquireThenRegister = (w: ReturnType<typeof makeWorld>) =>
+/**
+ * The classic bug: acquire, then register the release as a second, interruptible step.
+ * `before` runs between the reset and the acquisition.
+ */
+const acquireThenRegister = (
+  w: ReturnType<typeof makeWorld>,
+  before: Effect.Effect<void> = Effect.void
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       yield* w.reset
+      yield* before
       yield* Effect.sync(() => {
         w.world.open++
       })
@@ -558,21 +565,7 @@ describe("sampling", () => {
 
 describe("budget mode and reach", () => {
   /** The classic window, right after the fiber resumes from a yield: 2 to 6 operations into a turn. */
-  const afterResume = (w: ReturnType<typeof makeWorld>) =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* w.reset
-        yield* Effect.yieldNow()
-        yield* Effect.sync(() => {
-          w.world.open++
-        })
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            w.world.open--
-          })
-        )
-      })
-    )
+  const afterResume = (w: ReturnType<typeof makeWorld>) => acquireThenRegister(w, Effect.yieldNow())
 
   it.effect(
     "budget mode finds the window where the runtime ends a turn; acquireRelease passes",

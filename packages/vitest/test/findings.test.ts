@@ -19,37 +19,13 @@ import {
   Exit,
   Fiber,
   FiberMap,
-  FiberSet,
-  KeyedPool,
   Layer,
   Option,
-  Pool,
   RcMap,
-  RcRef,
-  Resource,
-  Scope,
-  ScopedCache,
-  ScopedRef
+  Resource
 } from "effect"
 import { Interruption } from "@scopeguard/vitest"
-
-const world = { open: 0, acquired: 0 }
-const reset = Effect.sync(() => {
-  world.open = 0
-  world.acquired = 0
-})
-const handle = Effect.acquireRelease(
-  Effect.sync(() => {
-    world.acquired++
-    return ++world.open
-  }),
-  () =>
-    Effect.sync(() => {
-      world.open--
-    })
-)
-const check = () =>
-  world.open === 0 ? Effect.void : Effect.fail(`${world.open} handle(s) still open`)
+import { check, findings, handle, permits, poisonedCache, reset, world } from "./programs.js"
 
 class Service extends Context.Tag("Service")<Service, number>() {}
 
@@ -65,15 +41,7 @@ describe("the explorer on effect's own modules", () => {
   describe("finds", () => {
     it.live("ScopedRef.set: the new value leaks when interrupted right after its acquisition", () =>
       Effect.gen(function* () {
-        const report = yield* explore(
-          Effect.scoped(
-            Effect.gen(function* () {
-              yield* reset
-              const ref = yield* ScopedRef.fromAcquire(handle)
-              yield* ScopedRef.set(ref, handle)
-            })
-          )
-        )
+        const report = yield* explore(findings["ScopedRef.set"]!)
         expect(report.failures.length).toBeGreaterThan(0)
         expect(kinds(report)).toEqual(["check: 1 handle(s) still open"])
       })
@@ -81,16 +49,7 @@ describe("the explorer on effect's own modules", () => {
 
     it.live("RcRef.get: leaks and hangs (its Semaphore loses a permit)", () =>
       Effect.gen(function* () {
-        const report = yield* explore(
-          Effect.scoped(
-            Effect.gen(function* () {
-              yield* reset
-              const ref = yield* RcRef.make({ acquire: handle })
-              yield* Effect.scoped(RcRef.get(ref))
-              yield* Effect.scoped(RcRef.get(ref))
-            })
-          )
-        )
+        const report = yield* explore(findings["RcRef.get"]!)
         expect(kinds(report)).toEqual([
           "check: 1 handle(s) still open",
           "hang: did not finish within 200ms after its interruption"
@@ -100,46 +59,22 @@ describe("the explorer on effect's own modules", () => {
 
     it.live("Semaphore.withPermits: an interrupted acquisition keeps the permit", () =>
       Effect.gen(function* () {
-        let semaphore: Effect.Semaphore | undefined
-        const report = yield* Interruption.explore(
-          Effect.gen(function* () {
-            semaphore = yield* Effect.makeSemaphore(1)
-            yield* semaphore.withPermits(1)(Effect.void)
-          }),
-          {
-            check: () =>
-              Effect.flatMap(
-                Effect.suspend(() => semaphore!.withPermitsIfAvailable(1)(Effect.void)),
-                (ran) => (Option.isSome(ran) ? Effect.void : Effect.fail("the permit is gone"))
-              )
-          }
-        )
+        const { program, check } = permits()
+        const report = yield* Interruption.explore(program, { check })
         expect(kinds(report)).toEqual(["check: the permit is gone"])
       })
     )
 
     it.live("Effect.all with concurrency: interrupted while it starts its workers, it hangs", () =>
       Effect.gen(function* () {
-        const report = yield* explore(
-          Effect.all([Effect.void, Effect.void], { concurrency: "unbounded" }),
-          "50 millis"
-        )
+        const report = yield* explore(findings["Effect.all"]!, "50 millis")
         expect(kinds(report)).toEqual(["hang: did not finish within 50ms after its interruption"])
       })
     )
 
     it.live("FiberSet.run: a fiber forked but not yet added runs on after the set closes", () =>
       Effect.gen(function* () {
-        const report = yield* explore(
-          Effect.scoped(
-            Effect.gen(function* () {
-              yield* reset
-              const set = yield* FiberSet.make()
-              yield* FiberSet.run(set, Effect.scoped(Effect.zipRight(handle, Effect.never)))
-              yield* Effect.yieldNow()
-            })
-          )
-        )
+        const report = yield* explore(findings["FiberSet.run"]!)
         // The explorer's own fibers check sees the stray fiber too, without the counter.
         expect(kinds(report)).toEqual([
           "check: 1 handle(s) still open",
@@ -150,21 +85,7 @@ describe("the explorer on effect's own modules", () => {
 
     it.live("Scope.close: interrupted part-way, it loses the finalizers it had not run", () =>
       Effect.gen(function* () {
-        const report = yield* explore(
-          Effect.gen(function* () {
-            yield* reset
-            yield* Effect.acquireUseRelease(
-              Scope.make(),
-              (scope) =>
-                Effect.gen(function* () {
-                  yield* Scope.extend(handle, scope)
-                  yield* Scope.extend(handle, scope)
-                  yield* Scope.close(scope, Exit.void)
-                }),
-              (scope, exit) => Scope.close(scope, exit)
-            )
-          })
-        )
+        const report = yield* explore(findings["Scope.close"]!)
         expect(kinds(report)).toEqual([
           "check: 1 handle(s) still open",
           "check: 2 handle(s) still open"
@@ -195,13 +116,7 @@ describe("the explorer on effect's own modules", () => {
         })
       ),
       // Budget mode finds a hang in it (below): the interleaving a small budget makes.
-      "Pool.get": Effect.scoped(
-        Effect.gen(function* () {
-          yield* reset
-          const pool = yield* Pool.make({ acquire: handle, size: 2 })
-          yield* Effect.scoped(Pool.get(pool))
-        })
-      ),
+      "Pool.get": findings["Pool.get"]!,
       "Resource.manual and refresh": Effect.scoped(
         Effect.gen(function* () {
           yield* reset
@@ -258,6 +173,7 @@ describe("the explorer on effect's own modules", () => {
  */
 const interruptAfter = (program: Effect.Effect<unknown, unknown>, budget: number, turns: number) =>
   Effect.gen(function* () {
+    yield* reset
     // A daemon, so that a program that hangs is abandoned rather than awaited by this test.
     const fiber = yield* Effect.forkDaemon(Effect.withMaxOpsBeforeYield(program, budget))
     for (let i = 0; i < turns; i++) yield* Effect.yieldNow()
@@ -273,75 +189,6 @@ const interruptAfter = (program: Effect.Effect<unknown, unknown>, budget: number
       acquiredAfterExit: world.acquired - acquiredAtExit
     }
   })
-
-const reachable: Record<string, Effect.Effect<unknown, unknown>> = {
-  "ScopedRef.set": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const ref = yield* ScopedRef.fromAcquire(handle)
-      yield* ScopedRef.set(ref, handle)
-    })
-  ),
-  "RcRef.get": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const ref = yield* RcRef.make({ acquire: handle })
-      yield* Effect.scoped(RcRef.get(ref))
-      yield* Effect.scoped(RcRef.get(ref))
-    })
-  ),
-  "Effect.all": Effect.zipRight(
-    reset,
-    Effect.all([Effect.void, Effect.void], { concurrency: "unbounded" })
-  ),
-  "FiberSet.run": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const set = yield* FiberSet.make()
-      yield* FiberSet.run(set, Effect.scoped(Effect.zipRight(handle, Effect.never)))
-      yield* Effect.yieldNow()
-    })
-  ),
-  "Scope.close": Effect.gen(function* () {
-    yield* reset
-    yield* Effect.acquireUseRelease(
-      Scope.make(),
-      (scope) =>
-        Effect.gen(function* () {
-          yield* Scope.extend(handle, scope)
-          yield* Scope.extend(handle, scope)
-          yield* Scope.close(scope, Exit.void)
-        }),
-      (scope, exit) => Scope.close(scope, exit)
-    )
-  }),
-  "Pool.get": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const pool = yield* Pool.make({ acquire: handle, size: 2 })
-      yield* Effect.scoped(Pool.get(pool))
-    })
-  ),
-  "ScopedCache.get": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const cache = yield* ScopedCache.make({
-        lookup: (_: string) => handle,
-        capacity: 10,
-        timeToLive: "1 hour"
-      })
-      yield* Effect.scoped(cache.get("a"))
-      yield* Effect.scoped(cache.get("a"))
-    })
-  ),
-  "KeyedPool.get": Effect.scoped(
-    Effect.gen(function* () {
-      yield* reset
-      const pool = yield* KeyedPool.make({ acquire: (_: string) => handle, size: 2 })
-      yield* Effect.scoped(KeyedPool.get(pool, "a"))
-    })
-  )
-}
 
 /** A shared `Effect.cached` value whose first caller, a fiber of its own, is interrupted. */
 const cachedFirstCallerInterrupted = (budget: number, turns: number) =>
@@ -384,7 +231,7 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
   for (const [name, budget, turns, expected] of confirmed) {
     it.live(`${name}: a plain program reproduces it with withMaxOpsBeforeYield(${budget})`, () =>
       Effect.gen(function* () {
-        const program = reachable[name]!
+        const program = findings[name]!
         expect(yield* interruptAfter(program, budget, turns)).toEqual(expected)
         // The same point at the runtime's default budget is clean.
         expect(yield* interruptAfter(program, 2048, turns)).toEqual(shows(true, 0, 0))
@@ -404,7 +251,7 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
         ["Pool.get", 32],
         ["ScopedCache.get", 32]
       ] as const) {
-        const report = yield* Interruption.explore(reachable[name]!, {
+        const report = yield* Interruption.explore(findings[name]!, {
           check,
           hangTimeout: "100 millis",
           mode: "budget",
@@ -438,24 +285,13 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
       expect(yield* cachedFirstCallerInterrupted(2048, 0)).toEqual(Exit.succeed(1))
       // The explorer finds it with target: "holder" (the fiber holding the step is
       // interrupted, the program goes on), in budget mode at the default budget.
-      let later: Exit.Exit<number> | undefined
-      const report = yield* Interruption.explore(
-        Effect.gen(function* () {
-          later = undefined
-          const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
-          yield* Fiber.await(yield* Effect.fork(cached))
-          later = yield* Effect.exit(cached)
-        }),
-        {
-          mode: "budget",
-          budget: 2048,
-          target: "holder",
-          check: () =>
-            later === undefined || Exit.isSuccess(later)
-              ? Effect.void
-              : Effect.fail("a later caller got the first caller's interruption")
-        }
-      )
+      const poisoned = poisonedCache()
+      const report = yield* Interruption.explore(poisoned.program, {
+        mode: "budget",
+        budget: 2048,
+        target: "holder",
+        check: poisoned.check
+      })
       expect(kinds(report)).toEqual(["check: a later caller got the first caller's interruption"])
     })
   )
@@ -464,30 +300,27 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
     "explorer only: the Semaphore permit and the RcRef hang are not reached by the runtime",
     () =>
       Effect.gen(function* () {
-        let semaphore: Effect.Semaphore | undefined
-        const permits = Effect.gen(function* () {
-          semaphore = yield* Effect.makeSemaphore(1)
-          yield* semaphore.withPermits(1)(Effect.void)
-        })
-        const permitCheck = () =>
-          Effect.flatMap(
-            Effect.suspend(() => semaphore!.withPermitsIfAvailable(1)(Effect.void)),
-            (ran) => (Option.isSome(ran) ? Effect.void : Effect.fail("the permit is gone"))
-          )
+        const { program: permitsProgram, check: permitCheck } = permits()
         // Interrupt mode finds the lost permit only at points the runtime never preempts...
-        const interrupted = yield* Interruption.explore(permits, { check: permitCheck })
+        const interrupted = yield* Interruption.explore(permitsProgram, { check: permitCheck })
         expect(kinds(interrupted)).toEqual(["check: the permit is gone"])
         expect(interrupted.reachable).toBe(0)
         expect(
           yield* Effect.exit(
-            Interruption.assertEveryStep(permits, { check: permitCheck, failOn: "reachable" })
+            Interruption.assertEveryStep(permitsProgram, {
+              check: permitCheck,
+              failOn: "reachable"
+            })
           )
         ).toEqual(Exit.succeed(interrupted))
         // ...and the runtime's own turn ends, at every default budget, never lose it.
-        const budget = yield* Interruption.explore(permits, { check: permitCheck, mode: "budget" })
+        const budget = yield* Interruption.explore(permitsProgram, {
+          check: permitCheck,
+          mode: "budget"
+        })
         expect(budget.failures).toEqual([])
         // RcRef: the leak is reached by the runtime (above); the hang is not.
-        const rc = yield* Interruption.explore(reachable["RcRef.get"]!, {
+        const rc = yield* Interruption.explore(findings["RcRef.get"]!, {
           check,
           hangTimeout: "100 millis",
           mode: "budget"
