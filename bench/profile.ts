@@ -3,9 +3,18 @@
  * where its time goes (self time by function, top 25), and how much of it is Effect's own run
  * loop. Scenarios: `explorer` (exploring a 5,000-step program in full), `resource` (300,000
  * Resource.make + close in one long-lived scope), `guard` (the same for Guard.make + disarm).
+ * `ops` counts the Effect operations of one use instead (the floor, Guard, Resource).
  * It profiles the built packages (`npm run profile` builds first), as users run them.
  */
-import { Effect, type Scope } from "effect"
+import {
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  RuntimeFlags,
+  RuntimeFlagsPatch,
+  Scope,
+  Supervisor
+} from "effect"
 import { Session } from "node:inspector/promises"
 import { Guard, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
@@ -48,6 +57,51 @@ const scenarios: Record<string, Effect.Effect<unknown>> = {
 }
 
 const name = process.argv[2] ?? "explorer"
+
+/**
+ * `ops`: how many Effect operations one use costs — the unit the run loop pays per step —
+ * counted by a supervisor with operation supervision on, net of the harness's own.
+ */
+if (name === "ops") {
+  class Counter extends Supervisor.AbstractSupervisor<void> {
+    count = 0
+    value = Effect.void
+    override onEffect() {
+      this.count++
+    }
+  }
+  const count = (use: Effect.Effect<unknown, never, Scope.Scope>): number => {
+    const counter = new Counter()
+    Effect.runSync(
+      Effect.scoped(
+        use.pipe(
+          Effect.supervised(counter),
+          Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+        )
+      )
+    )
+    return counter.count
+  }
+  const harness = count(Effect.void)
+  const uses: Record<string, Effect.Effect<unknown, never, Scope.Scope>> = {
+    "floor: Scope.fork + addFinalizer + close the child": Effect.flatMap(Effect.scope, (scope) =>
+      Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+        Effect.zipRight(Scope.addFinalizer(child, Effect.void), Scope.close(child, Exit.void))
+      )
+    ),
+    "Guard.make + Guard.disarm": Effect.flatMap(Guard.make(Effect.void), Guard.disarm),
+    "Guard.make + Guard.runNow": Effect.flatMap(Guard.make(Effect.void), Guard.runNow),
+    "Resource.make + Resource.close": Effect.flatMap(
+      Resource.make(Effect.void, release),
+      Resource.close
+    )
+  }
+  console.log("| use | operations |\n| --- | ---: |")
+  for (const [label, use] of Object.entries(uses))
+    console.log(`| ${label} | ${count(use) - harness} |`)
+  process.exit(0)
+}
+
 const scenario = scenarios[name]
 if (scenario === undefined) {
   console.error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(", ")}`)
