@@ -89,6 +89,18 @@ if (name === "ops") {
         Effect.zipRight(Scope.addFinalizer(child, Effect.void), Scope.close(child, Exit.void))
       )
     ),
+    "bound: the floor with registering and removing each uninterruptible": Effect.flatMap(
+      Effect.scope,
+      (scope) =>
+        Effect.flatMap(
+          Effect.uninterruptible(
+            Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+              Effect.as(Scope.addFinalizer(child, Effect.void), child)
+            )
+          ),
+          (child) => Effect.uninterruptible(Scope.close(child, Exit.void))
+        )
+    ),
     "Guard.make + Guard.disarm": Effect.flatMap(Guard.make(Effect.void), Guard.disarm),
     "Guard.make + Guard.runNow": Effect.flatMap(Guard.make(Effect.void), Guard.runNow),
     "Resource.make + Resource.close": Effect.flatMap(
