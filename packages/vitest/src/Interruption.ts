@@ -246,9 +246,10 @@ export interface BudgetRun {
 
 /**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
- * execution (two dry runs, then one per step). `deterministic` is `false` when the two dry
- * runs took different numbers of steps (`dryRunSteps`); `unreached` lists the steps at which
- * the run had already finished, so nothing was interrupted.
+ * execution (two dry runs, in budget mode one more per budget, then one per point explored).
+ * `deterministic` is `false` when the two dry runs took different numbers of steps
+ * (`dryRunSteps`); `unreached` lists the points (steps; in budget mode, steps of that
+ * budget's run) at which the run had already finished, so nothing was interrupted.
  *
  * @since 0.1.0
  * @category models
