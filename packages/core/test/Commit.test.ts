@@ -318,3 +318,50 @@ describe("Guard.commit", () => {
     })
   )
 })
+
+describe("Guard.commit against a scope closing at the same time", () => {
+  it.effect("a failed commit runs every onFailure compensation, at every interleaving", () =>
+    Effect.gen(function* () {
+      let log = makeLog()
+      // The action fails while another fiber closes the scope with a success: the commit's
+      // decision (the action failed) must decide for every guard, not the scope's exit.
+      const program = () => {
+        log = makeLog()
+        return Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          const a = yield* Guard.onFailure(log.add("undo a")).pipe(Scope.extend(scope))
+          const b = yield* Guard.onFailure(log.add("undo b")).pipe(Scope.extend(scope))
+          const started = yield* Deferred.make<void>()
+          const gate = yield* Deferred.make<void>()
+          const committing = yield* Effect.fork(
+            Effect.exit(
+              Guard.commit(
+                [a, b],
+                Effect.zipRight(
+                  Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate)),
+                  Effect.fail("declined")
+                )
+              )
+            )
+          )
+          yield* Deferred.await(started)
+          const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+          yield* Deferred.succeed(gate, undefined)
+          yield* Fiber.join(closing)
+          return yield* Fiber.join(committing)
+        })
+      }
+      const report = yield* Interruption.explore(program, {
+        mode: "yield",
+        check: (exit) =>
+          Exit.isSuccess(exit) &&
+          Exit.isFailure(exit.value as Exit.Exit<unknown, unknown>) &&
+          log.events.join(",") === "undo b,undo a"
+            ? Effect.void
+            : Effect.fail(`compensations: ${log.events.join(",") || "none"}`)
+      })
+      expect(report.failures).toEqual([])
+      expect(report.steps).toBeGreaterThan(100)
+    })
+  )
+})

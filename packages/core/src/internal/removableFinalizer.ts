@@ -97,7 +97,7 @@ export class Cell implements Tracking.Entry {
   child: Scope.CloseableScope | undefined = undefined
   /** The fiber running the finalizer, while it runs: a close from it is re-entrant. */
   runner: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
-  /** Completed when a `Running` or `Committing` phase ends; made only when somebody waits. */
+  /** Completed when the cell settles (leaves Running or Committing for good); made only when somebody waits. */
   private latch: Deferred.Deferred<void> | undefined = undefined
 
   /** In-flight `Resource.use` calls (leases). A release waits until this is zero. */
@@ -135,7 +135,7 @@ export class Cell implements Tracking.Entry {
     return Deferred.await(this.latch)
   }
 
-  /** Leaves a `Running` or `Committing` phase: wakes the waiters. */
+  /** The cell has settled: wakes the waiters. */
   private wake(): void {
     if (this.latch !== undefined) {
       const latch = this.latch
@@ -151,12 +151,6 @@ export class Cell implements Tracking.Entry {
     this.runner = undefined
     this.wake()
     if (this.tracker !== undefined) tell(this.tracker, "settled", this)
-  }
-
-  /** Back from `Committing` to `Armed` (the commit failed): waiters look again. */
-  rearm(): void {
-    this.phase = ARMED
-    this.wake()
   }
 
   holds(fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean {
@@ -249,13 +243,9 @@ const fireUnmasked = (
         // Race: an explicit close and the scope closing both arrive here. This block runs to
         // completion before any other fiber runs, so exactly one of them moves Armed to
         // Running and runs the finalizer; the other finds Running below.
-        const runsFor = cell.spec.runsFor
-        if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
-          cell.settle({ _tag: "Skipped", scopeExit: exit })
-          return after === undefined ? Effect.succeed(false) : finish(FALSE, after)
+        if (!begin(cell, exit, by, checkStrategy)) {
+          return after === undefined ? FALSE : finish(FALSE, after)
         }
-        cell.phase = { _tag: "Running", by }
-        if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
         if (cell.leases > 0 && cell.holds(fiber)) {
           // Race: a close from inside a use of this very resource. Waiting for the uses to
           // end would wait for itself; the last lease returned runs the release instead.
@@ -274,13 +264,34 @@ const fireUnmasked = (
         // closing before an explicit close's release had finished.
         return Effect.as(cell.awaitBusy(), false)
       case "Committing":
-        // A commit is deciding whether the cleanup is still needed: wait for its decision,
-        // then look again (Removed: nothing to do; Armed: the commit failed).
+        // A commit is deciding whether the cleanup is still needed: wait until it has
+        // settled the cell (Removed, or run or skipped by the action's exit), then look again.
         return Effect.zipRight(cell.awaitBusy(), fireUnmasked(cell, exit, by, checkStrategy))
       default:
         return Effect.succeed(false)
     }
   })
+
+/**
+ * Moves an Armed cell to Running (`true`: the caller runs the finalizer), or to Skipped when
+ * its strategy says that `exit` does not call for it (`false`). Synchronous: callers make this
+ * move in the same block as the check that the cell is Armed.
+ */
+const begin = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  checkStrategy: boolean
+): boolean => {
+  const runsFor = cell.spec.runsFor
+  if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
+    cell.settle({ _tag: "Skipped", scopeExit: exit })
+    return false
+  }
+  cell.phase = { _tag: "Running", by }
+  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
+  return true
+}
 
 /**
  * The release, as the state machine awaits it: drain the leases, warn, run the finalizer, then
@@ -683,12 +694,25 @@ const decide = <B, E>(
     for (const cell of cells) cell.settle(REMOVED)
     return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
   }
-  for (const cell of cells) cell.rearm()
   // The action failed or was interrupted: the cleanups run now, newest first, each with the
   // action's exit and its own strategy; their defects are added to the action's cause.
+  // Race: a scope close waiting for this decision. Every cell goes from Committing to Running
+  // (or Skipped) in this one block, decided by the action's exit: back in Armed, even one
+  // yield later, a waiting scope close would take the cells that were not yet run and decide
+  // them by the scope's exit (an onFailure compensation skipped on a successful close). The
+  // waiters stay asleep until each cell settles.
+  const newestFirst = [...cells].reverse()
+  const runs = newestFirst.map((cell) => begin(cell, exit, "close", true))
   return Effect.map(
-    Effect.forEach([...cells].reverse(), (cell) =>
-      Effect.exit(Effect.ensuring(fire(cell, exit, "close", true), closeChild(cell)))
+    Effect.forEach(newestFirst, (cell, i) =>
+      Effect.exit(
+        Effect.ensuring(
+          runs[i]
+            ? Effect.withFiberRuntime((fiber) => run(cell, exit, "close", fiber, undefined))
+            : FALSE,
+          closeChild(cell)
+        )
+      )
     ),
     (results) => {
       let cause = exit.cause
