@@ -6,6 +6,7 @@
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 
 /**
  * Raised by `Resource.get`, `Resource.use` and `Resource.detach` when the resource can no
@@ -203,6 +204,42 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
   /** The `reason` of every duration option. */
   static readonly durationReason =
     'is not a duration: use a Duration, a non-negative number of milliseconds or a string such as "5 seconds"'
+
+  /**
+   * Decodes a duration option as every scopeguard constructor does: `undefined` stays
+   * `undefined`; `NaN`, negatives and strings `Duration` cannot read (which `Duration.decode`
+   * would turn into zero, or throw on) throw an `InvalidOptionsError` naming the option. For
+   * constructors of your own built on scopeguard: call it inside the effect they build.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { InvalidOptionsError } from "@scopeguard/core"
+   *
+   * const withDeadline = (deadline: string) =>
+   *   Effect.suspend(() => {
+   *     const bound = InvalidOptionsError.decodeDuration("deadline", deadline) // throws on "5s"
+   *     return Effect.succeed(bound)
+   *   })
+   * ```
+   *
+   * @since 0.1.0
+   */
+  static decodeDuration(
+    option: string,
+    value: Duration.DurationInput | undefined
+  ): Duration.Duration | undefined {
+    if (value === undefined) return undefined
+    const refused =
+      (typeof value === "number" && !(value >= 0)) ||
+      (typeof value === "bigint" && value < BigInt(0)) ||
+      (typeof value === "string" && value.trimStart().startsWith("-"))
+    const decoded = refused ? Option.none() : Duration.decodeUnknown(value)
+    if (Option.isNone(decoded)) {
+      throw new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason })
+    }
+    return decoded.value
+  }
 
   override get message(): string {
     return `Invalid option ${this.option}: ${show(this.value)} ${this.reason}`

@@ -5,29 +5,14 @@
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
-import * as Option from "effect/Option"
+import type * as Duration from "effect/Duration"
 import { InvalidOptionsError } from "../Errors.js"
 
-/**
- * A duration option: `undefined` stays `undefined`; a valid input becomes a `Duration`.
- * `Duration.decode` turns `NaN` and negative numbers into zero and throws on strings it cannot
- * read; both are refused here with the option's name instead.
- */
+/** A duration option: `undefined` stays `undefined`; a valid input becomes a `Duration`. */
 export const duration = (
   option: string,
   value: Duration.DurationInput | undefined
-): Duration.Duration | undefined => {
-  if (value === undefined) return undefined
-  const refuse = () =>
-    new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason })
-  if (typeof value === "number" && (Number.isNaN(value) || value < 0)) throw refuse()
-  if (typeof value === "bigint" && value < BigInt(0)) throw refuse()
-  if (typeof value === "string" && value.trimStart().startsWith("-")) throw refuse()
-  const decoded = Duration.decodeUnknown(value)
-  if (Option.isNone(decoded)) throw refuse()
-  return decoded.value
-}
+): Duration.Duration | undefined => InvalidOptionsError.decodeDuration(option, value)
 
 /** A choice among fixed values. */
 export const oneOf = <const A extends ReadonlyArray<unknown>>(

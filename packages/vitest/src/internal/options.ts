@@ -1,27 +1,13 @@
 /**
  * Checks the explorer's options when its effect runs (building never throws), with the same
- * `InvalidOptionsError` as `@scopeguard/core`. Core's checker is internal to core; these few
- * lines are repeated rather than made public API there.
+ * `InvalidOptionsError` as `@scopeguard/core` (durations are decoded by
+ * `InvalidOptionsError.decodeDuration`).
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
-import * as Option from "effect/Option"
+import type * as Duration from "effect/Duration"
 import { InvalidOptionsError } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
-
-const durationOf = (option: string, value: Duration.DurationInput): Duration.Duration => {
-  const decoded =
-    (typeof value === "number" && !(value >= 0)) ||
-    (typeof value === "bigint" && value < BigInt(0)) ||
-    (typeof value === "string" && value.trimStart().startsWith("-"))
-      ? Option.none()
-      : Duration.decodeUnknown(value)
-  if (Option.isNone(decoded)) {
-    throw new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason })
-  }
-  return decoded.value
-}
 
 /** The checked options of `explore`, `assertEveryStep` and `runAt`. */
 export const check = <R>(
@@ -104,7 +90,10 @@ export const check = <R>(
     target,
     budgets,
     budget: options.budget ?? (budgets.length === 1 ? budgets[0] : undefined),
-    hangTimeout: durationOf("hangTimeout", options.hangTimeout ?? defaultHangTimeout)
+    hangTimeout: InvalidOptionsError.decodeDuration(
+      "hangTimeout",
+      options.hangTimeout ?? defaultHangTimeout
+    )!
   }
 }
 
