@@ -213,12 +213,13 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
    *
    * @example
    * ```ts
-   * import { Effect } from "effect"
+   * import { type Duration, Effect } from "effect"
    * import { InvalidOptionsError } from "@scopeguard/core"
    *
-   * const withDeadline = (deadline: string) =>
+   * const withDeadline = (deadline: Duration.DurationInput) =>
    *   Effect.suspend(() => {
-   *     const bound = InvalidOptionsError.decodeDuration("deadline", deadline) // throws on "5s"
+   *     // Throws (so the effect dies) on NaN, a negative or "5s": an InvalidOptionsError.
+   *     const bound = InvalidOptionsError.decodeDuration("deadline", deadline)
    *     return Effect.succeed(bound)
    *   })
    * ```
