@@ -207,8 +207,9 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
 
   /**
    * Decodes a duration option as every scopeguard constructor does: `undefined` stays
-   * `undefined`; `NaN`, negatives and strings `Duration` cannot read (which `Duration.decode`
-   * would turn into zero, or throw on) throw an `InvalidOptionsError` naming the option. For
+   * `undefined`; `NaN`, negatives, `[seconds, nanos]` pairs with a `NaN` or negative part and
+   * strings `Duration` cannot read (which `Duration.decode` would turn into zero, or throw on)
+   * throw an `InvalidOptionsError` naming the option. For
    * constructors of your own built on scopeguard: call it inside the effect they build.
    *
    * @example
@@ -234,7 +235,11 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
     const refused =
       (typeof value === "number" && !(value >= 0)) ||
       (typeof value === "bigint" && value < BigInt(0)) ||
-      (typeof value === "string" && value.trimStart().startsWith("-"))
+      (typeof value === "string" && value.trimStart().startsWith("-")) ||
+      // `[seconds, nanos]`: `Duration.decode` reads a NaN or negative part as zero (or
+      // subtracts it), so a `[NaN, 0]` grace period would become no grace period at all.
+      (Array.isArray(value) &&
+        (value.length !== 2 || !value.every((part) => typeof part === "number" && part >= 0)))
     const decoded = refused ? Option.none() : Duration.decodeUnknown(value)
     if (Option.isNone(decoded)) {
       throw new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason })
@@ -250,6 +255,8 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
 const show = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
   if (typeof value === "bigint") return `${value}n`
+  // JSON would show `[NaN, 0]` as `[null,0]`.
+  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`
   if (typeof value === "object" && value !== null) {
     try {
       return JSON.stringify(value)

@@ -31,6 +31,13 @@ export * as Using from "./Using.js"
 export * as Tracking from "./Tracking.js"
 
 /**
+ * The one checked conversion from a duration to a Node timer (no 1 ms clamp above 2³¹−1 ms).
+ *
+ * @since 0.1.0
+ */
+export * as Timer from "./Timer.js"
+
+/**
  * @since 0.1.0
  */
 export {
