@@ -22,7 +22,8 @@
  * or rollback waits for the writes in flight before closing it, and a write that comes later
  * fails with `AtomicFileError`. The replacement keeps the target's permission bits (and is
  * private to its owner while it is written); a symbolic link is written through — its target
- * is replaced and the link stays.
+ * is replaced and the link stays. So is a dangling link (its target is created) and a chain of
+ * links; a relative link is resolved from the link's own directory, as the kernel does.
  *
  * @since 0.1.0
  */

@@ -229,6 +229,120 @@ describe("AtomicFile: what users of atomic writes expect", () => {
       expect((yield* fs.readDirectory(dir)).sort()).toEqual(["link.conf", "real.conf"])
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
   )
+
+  it.effect(
+    "a dangling symbolic link is written through: the link stays, its missing target is created",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const real = paths.join(dir, "real.conf")
+        const link = paths.join(dir, "link.conf")
+        yield* fs.symlink(real, link)
+        yield* Effect.scoped(Effect.flatMap(AtomicFile.make(link), (file) => file.write("new")))
+        expect({
+          link: yield* fs.readLink(link),
+          content: yield* fs.readFileString(real),
+          files: (yield* fs.readDirectory(dir)).sort()
+        }).toEqual({ link: real, content: "new", files: ["link.conf", "real.conf"] })
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
+  )
+
+  it.effect(
+    "a relative dangling link is resolved from the link's own directory, through a linked directory",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        // dir/conf/app.conf -> ../data/app.conf (missing); dir/alias -> dir/conf. Written as
+        // dir/alias/app.conf, the link's directory is dir/conf (the kernel resolves "../data"
+        // from there, not lexically from dir/alias): the target is dir/data/app.conf.
+        yield* fs.makeDirectory(paths.join(dir, "conf"))
+        yield* fs.makeDirectory(paths.join(dir, "data"))
+        yield* fs.symlink("../data/app.conf", paths.join(dir, "conf", "app.conf"))
+        yield* fs.symlink(paths.join(dir, "conf"), paths.join(dir, "alias"))
+        yield* Effect.scoped(
+          Effect.flatMap(AtomicFile.make(paths.join(dir, "alias", "app.conf")), (file) =>
+            file.write("new")
+          )
+        )
+        expect({
+          link: yield* fs.readLink(paths.join(dir, "conf", "app.conf")),
+          content: yield* fs.readFileString(paths.join(dir, "data", "app.conf")),
+          top: (yield* fs.readDirectory(dir)).sort(),
+          conf: yield* fs.readDirectory(paths.join(dir, "conf")),
+          data: yield* fs.readDirectory(paths.join(dir, "data"))
+        }).toEqual({
+          link: "../data/app.conf",
+          content: "new",
+          top: ["alias", "conf", "data"],
+          conf: ["app.conf"],
+          data: ["app.conf"]
+        })
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
+  )
+
+  it.effect(
+    "a chain of links ending in a missing file: every link stays, the last target is written",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        // first -> second (relative) -> sub/third (relative) -> ../real.conf (missing)
+        yield* fs.makeDirectory(paths.join(dir, "sub"))
+        yield* fs.symlink("second", paths.join(dir, "first"))
+        yield* fs.symlink("sub/third", paths.join(dir, "second"))
+        yield* fs.symlink("../real.conf", paths.join(dir, "sub", "third"))
+        yield* Effect.scoped(
+          Effect.flatMap(AtomicFile.make(paths.join(dir, "first")), (file) => file.write("new"))
+        )
+        expect({
+          first: yield* fs.readLink(paths.join(dir, "first")),
+          second: yield* fs.readLink(paths.join(dir, "second")),
+          third: yield* fs.readLink(paths.join(dir, "sub", "third")),
+          content: yield* fs.readFileString(paths.join(dir, "real.conf")),
+          top: (yield* fs.readDirectory(dir)).sort(),
+          sub: yield* fs.readDirectory(paths.join(dir, "sub"))
+        }).toEqual({
+          first: "second",
+          second: "sub/third",
+          third: "../real.conf",
+          content: "new",
+          top: ["first", "real.conf", "second", "sub"],
+          sub: ["third"]
+        })
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
+  )
+
+  it.effect(
+    "a loop of links is refused before anything is written",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        yield* fs.symlink("b", paths.join(dir, "a"))
+        yield* fs.symlink("a", paths.join(dir, "b"))
+        const exit = yield* Effect.exit(
+          Effect.scoped(
+            Effect.flatMap(AtomicFile.make(paths.join(dir, "a")), (file) => file.write("new"))
+          )
+        )
+        expect({
+          failed: Exit.isFailure(exit),
+          a: yield* fs.readLink(paths.join(dir, "a")),
+          b: yield* fs.readLink(paths.join(dir, "b")),
+          files: (yield* fs.readDirectory(dir)).sort()
+        }).toEqual({ failed: true, a: "b", b: "a", files: ["a", "b"] })
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
+  )
 })
 
 describe("ChildProcess stops the whole process group", () => {

@@ -1,6 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import type { PlatformError } from "@effect/platform/Error"
+import { type PlatformError, SystemError } from "@effect/platform/Error"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -54,19 +54,50 @@ class AtomicFileImpl implements AtomicFile.AtomicFile {
   }
 }
 
+/** As the kernel's limit (Linux `MAXSYMLINKS`): more links than this in a row is a loop. */
+const maxLinks = 40
+
 /**
  * The file the replace is about: a symbolic link is followed to its target (which is
- * replaced, the link stays), as established atomic-write libraries do. A path that does not
- * exist yet is itself the target.
+ * replaced, the link stays), as established atomic-write libraries do — also when the target
+ * does not exist yet (a dangling link): then the link is read, its target resolved from the
+ * link's own directory (as the kernel does, through linked directories), and so on along a
+ * chain of links, up to the first path that does not exist. A path that does not exist and is
+ * no link is itself the target.
  */
-const resolveTarget = (fs: FileSystem.FileSystem, path: string) =>
-  fs
-    .realPath(path)
-    .pipe(
-      Effect.catchTag("SystemError", (error) =>
-        error.reason === "NotFound" ? Effect.succeed(path) : Effect.fail(error)
-      )
+const resolveTarget = (
+  fs: FileSystem.FileSystem,
+  paths: Path.Path,
+  path: string
+): Effect.Effect<string, PlatformError> => {
+  const notFound = (error: PlatformError) =>
+    error._tag === "SystemError" && error.reason === "NotFound"
+  const follow = (current: string, hops: number): Effect.Effect<string, PlatformError> =>
+    fs.readLink(current).pipe(
+      Effect.flatMap((link) => {
+        if (hops >= maxLinks) {
+          return Effect.fail(
+            new SystemError({
+              reason: "BadResource",
+              module: "FileSystem",
+              method: "readLink",
+              pathOrDescriptor: path,
+              description: `more than ${maxLinks} symbolic links in a row (a loop?)`
+            })
+          )
+        }
+        if (paths.isAbsolute(link)) return follow(link, hops + 1)
+        // The link's directory exists (the link is in it): its real path is where the
+        // kernel resolves a relative link from.
+        return Effect.flatMap(fs.realPath(paths.dirname(current)), (dir) =>
+          follow(paths.resolve(dir, link), hops + 1)
+        )
+      }),
+      // Not there: this is the file to create.
+      Effect.catchIf(notFound, () => Effect.succeed(current))
     )
+  return fs.realPath(path).pipe(Effect.catchIf(notFound, () => follow(path, 0)))
+}
 
 /** The permission bits of an existing target, to be kept by the replacement. */
 const modeOf = (fs: FileSystem.FileSystem, path: string) =>
@@ -90,7 +121,7 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const paths = yield* Path.Path
     const label = checkLabel("label", options?.label) ?? `atomic file ${path}`
-    const target = yield* resolveTarget(fs, path)
+    const target = yield* resolveTarget(fs, paths, path)
     const mode = yield* modeOf(fs, target)
     const suffix = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
     const tempPath = paths.join(paths.dirname(target), `.${paths.basename(target)}.${suffix}.tmp`)
