@@ -3,7 +3,7 @@
  * options, a write racing a rollback, permission bits and symbolic links of an atomic replace,
  * and a process group that outlives its leader.
  */
-import { Command, FileSystem, Path } from "@effect/platform"
+import { Command, CommandExecutor, FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
@@ -109,6 +109,83 @@ describe("invalid options die with InvalidOptionsError when the effect runs", ()
         )
       )
     }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
+
+/**
+ * `[seconds, nanos]` with a NaN or negative part: `Duration.decode` reads them as zero (or
+ * subtracts), so a `[NaN, 0]` grace period would be no grace period — straight to SIGKILL.
+ * `AtomicFile` has no duration option; `Shutdown`'s deadline is tested in Shutdown.test.ts.
+ */
+describe("every duration option refuses [seconds, nanos] with a NaN or negative part", () => {
+  const pairs = [
+    [Number.NaN, 0],
+    [1, -5]
+  ] as const satisfies ReadonlyArray<readonly [number, number]>
+  const refused = (option: string, value: unknown) =>
+    Exit.die(new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason }))
+
+  /** NodeContext, with every process start counted. */
+  const countingStarts = (starts: { count: number }) =>
+    Layer.effect(
+      CommandExecutor.CommandExecutor,
+      Effect.map(CommandExecutor.CommandExecutor, (executor) => ({
+        ...executor,
+        start: (command: Command.Command) => {
+          starts.count++
+          return executor.start(command)
+        }
+      }))
+    ).pipe(Layer.provide(NodeContext.layer))
+
+  it.effect(
+    "ChildProcess: gracePeriod, killTimeout, releaseTimeout; no process is started",
+    () =>
+      Effect.gen(function* () {
+        const starts = { count: 0 }
+        const command = Command.make(process.execPath, "-e", "")
+        const results = []
+        for (const option of ["gracePeriod", "killTimeout", "releaseTimeout"] as const) {
+          for (const pair of pairs) {
+            const exit = yield* Effect.exit(
+              Effect.scoped(ChildProcess.start(command, { [option]: pair })).pipe(
+                Effect.provide(countingStarts(starts))
+              )
+            )
+            results.push({ option, pair, exit })
+          }
+        }
+        expect({ results, starts: starts.count }).toEqual({
+          results: ["gracePeriod", "killTimeout", "releaseTimeout"].flatMap((option) =>
+            pairs.map((pair) => ({ option, pair, exit: refused(option, pair) }))
+          ),
+          starts: 0
+        })
+      }),
+    30_000
+  )
+
+  it.effect("BufferedWriter: releaseTimeout; nothing is written or lost", () =>
+    Effect.gen(function* () {
+      const written: Array<Uint8Array> = []
+      const sink = (chunk: Uint8Array) => Effect.sync(() => void written.push(chunk))
+      const exits = []
+      for (const pair of pairs) {
+        exits.push(
+          yield* Effect.exit(
+            Effect.scoped(
+              Effect.flatMap(BufferedWriter.make(sink, { releaseTimeout: pair }), (writer) =>
+                writer.write("lost?")
+              )
+            )
+          )
+        )
+      }
+      expect({ exits, written }).toEqual({
+        exits: pairs.map((pair) => refused("releaseTimeout", pair)),
+        written: []
+      })
+    })
   )
 })
 
