@@ -40,7 +40,6 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type { Pipeable } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
-import type { GuardNotArmedError } from "./Errors.js"
 import * as internal from "./internal/guard.js"
 
 export {
@@ -325,24 +324,57 @@ export const step: <A, E, R, R2 = never>(
 ) => Effect.Effect<Guarded<A>, E, R | R2 | Scope.Scope> = internal.step
 
 /**
- * Runs the final `action` and disarms the guards without a gap. If the action succeeds, no
- * compensation runs — not even when an interruption arrives just as it succeeds. If it
- * fails or is interrupted, every guard's compensation runs now, newest first, with the
- * action's exit and according to its strategy, and `commit` fails with the action's cause
- * (plus any defect of a compensation). The action itself stays interruptible; it runs in a
- * fiber of its own, whose exit decides. While it runs, the guards are `Committing`: a scope
- * closing meanwhile waits for the decision. Fails with `GuardNotArmedError` (running
- * nothing) if a guard is not armed.
+ * Runs the final action and disarms the guards without a gap. If the action succeeds, no
+ * compensation runs — not even when an interruption arrives just as it succeeds. If it fails
+ * or is interrupted, every guard's compensation runs now, newest first, with the action's exit
+ * and according to its strategy, and `commit` fails with the action's cause (plus any defect
+ * of a compensation). While it runs, the guards are `Committing`: a scope closing meanwhile
+ * waits for the decision. A guard listed twice is one guard.
+ *
+ * Two forms, both dual:
+ *
+ * - `Guard.commit(guards, action)`: the action is interruptible; it runs in a fiber of its own,
+ *   whose exit decides. Right when an interrupted action has not happened: a local effect, a
+ *   request the other side applies only if it completes, anything idempotent to undo.
+ * - `Guard.commit(guards, (restore) => action)`: `Effect.uninterruptibleMask` semantics. The
+ *   action is uninterruptible but for what it wraps in `restore`, and the decision is taken in
+ *   the same uninterruptible region as the action's end. Right for **a write that is applied,
+ *   then acknowledged later** (a database commit, a payment): in the plain form an
+ *   interruption between "applied" and "acknowledged" makes the exit an interruption and the
+ *   compensation runs on top of a write that happened. Wrap in `restore` only what may be
+ *   abandoned (waiting for a gateway's approval), never the write itself. An interruption that
+ *   arrives during the unrestored part waits for the decision, and `commit` then ends
+ *   interrupted with the guards disarmed.
+ *
+ * Inside the action, `Guard.runNow`, `Guard.disarm` and closing the guards' scope do not wait
+ * for the commit (they would wait for themselves): they return at once, and the action's exit
+ * still decides. A compensation run by a failed commit may run an older guard
+ * (`Guard.runNow`): it runs at once, as during a scope's rollback, and not again.
+ *
+ * A guard that is not armed (it ran, was disarmed, skipped, or is being committed) is a
+ * programming error: the commit dies with a `GuardNotArmedError` and runs nothing. A function
+ * that throws instead of returning an Effect is a defect of the action.
  *
  * @example
  * ```ts
  * import { Effect, pipe } from "effect"
  * import { Guard } from "@scopeguard/core"
  *
+ * declare const approve: Effect.Effect<void> // interruptible: nothing happened until it answers
+ * declare const credit: Effect.Effect<void> // applied, then acknowledged a hop later
+ *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
  *     const refund = yield* Guard.step(Effect.log("debit"), () => Effect.log("refund"))
- *     yield* pipe(refund, Guard.commit(Effect.log("credit")))
+ *     // Interruptible while waiting for the approval; the credit, once started, decides.
+ *     yield* Guard.commit(refund, (restore) => Effect.zipRight(restore(approve), credit))
+ *   })
+ * )
+ *
+ * const local = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const undo = yield* Guard.step(Effect.log("stage"), () => Effect.log("unstage"))
+ *     yield* pipe(undo, Guard.commit(Effect.log("publish")))
  *   })
  * )
  * ```
@@ -352,13 +384,22 @@ export const step: <A, E, R, R2 = never>(
  */
 export const commit: {
   <B, E, R>(
-    action: Effect.Effect<B, E, R>
-  ): (self: Guard | Iterable<Guard>) => Effect.Effect<B, E | GuardNotArmedError, R>
+    action: Effect.Effect<B, E, R> | ((restore: Restore) => Effect.Effect<B, E, R>)
+  ): (self: Guard | Iterable<Guard>) => Effect.Effect<B, E, R>
   <B, E, R>(
     self: Guard | Iterable<Guard>,
-    action: Effect.Effect<B, E, R>
-  ): Effect.Effect<B, E | GuardNotArmedError, R>
+    action: Effect.Effect<B, E, R> | ((restore: Restore) => Effect.Effect<B, E, R>)
+  ): Effect.Effect<B, E, R>
 } = internal.commit
+
+/**
+ * What the restore form of `Guard.commit` hands its action: like the `restore` of
+ * `Effect.uninterruptibleMask`, it makes what it wraps interruptible again (if the caller was).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /**
  * Removes the cleanup from the scope without running it. `true` if it was armed; `false` if

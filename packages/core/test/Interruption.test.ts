@@ -249,7 +249,8 @@ describe("every operation of Resource and Guard survives interruption at every s
                 ? Effect.void
                 : Effect.fail(`state ${JSON.stringify(state)}`)
             )
-      const report = yield* Interruption.assertEveryStep(program, { check })
+      // The timed-out release is a defect of the scope's close, by design: the check judges.
+      const report = yield* Interruption.assertEveryStep(program, { check, defects: false })
       expect(report.failures).toEqual([])
     })
   )

@@ -115,6 +115,92 @@ describe("Resource.use holds a lease", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.effect(
+    "drainTimeout: a close from inside a use returns at once; the release runs when it ends",
+    () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const r = yield* Resource.make(log.acquire("conn"), () => log.add("release"), {
+          drainTimeout: "1 second"
+        })
+        yield* Resource.use(r, () =>
+          Effect.gen(function* () {
+            yield* Resource.close(r)
+            yield* log.add("still using after close")
+          })
+        )
+        expect(log.events).toEqual(["acquire conn", "still using after close", "release"])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "close" })
+      }).pipe(Effect.scoped)
+  )
+
+  for (const drainTimeout of [undefined, "1 second"] as const) {
+    it.effect(
+      `after a close from inside a use, the scope's close waits for the release (drainTimeout ${drainTimeout})`,
+      () =>
+        Effect.gen(function* () {
+          const log = makeLog()
+          const scope = yield* Scope.make()
+          const r = yield* Resource.make(log.acquire("conn"), () => log.add("release"), {
+            ...(drainTimeout === undefined ? {} : { drainTimeout })
+          }).pipe(Scope.extend(scope))
+          const closed = yield* Deferred.make<void>()
+          const gate = yield* Deferred.make<void>()
+          const using = yield* Effect.fork(
+            Resource.use(r, () =>
+              Effect.gen(function* () {
+                yield* Resource.close(r)
+                yield* Deferred.succeed(closed, undefined)
+                yield* Deferred.await(gate)
+                yield* log.add("use end")
+              })
+            )
+          )
+          yield* Deferred.await(closed)
+          const closing = yield* Effect.fork(
+            Effect.zipRight(Scope.close(scope, Exit.void), log.add("scope closed"))
+          )
+          yield* expectStillWaiting(closing)
+          yield* Deferred.succeed(gate, undefined)
+          yield* Fiber.join(using)
+          yield* Fiber.join(closing)
+          expect(log.events).toEqual(["acquire conn", "use end", "release", "scope closed"])
+        })
+    )
+  }
+
+  it.effect(
+    "releaseTimeout shorter than drainTimeout: the drain has its bound, then the release runs",
+    () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const r = yield* Resource.make(log.acquire("conn"), () => log.add("release"), {
+          drainTimeout: "10 seconds",
+          releaseTimeout: "1 second"
+        })
+        const a = yield* makeGatedUse(log, "slow use")
+        const using = yield* Effect.fork(
+          Resource.use(r, (value) =>
+            a.use(value).pipe(Effect.onInterrupt(() => log.add("slow use interrupted")))
+          )
+        )
+        yield* a.started
+        const closing = yield* Effect.fork(Resource.close(r))
+        yield* TestClock.adjust("5 seconds")
+        yield* expectStillWaiting(closing)
+        yield* TestClock.adjust("5 seconds")
+        yield* Fiber.join(closing)
+        yield* Fiber.await(using)
+        expect(log.events).toEqual([
+          "acquire conn",
+          "slow use start (conn)",
+          "slow use interrupted",
+          "release"
+        ])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "close" })
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("get is lease-free: a close does not wait for a value taken with get", () =>
     Effect.gen(function* () {
       const log = makeLog()
@@ -258,6 +344,46 @@ describe("Resource.fromScoped", () => {
       )
       expect(exit).toEqual(Exit.fail("second part failed"))
       expect(log.events).toEqual(["acquire half", "undo half (Failure)"])
+      yield* Scope.close(scope, Exit.void)
+      expect(log.events).toHaveLength(2)
+    })
+  )
+
+  it.effect(
+    "an adopted effect runs as under Effect.scoped: a forked worker can be interrupted",
+    () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const worker = Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+          Effect.onInterrupt(() => log.add("worker interrupted"))
+        )
+        const r = yield* Resource.fromScoped(Effect.forkScoped(worker), { label: "worker" })
+        yield* Deferred.await(started)
+        yield* Resource.close(r)
+        expect(log.events).toEqual(["worker interrupted"])
+        expect(yield* Resource.isReleased(r)).toBe(true)
+      }).pipe(Effect.scoped)
+  )
+
+  it.effect("an adopted effect is interruptible while it runs, as under Effect.scoped", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const scope = yield* Scope.make()
+      const adopting = yield* Effect.fork(
+        Resource.fromScoped(
+          Effect.acquireRelease(log.acquire("half"), (_, e) =>
+            log.add(`undo half (interrupted: ${Exit.isInterrupted(e)})`)
+          ).pipe(
+            Effect.zipRight(Deferred.succeed(started, undefined)),
+            Effect.zipRight(Effect.never)
+          )
+        ).pipe(Scope.extend(scope))
+      )
+      yield* Deferred.await(started)
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(adopting))).toBe(true)
+      expect(log.events).toEqual(["acquire half", "undo half (interrupted: true)"])
       yield* Scope.close(scope, Exit.void)
       expect(log.events).toHaveLength(2)
     })

@@ -157,26 +157,32 @@ const notArmedState = (phase: removable.Phase): GuardNotArmedError["state"] => {
 /** @internal */
 export const commit = dual<
   <B, E, R>(
-    action: Effect.Effect<B, E, R>
-  ) => (self: Guard.Guard | Iterable<Guard.Guard>) => Effect.Effect<B, E | GuardNotArmedError, R>,
+    action: removable.Action<B, E, R>
+  ) => (self: Guard.Guard | Iterable<Guard.Guard>) => Effect.Effect<B, E, R>,
   <B, E, R>(
     self: Guard.Guard | Iterable<Guard.Guard>,
-    action: Effect.Effect<B, E, R>
-  ) => Effect.Effect<B, E | GuardNotArmedError, R>
->(2, <B, E, R>(self: Guard.Guard | Iterable<Guard.Guard>, action: Effect.Effect<B, E, R>) =>
-  Effect.flatMap(
-    Effect.suspend(() => removable.commit(toCells(self), action)),
-    (decided): Effect.Effect<B, E | GuardNotArmedError> =>
-      decided instanceof removable.Cell
-        ? Effect.fail(
-            new GuardNotArmedError({
-              id: decided.id,
-              label: decided.label,
-              state: notArmedState(decided.phase)
-            })
-          )
-        : decided
-  )
+    action: removable.Action<B, E, R>
+  ) => Effect.Effect<B, E, R>
+>(
+  // Data-first when the first argument is the guards (a guard, or an iterable of them); a
+  // function alone is the restore form's action, data-last.
+  (args) => args.length >= 2,
+  <B, E, R>(self: Guard.Guard | Iterable<Guard.Guard>, action: removable.Action<B, E, R>) =>
+    Effect.flatMap(
+      Effect.suspend(() => removable.commit(toCells(self), action)),
+      (decided): Effect.Effect<B, E> =>
+        decided instanceof removable.Cell
+          ? // A programming error (the guard was already run, disarmed or committed), not an
+            // outcome to handle: a defect, as Effect reports its own misuse.
+            Effect.die(
+              new GuardNotArmedError({
+                id: decided.id,
+                label: decided.label,
+                state: notArmedState(decided.phase)
+              })
+            )
+          : decided
+    )
 )
 
 /** @internal */

@@ -28,6 +28,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Scope from "effect/Scope"
 import { ReleaseTimeoutError } from "../Errors.js"
@@ -41,10 +42,25 @@ export type Trigger = "close" | "scope"
 export type Phase =
   | { readonly _tag: "Armed" }
   | { readonly _tag: "Committing" }
-  | { readonly _tag: "Running"; readonly by: Trigger }
+  | {
+      readonly _tag: "Running"
+      readonly by: Trigger
+      /**
+       * Set while a failed commit has decided to run the cleanup and has not started it yet
+       * (it runs its cleanups one by one, newest first): the commit's exit, and the fiber
+       * running the commit's cleanups.
+       */
+      readonly pending?: PendingRun | undefined
+    }
   | { readonly _tag: "Done"; readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger }
   | { readonly _tag: "Removed" }
   | { readonly _tag: "Skipped"; readonly scopeExit: Exit.Exit<unknown, unknown> }
+
+/** A cleanup a failed commit has decided to run, not started yet. */
+export interface PendingRun {
+  readonly exit: Exit.Exit<unknown, unknown>
+  readonly decider: Fiber.RuntimeFiber<unknown, unknown>
+}
 
 /** When the scope releases a resource nobody closed, on which of its exits to warn. */
 export type WarnWhen = "success" | "always"
@@ -72,6 +88,17 @@ const COMMITTING: Phase = { _tag: "Committing" }
 const REMOVED: Phase = { _tag: "Removed" }
 
 const ids = globalValue(Symbol.for("@scopeguard/core/ids"), () => ({ next: 0 }))
+
+/**
+ * The cells whose commit action the current fiber is running (inherited by the fibers the
+ * action forks): a close of one of them from inside its own commit is re-entrant. A FiberRef,
+ * not a field: the action may fork, and a commit is not on the hot path.
+ */
+const committing = globalValue(Symbol.for("@scopeguard/core/committing"), () =>
+  // `join` keeps the parent's value: a successful plain commit inherits the action fiber's
+  // refs, and must not keep the committed cells marked (or referenced) in the caller.
+  FiberRef.unsafeMake<ReadonlySet<Cell>>(new Set(), { join: (parent) => parent })
+)
 
 /** A process-wide, increasing id shared by resources and guards. */
 export const nextId = (): number => ++ids.next
@@ -248,13 +275,26 @@ const fireUnmasked = (
         }
         if (cell.leases > 0 && cell.holds(fiber)) {
           // Race: a close from inside a use of this very resource. Waiting for the uses to
-          // end would wait for itself; the last lease returned runs the release instead.
+          // end would wait for itself; the last lease returned runs the release instead, and
+          // only then closes the child scope: closed now, the parent would lose its entry and
+          // a `Scope.close` of the parent would return before the release had run.
           cell.deferred = { exit, by }
-          return after === undefined ? TRUE : finish(TRUE, after)
+          return after === undefined ? TRUE : after.answer ? TRUE : (VOID as Effect.Effect<any>)
         }
         return run(cell, exit, by, fiber, after)
       }
-      case "Running":
+      case "Running": {
+        const pending = cell.phase.pending
+        if (pending !== undefined && (by === "close" || fiber === pending.decider)) {
+          // A failed commit has decided to run this cleanup and not started it yet (it runs
+          // the newer ones first). An explicit close or runNow — typically from a newer
+          // compensation — takes the run over now, with the commit's exit, as it would run
+          // an armed guard during a scope's rollback; so does a scope closed from inside a
+          // compensation. The commit finds it Done and does not run it again. Waiting instead
+          // would wait for the commit, which waits for the compensation calling us.
+          startPending(cell)
+          return run(cell, pending.exit, "close", fiber, after)
+        }
         // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
         // use closes the resource it is using while another close drains. Waiting would
         // wait for ourselves: return at once.
@@ -263,7 +303,12 @@ const fireUnmasked = (
         // already closing returns at once, so without this wait a parent scope would finish
         // closing before an explicit close's release had finished.
         return Effect.as(cell.awaitBusy(), false)
+      }
       case "Committing":
+        // Re-entrant: a close, runNow or scope close from inside this cell's own commit
+        // action. The commit decides when the action ends; waiting for that decision would
+        // wait for ourselves. Nothing runs now: a failed commit still runs the cleanup.
+        if (fiber.getFiberRef(committing).has(cell)) return Effect.succeed(false)
         // A commit is deciding whether the cleanup is still needed: wait until it has
         // settled the cell (Removed, or run or skipped by the action's exit), then look again.
         return Effect.zipRight(cell.awaitBusy(), fireUnmasked(cell, exit, by, checkStrategy))
@@ -317,15 +362,21 @@ const run = (
   }
   let cleanup: Effect.Effect<unknown> = callFinalizer(cell, exit)
   if (warn) cleanup = Effect.zipRight(warning(cell), cleanup)
-  if (leases) cleanup = Effect.zipRight(drain(cell), cleanup)
+  // With a drain timeout, the drain has a bound of its own and the release timeout starts
+  // after it: a release timeout shorter than the drain would otherwise pass during the drain
+  // and the release would never run. Without one, the release timeout bounds the wait for the
+  // uses too (nothing else would), so that the close completes on time.
+  const drainFirst = leases && timeout !== undefined && cell.spec.drainTimeout !== undefined
+  if (leases && !drainFirst) cleanup = Effect.zipRight(drain(cell), cleanup)
   if (timeout !== undefined) {
-    const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
+    let timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
       // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
       return Exit.isSuccess(result)
         ? TRUE
         : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
+    if (drainFirst) timed = Effect.zipRight(drain(cell), timed)
     return after === undefined ? timed : finish(timed, after)
   }
   return settleWith(cell, by, cleanup, after)
@@ -377,6 +428,7 @@ const finish = (effect: Effect.Effect<boolean>, after: After): Effect.Effect<boo
   })
 
 const TRUE = Effect.succeed(true)
+const VOID = Effect.void
 
 /**
  * Calls the user's finalizer in the fiber that runs it, with the services of the fiber that
@@ -458,8 +510,11 @@ const runWithin = (
         (timerFiber) =>
           Effect.tap(Deferred.await(latch), (result) =>
             result === timedOut
-              ? Fiber.interruptFork(cleanupFiber)
-              : Fiber.interruptFork(timerFiber)
+              ? // The cleanup may be uninterruptible: it is abandoned, not waited for.
+                Fiber.interruptFork(cleanupFiber)
+              : // The timer sleeps interruptibly and the cleanup has just completed the latch:
+                // wait for both to end, so that a finished close leaves no fiber running.
+                Effect.zipRight(Fiber.interrupt(timerFiber), Fiber.await(cleanupFiber))
           )
       )
   )
@@ -471,6 +526,15 @@ const runWithin = (
  * side) waits for it. Uninterruptible: an interrupted close would leave the entry behind.
  */
 export const runNow = (cell: Cell): Effect.Effect<boolean> => runNowThen(cell, true)
+
+/**
+ * Closes with a given exit (a `fromScoped` acquisition that failed: what it opened is closed
+ * with the acquisition's own exit) and removes the cell from its scope.
+ */
+export const closeWith = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  Effect.uninterruptible(
+    fireUnmasked(cell, exit, "close", false, { close: closeChild(cell), answer: false })
+  )
 
 /** `runNow` without its answer (`Resource.close`): no `asVoid`, one operation less. */
 export const close = (cell: Cell): Effect.Effect<void> => runNowThen(cell, false)
@@ -562,17 +626,30 @@ export const withLease = <B, E, R, E2>(
       }
       // With a drain timeout the use runs in a fiber of its own, so that the close can
       // interrupt the use alone (not the caller's whole fiber) when the timeout passes.
-      return Effect.ensuring(
-        Effect.flatMap(Effect.fork(restore(Effect.suspend(use))), (useFiber) => {
+      const inUseFiber = Effect.withFiberRuntime(
+        (useFiber: Fiber.RuntimeFiber<unknown, unknown>) => {
+          // The use's own fiber holds the lease too: a close from inside the use is then
+          // re-entrant (deferred to the last lease), not a drain waiting for itself.
+          hold(cell, useFiber)
           cell.useFibers ??= new Set()
           cell.useFibers.add(useFiber)
-          // Race: the drain timeout may have passed between the fork and this block (a yield
-          // can fall there); its timer then did not see this fiber. Interrupt it here.
-          if (cell.revoked) useFiber.unsafeInterruptAsFork(FiberId.none)
+          // Race: the drain timeout may have passed before this fiber started (its timer then
+          // did not see it): it is interrupted before the use runs.
+          const used = cell.revoked ? Effect.interrupt : restore(Effect.suspend(use))
+          return Effect.ensuring(
+            used,
+            Effect.sync(() => {
+              unhold(cell, useFiber)
+              cell.useFibers?.delete(useFiber)
+            })
+          )
+        }
+      )
+      return Effect.ensuring(
+        Effect.flatMap(Effect.fork(inUseFiber), (useFiber) => {
           return Effect.flatMap(
             Effect.exit(restore(Fiber.await(useFiber))),
             (waited): Effect.Effect<B, E | E2> => {
-              cell.useFibers?.delete(useFiber)
               if (Exit.isFailure(waited)) {
                 // The caller was interrupted: so is its use, and we wait for it to end.
                 return Effect.zipRight(Fiber.interrupt(useFiber), waited as Exit.Exit<never>)
@@ -588,18 +665,26 @@ export const withLease = <B, E, R, E2>(
     })
   )
 
-const takeLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
-  cell.leases++
+const hold = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
   cell.holders ??= new Map()
   cell.holders.set(fiber, (cell.holders.get(fiber) ?? 0) + 1)
+}
+
+const unhold = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+  const held = cell.holders!.get(fiber)!
+  if (held === 1) cell.holders!.delete(fiber)
+  else cell.holders!.set(fiber, held - 1)
+}
+
+const takeLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+  cell.leases++
+  hold(cell, fiber)
 }
 
 const returnLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
   Effect.suspend(() => {
     cell.leases--
-    const held = cell.holders!.get(fiber)!
-    if (held === 1) cell.holders!.delete(fiber)
-    else cell.holders!.set(fiber, held - 1)
+    unhold(cell, fiber)
     if (cell.leases > 0) return Effect.void
     if (cell.drained !== undefined) Deferred.unsafeDone(cell.drained, Exit.void)
     const deferred = cell.deferred
@@ -609,7 +694,7 @@ const returnLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
     cell.deferred = undefined
     return Effect.ignore(
       Effect.withFiberRuntime((current) =>
-        run(cell, deferred.exit, deferred.by, current, undefined)
+        run(cell, deferred.exit, deferred.by, current, { close: closeChild(cell), answer: false })
       )
     )
   })
@@ -644,30 +729,61 @@ const drain = (cell: Cell): Effect.Effect<void> =>
 // ---------------------------------------------------------------------------------------------
 // Commits: run a final action and remove the cells without a gap.
 
+/** What the restore form of a commit is given, as `Effect.uninterruptibleMask` gives it. */
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 /**
- * Moves every cell from Armed to Committing, runs `action` (interruptibly, in a fiber of its
- * own) and decides on *its* exit: success removes every cell; failure or interruption runs
- * every cell's cleanup now, newest first, respecting its strategy. `undefined` when every cell
- * was armed, or the first cell that was not (then nothing ran).
+ * The final action of a commit: an effect that runs interruptibly in a fiber of its own, or a
+ * function of a `restore` whose result runs uninterruptibly but for what it wraps in `restore`.
+ */
+export type Action<B, E, R> =
+  Effect.Effect<B, E, R> | ((restore: Restore) => Effect.Effect<B, E, R>)
+
+/**
+ * Moves every cell from Armed to Committing, runs `action` and decides on *its* exit: success
+ * removes every cell; failure or interruption runs every cell's cleanup now, newest first,
+ * respecting its strategy. A cell given twice is one cell. Yields the action's exit when every
+ * cell was armed, or the first cell that was not (then nothing ran).
  */
 export const commit = <B, E, R>(
-  cells: ReadonlyArray<Cell>,
-  action: Effect.Effect<B, E, R>
+  given: ReadonlyArray<Cell>,
+  action: Action<B, E, R>
 ): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.suspend((): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> => {
+    Effect.withFiberRuntime((fiber): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> => {
+      // A guard listed twice is one guard: decided (and run) once.
+      const cells = given.length > 1 ? Array.from(new Set(given)) : given
       // Race: a commit and the scope closing (or a disarm, a runNow). Checking and moving
       // every cell to Committing is one synchronous block; a scope close that arrives while
       // the action runs waits for the decision (see `fire`).
       const notArmed = cells.find((cell) => cell.phase._tag !== "Armed")
       if (notArmed !== undefined) return Effect.succeed(notArmed)
       for (const cell of cells) cell.phase = COMMITTING
-      // The action runs in its own fiber so that the decision rests on the action's own exit,
-      // whatever the timing of an interruption of the caller: in our fiber, an interruption
-      // processed between the action's last step and the end of `restore` (the runtime checks
-      // for one there, at a scheduler yield) would turn its success into an interruption, and
-      // the compensation would run after the action succeeded.
-      return Effect.flatMap(Effect.fork(restore(action)), (actionFiber) =>
+      // Inside the action (and the fibers it forks), a close of these cells is re-entrant.
+      const inside = new Set(fiber.getFiberRef(committing))
+      for (const cell of cells) inside.add(cell)
+      const marked = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) =>
+        Effect.locally(effect, committing, inside)
+      if (!Effect.isEffect(action)) {
+        // The restore form: the action runs in this fiber, uninterruptible but for what it
+        // wraps in `restore`, and the decision is taken in the same uninterruptible region as
+        // its end: an interruption that arrives during a write acknowledged later waits, and
+        // the exit that decides is the action's own. The function is user code: called inside
+        // the Effect, after the phase change is complete; a throw is a defect of the action.
+        return Effect.flatMap(Effect.exit(marked(Effect.suspend(() => action(restore)))), (exit) =>
+          decide(cells, exit)
+        )
+      }
+      // The plain form runs the action in its own fiber so that the decision rests on the
+      // action's own exit, whatever the timing of an interruption of the caller: in our fiber,
+      // an interruption processed between the action's last step and the end of `restore` (the
+      // runtime checks for one there, at a scheduler yield) would turn its success into an
+      // interruption, and the compensation would run after the action succeeded.
+      // The mark is set in the action's fiber before `restore`: a `locally` inside it would
+      // add interruptible steps after the action's last one (an interruption there turns a
+      // success into an interruption).
+      const markedAction = Effect.zipRight(FiberRef.set(committing, inside), restore(action))
+      return Effect.flatMap(Effect.fork(markedAction), (actionFiber) =>
         Effect.flatMap(
           Effect.flatMap(
             Effect.exit(restore(Fiber.await(actionFiber))),
@@ -688,38 +804,59 @@ export const commit = <B, E, R>(
 const decide = <B, E>(
   cells: ReadonlyArray<Cell>,
   exit: Exit.Exit<B, E>
-): Effect.Effect<Exit.Exit<B, E>> => {
-  if (Exit.isSuccess(exit)) {
-    // The action succeeded: no cleanup may run now. One block moves every cell out.
-    for (const cell of cells) cell.settle(REMOVED)
-    return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
-  }
-  // The action failed or was interrupted: the cleanups run now, newest first, each with the
-  // action's exit and its own strategy; their defects are added to the action's cause.
-  // Race: a scope close waiting for this decision. Every cell goes from Committing to Running
-  // (or Skipped) in this one block, decided by the action's exit: back in Armed, even one
-  // yield later, a waiting scope close would take the cells that were not yet run and decide
-  // them by the scope's exit (an onFailure compensation skipped on a successful close). The
-  // waiters stay asleep until each cell settles.
-  const newestFirst = [...cells].reverse()
-  const runs = newestFirst.map((cell) => begin(cell, exit, "close", true))
-  return Effect.map(
-    Effect.forEach(newestFirst, (cell, i) =>
-      Effect.exit(
-        Effect.ensuring(
-          runs[i]
-            ? Effect.withFiberRuntime((fiber) => run(cell, exit, "close", fiber, undefined))
-            : FALSE,
-          closeChild(cell)
-        )
-      )
-    ),
-    (results) => {
-      let cause = exit.cause
-      for (const result of results) {
-        if (Exit.isFailure(result)) cause = Cause.sequential(cause, result.cause)
-      }
-      return Exit.failCause(cause)
+): Effect.Effect<Exit.Exit<B, E>> =>
+  Effect.withFiberRuntime((fiber) => {
+    if (Exit.isSuccess(exit)) {
+      // The action succeeded: no cleanup may run now. One block moves every cell out.
+      for (const cell of cells) cell.settle(REMOVED)
+      return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
     }
-  )
+    // The action failed or was interrupted: the cleanups run now, newest first, each with the
+    // action's exit and its own strategy; their defects are added to the action's cause.
+    // Race: a scope close waiting for this decision. Every cell leaves Committing in this one
+    // block, decided by the action's exit — Skipped, or Running with the run pending: back in
+    // Armed, even one yield later, a waiting scope close would take the cells that were not
+    // yet run and decide them by the scope's exit (an onFailure compensation skipped on a
+    // successful close). The waiters stay asleep until each cell settles. A pending run can
+    // be taken over by an explicit close or runNow (a newer compensation running an older
+    // guard, see `fire`); this loop then finds it started and waits for it.
+    const newestFirst = [...cells].reverse()
+    const pending: PendingRun = { exit, decider: fiber }
+    for (const cell of newestFirst) {
+      if (begin(cell, exit, "close", true)) cell.phase = { _tag: "Running", by: "close", pending }
+    }
+    return Effect.map(
+      Effect.forEach(newestFirst, (cell) =>
+        Effect.exit(Effect.ensuring(runPending(cell, pending), closeChild(cell)))
+      ),
+      (results) => {
+        let cause = exit.cause
+        for (const result of results) {
+          if (Exit.isFailure(result)) cause = Cause.sequential(cause, result.cause)
+        }
+        return Exit.failCause(cause)
+      }
+    )
+  })
+
+/** Moves a cell from its pending run to running it (in one block with the check before it). */
+const startPending = (cell: Cell): void => {
+  cell.phase = RUNNING_BY_CLOSE
 }
+
+const RUNNING_BY_CLOSE: Phase = { _tag: "Running", by: "close" }
+
+/**
+ * A failed commit's turn to run one cleanup: run it if it is still pending; if a close took
+ * the run over, wait for it (its outcome belongs to that close); if it was skipped, nothing.
+ */
+const runPending = (cell: Cell, pending: PendingRun): Effect.Effect<boolean> =>
+  Effect.withFiberRuntime((fiber) => {
+    const phase = cell.phase
+    if (phase._tag !== "Running") return FALSE
+    if (phase.pending === pending) {
+      startPending(cell)
+      return run(cell, pending.exit, "close", fiber, undefined)
+    }
+    return cell.runner === fiber ? FALSE : Effect.as(cell.awaitBusy(), false)
+  })

@@ -18,7 +18,8 @@ const variance = { _A: (a: never) => a }
 class ResourceImpl<A> implements Resource.Resource<A> {
   readonly [TypeId] = variance
   constructor(
-    readonly value: A,
+    /** Set once, before the handle is handed out. */
+    public value: A,
     readonly cell: removable.Cell,
     /** `false` for `fromScoped`: the release closes a scope only scopeguard can reach. */
     readonly detachable: boolean
@@ -111,21 +112,12 @@ export const makeLabelled = <A, E, R, R2>(
   const body = (checkedOptions: CheckedOptions) =>
     Effect.uninterruptible(
       Effect.flatMap(acquire, (value) =>
-        removable.register(
-          (): removable.Spec => {
-            const id = removable.nextId()
-            const label = checkedOptions.label ?? `resource-${id}`
-            return {
-              kind: "resource",
-              id,
-              label,
-              finalizer: (exit) => release(value, exit, label),
-              timeout: checkedOptions.timeout,
-              drainTimeout: checkedOptions.drainTimeout,
-              warnIfNotClosed: checkedOptions.warnIfNotClosed
-            }
-          },
-          (cell) => new ResourceImpl(value, cell, detachable)
+        Effect.map(
+          register<A>((exit, label) => release(value, exit, label), checkedOptions, detachable),
+          (resource) => {
+            resource.value = value
+            return resource as Resource.Resource<A>
+          }
         )
       )
     )
@@ -135,24 +127,68 @@ export const makeLabelled = <A, E, R, R2>(
   return options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
 }
 
+/** Registers the release on the scope; must run uninterruptibly (see `removable.register`). */
+const register = <A>(
+  release: (exit: Exit.Exit<unknown, unknown>, label: string) => Effect.Effect<unknown, never, any>,
+  checkedOptions: CheckedOptions,
+  detachable: boolean
+): Effect.Effect<ResourceImpl<A>, never, Scope.Scope> =>
+  removable.register(
+    (): removable.Spec => {
+      const id = removable.nextId()
+      const label = checkedOptions.label ?? `resource-${id}`
+      return {
+        kind: "resource",
+        id,
+        label,
+        finalizer: (exit) => release(exit, label),
+        timeout: checkedOptions.timeout,
+        drainTimeout: checkedOptions.drainTimeout,
+        warnIfNotClosed: checkedOptions.warnIfNotClosed
+      }
+    },
+    // The value is set by the caller once known (for `fromScoped`, after the effect ran).
+    (cell) => new ResourceImpl<A>(undefined as A, cell, detachable)
+  )
+
 /** @internal */
 export const fromScoped = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options?: Resource.Options
 ): Effect.Effect<Resource.Resource<A>, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
-  Effect.suspend(() => {
-    // The effect's own finalizers go to a scope of its own; closing that scope is the release.
-    let inner: Scope.CloseableScope | undefined
-    const acquire = Effect.flatMap(Scope.make(), (scope) => {
-      inner = scope
-      return Effect.onExit(
-        Scope.extend(effect, scope) as Effect.Effect<A, E, Exclude<R, Scope.Scope>>,
-        // A failed acquisition closes what it opened, with its own exit.
-        (exit) => (Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      const checkedOptions = checkOptions(options)
+      // The effect's own finalizers go to a scope of its own; closing that scope is the
+      // release. The resource is registered first, uninterruptibly, and the effect then runs
+      // into the scope as interruptibly as the caller is — as under `Effect.scoped`: run
+      // inside an uninterruptible acquisition, the fibers it forks (`forkScoped`) would
+      // inherit the mask and could never be interrupted. Whatever it opens before an
+      // interruption or a failure is already owned by the registered resource.
+      return Effect.flatMap(Scope.make(), (inner) =>
+        Effect.flatMap(
+          register<A>((exit) => Scope.close(inner, exit), checkedOptions, false),
+          (resource) =>
+            Effect.matchCauseEffect(
+              restore(Scope.extend(effect, inner) as Effect.Effect<A, E, Exclude<R, Scope.Scope>>),
+              {
+                // A failed acquisition closes what it opened, with its own exit; nothing stays
+                // registered.
+                onFailure: (cause) =>
+                  Effect.zipRight(
+                    removable.closeWith(resource.cell, Exit.failCause(cause)),
+                    Effect.failCause(cause)
+                  ),
+                onSuccess: (value) => {
+                  resource.value = value
+                  return Effect.succeed(resource as Resource.Resource<A>)
+                }
+              }
+            )
+        )
       )
     })
-    return makeLabelled(acquire, (_, exit) => Scope.close(inner!, exit), options, false)
-  })
+  )
 
 const released = (self: ResourceImpl<unknown>): ResourceReleasedError | undefined => {
   const phase = self.cell.phase

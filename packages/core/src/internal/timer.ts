@@ -18,7 +18,10 @@ const decode = (option: string, duration: Duration.DurationInput): Duration.Dura
 }
 
 /** @internal */
-export const delayMillis = (option: string, duration: Duration.DurationInput): number | undefined => {
+export const delayMillis = (
+  option: string,
+  duration: Duration.DurationInput
+): number | undefined => {
   const decoded = decode(option, duration)
   if (!Duration.isFinite(decoded)) return undefined
   return Math.min(Math.ceil(Duration.toMillis(decoded)), MAX_DELAY_MILLIS)
