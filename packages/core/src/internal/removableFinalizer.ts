@@ -106,7 +106,7 @@ export const nextId = (): number => ++ids.next
 /** A user's tracker may throw: it must cost neither the registration nor the release. */
 const tell = (
   tracker: Tracking.Tracker,
-  event: "opened" | "releasing" | "settled",
+  event: "opened" | "releasing" | "committing" | "settled",
   cell: Cell
 ): void => {
   try {
@@ -758,7 +758,10 @@ export const commit = <B, E, R>(
       // the action runs waits for the decision (see `fire`).
       const notArmed = cells.find((cell) => cell.phase._tag !== "Armed")
       if (notArmed !== undefined) return Effect.succeed(notArmed)
-      for (const cell of cells) cell.phase = COMMITTING
+      for (const cell of cells) {
+        cell.phase = COMMITTING
+        if (cell.tracker !== undefined) tell(cell.tracker, "committing", cell)
+      }
       // Inside the action (and the fibers it forks), a close of these cells is re-entrant.
       const inside = new Set(fiber.getFiberRef(committing))
       for (const cell of cells) inside.add(cell)
