@@ -1,0 +1,804 @@
+/**
+ * The one mechanism under `Resource` and `Guard`: a finalizer that is registered on a scope,
+ * runs at most once, and can be removed from the scope again.
+ *
+ * Effect 4 has no public way to delete a finalizer from a scope. The one mechanism that does
+ * is a child scope made by `Scope.forkUnsafe`: the parent holds a single entry that closes the
+ * child, and closing the child (`Scope.closeUnsafe`) deletes that entry from the parent, in
+ * the same synchronous call. So every removable finalizer owns a child scope whose only
+ * finalizer is `fire(cell, exit, "scope")`; every move to a final phase (`settle`) closes the
+ * child, which removes the entry, in the block that makes the move.
+ *
+ * All the state changes that can race live in this file, and each happens inside one
+ * synchronous block (JavaScript runs it to completion, so no other fiber can observe a
+ * half-made change) inside an uninterruptible region (so no close stops half-way).
+ *
+ * Effect 4 runs a waiting fiber *inline* when it is woken: `Deferred.doneUnsafe` and
+ * `fiber.interruptUnsafe` call straight into the other fiber's run loop. So a block wakes its
+ * waiters last, once every change it makes is complete; a woken fiber then sees a finished
+ * state, never a half-made one.
+ *
+ * User code (the finalizer, a logger, a tracker) is never called inside such a block: the
+ * finalizer is called inside the Effect that the block returns and that the state machine
+ * awaits, so a finalizer that throws instead of returning an Effect is a defect of that
+ * Effect, recorded in the phase like any other, and no phase is left half-changed.
+ *
+ * Re-entrant calls — a release that closes its own resource, a use that closes the resource
+ * it uses, a commit's action or compensation that runs or closes its own guards — would wait
+ * for themselves. They are recognised through two `Context.Reference`s (the leases a fiber
+ * holds, the commits it is inside), which fibers forked from there inherit, and through the
+ * fiber running a release.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
+import { ReleaseTimeoutError } from "../Errors.js"
+import type * as Tracking from "../Tracking.js"
+import * as tracking from "./tracking.js"
+
+/** Who started the finalizer: an explicit `close` / `runNow` / commit, or the scope closing. */
+export type Trigger = "close" | "scope"
+
+/** A `Guard.commit` in progress: the phase of each of its guards points at it. */
+export interface Commit {
+  readonly cells: ReadonlyArray<Cell>
+}
+
+/** One `Resource.use` in flight. */
+interface Lease {
+  readonly cell: Cell
+  active: boolean
+}
+
+/** The life of a removable finalizer. Every transition is made by a function of this file. */
+export type Phase =
+  | { readonly _tag: "Armed" }
+  /** A commit's action is running; the commit decides what happens next. */
+  | { readonly _tag: "Committing"; readonly commit: Commit }
+  /** A failed commit decided to run the cleanup (with `exit`); it has not started yet. */
+  | {
+      readonly _tag: "Pending"
+      readonly commit: Commit
+      readonly exit: Exit.Exit<unknown, unknown>
+    }
+  | { readonly _tag: "Running"; readonly by: Trigger }
+  | { readonly _tag: "Done"; readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger }
+  | { readonly _tag: "Removed" }
+  | { readonly _tag: "Skipped"; readonly scopeExit: Exit.Exit<unknown, unknown> }
+
+/** When the scope releases a resource nobody closed, on which of its exits to warn. */
+export type WarnWhen = "success" | "always"
+
+/** What a `Resource` or `Guard` asks of the mechanism. */
+export interface Spec {
+  readonly kind: "resource" | "guard"
+  readonly id: number
+  readonly label: string
+  /**
+   * The cleanup; it runs with the context of the fiber that registered it. User code: it is
+   * called only inside the Effect the state machine awaits, so a throw is a defect there.
+   */
+  readonly finalizer: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>
+  /** For guards: whether the scope's closing exit calls for the cleanup. */
+  readonly runsFor?: ((exit: Exit.Exit<unknown, unknown>) => boolean) | undefined
+  readonly timeout?: Duration.Duration | undefined
+  /** How long a close waits for in-flight uses before interrupting them. */
+  readonly drainTimeout?: Duration.Duration | undefined
+  readonly warnIfNotClosed?: WarnWhen | undefined
+}
+
+const ARMED: Phase = { _tag: "Armed" }
+const REMOVED: Phase = { _tag: "Removed" }
+
+const ids: { next: number } = ((globalThis as any)[Symbol.for("@scopeguard/core/ids")] ??= {
+  next: 0
+})
+
+/** A process-wide, increasing id shared by resources and guards. */
+export const nextId = (): number => ++ids.next
+
+/** The leases the current fiber holds: fibers forked inside a use hold its lease too. */
+const Leases = Context.Reference<ReadonlyArray<Lease>>("@scopeguard/core/Leases", {
+  defaultValue: () => []
+})
+
+/** The commits whose action or compensations the current fiber runs. */
+const Commits = Context.Reference<ReadonlyArray<Commit>>("@scopeguard/core/Commits", {
+  defaultValue: () => []
+})
+
+/** A user's tracker may throw: it must cost neither the registration nor the release. */
+const tell = (
+  tracker: Tracking.Tracker,
+  event: "opened" | "releasing" | "settled",
+  cell: Cell
+): void => {
+  try {
+    tracker[event]?.(cell)
+  } catch {
+    // The tracker is an observer; the state change it observes has already happened.
+  }
+}
+
+/**
+ * A removable, run-at-most-once finalizer. It is also the `Tracking.Entry` a tracker sees.
+ */
+export class Cell implements Tracking.Entry {
+  phase: Phase = ARMED
+  child: Scope.Closeable | undefined = undefined
+  /** The fiber running the finalizer, while it runs: a close from it is re-entrant. */
+  runner: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  /** Completed when the cell settles; made only when somebody waits. */
+  private latch: Deferred.Deferred<void> | undefined = undefined
+
+  /** In-flight `Resource.use` calls (leases). A release waits until this is zero. */
+  leases = 0
+  /** With a drain timeout: the fibers running the uses, interrupted when it passes. */
+  useFibers: Set<Fiber.Fiber<unknown, unknown>> | undefined = undefined
+  /** Completed when the last lease is returned during a release. */
+  drained: Deferred.Deferred<void> | undefined = undefined
+  /** Set when a drain timeout interrupted the uses: they report the resource released. */
+  revoked = false
+  /** A release asked for from inside a use; the last lease returned runs it. */
+  deferred: { readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger } | undefined =
+    undefined
+
+  constructor(
+    readonly spec: Spec,
+    readonly context: Context.Context<never>,
+    readonly tracker: Tracking.Tracker | undefined
+  ) {}
+
+  get kind() {
+    return this.spec.kind
+  }
+  get id() {
+    return this.spec.id
+  }
+  get label() {
+    return this.spec.label
+  }
+
+  awaitSettled(): Effect.Effect<void> {
+    this.latch ??= Deferred.makeUnsafe<void>()
+    return Deferred.await(this.latch)
+  }
+
+  /**
+   * The second half of a move to a final phase (`phase` is already set): remove the entry from
+   * the parent scope, tell the tracker, then wake the waiters — last, because Effect 4 runs a
+   * woken fiber inline, and it must find the move complete.
+   */
+  completeSettle(): void {
+    this.runner = undefined
+    // Closing the child deletes its entry from the parent scope (and does nothing when the
+    // parent is closing it already): a long-lived scope does not grow. Its only finalizer is
+    // `fromScope`, which finds the final phase and returns a constant.
+    if (this.child !== undefined) Scope.closeUnsafe(this.child, Exit.void)
+    if (this.tracker !== undefined) tell(this.tracker, "settled", this)
+    if (this.latch !== undefined) Deferred.doneUnsafe(this.latch, Exit.void)
+  }
+
+  /** Moves to a final phase: one synchronous block. */
+  settle(phase: Phase): void {
+    this.phase = phase
+    this.completeSettle()
+  }
+
+  holds(fiber: Fiber.Fiber<unknown, unknown>): boolean {
+    if (this.leases === 0) return false
+    const leases = fiber.getRef(Leases)
+    for (let i = 0; i < leases.length; i++) {
+      const lease = leases[i]!
+      if (lease.cell === this && lease.active) return true
+    }
+    return false
+  }
+}
+
+/** Whether `fiber` runs the action or the compensations of `commit`. */
+const isInside = (fiber: Fiber.Fiber<unknown, unknown>, commit: Commit): boolean =>
+  fiber.getRef(Commits).includes(commit)
+
+/**
+ * Registers a new cell on the scope of the calling fiber. Must run uninterruptibly, right
+ * after the acquisition it guards, so that nothing can come between the two.
+ */
+export const register = <H>(
+  /** Called when the effect runs: each run makes a cell of its own (and an id). */
+  makeSpec: () => Spec,
+  handle: (cell: Cell) => H
+): Effect.Effect<H, never, Scope.Scope> =>
+  Effect.withFiber((fiber) => {
+    const spec = makeSpec()
+    const context = fiber.context
+    const scope = Context.getUnsafe(context, Scope.Scope)
+    // Costs one comparison when no tracker is installed anywhere (the common case).
+    const tracker = tracking.isAnyInstalled() ? fiber.getRef(tracking.CurrentTracker) : undefined
+    const cell = new Cell(spec, context, tracker)
+    // On a scope that is already closed, `forkUnsafe` returns a closed child, and
+    // `addFinalizerExit` runs the finalizer at once with the scope's exit, as
+    // `Scope.addFinalizer` does.
+    const child = Scope.forkUnsafe(scope)
+    cell.child = child
+    if (tracker !== undefined) tell(tracker, "opened", cell)
+    return Effect.as(
+      Scope.addFinalizerExit(child, (exit) => fromScope(cell, exit)),
+      handle(cell)
+    )
+  }) as Effect.Effect<H, never, Scope.Scope>
+
+/**
+ * The child scope's finalizer. When a close, a disarm, a detach or a commit settled the cell,
+ * the phase is final — it never changes again — and there is nothing to do.
+ */
+const fromScope = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> => {
+  switch (cell.phase._tag) {
+    case "Done":
+    case "Removed":
+    case "Skipped":
+      return FALSE
+    default:
+      return fire(cell, exit, "scope")
+  }
+}
+
+const FALSE = Effect.succeed(false)
+const TRUE = Effect.succeed(true)
+
+/**
+ * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
+ * ran it; a dying cleanup fails the call that ran it. `false` when the finalizer had already
+ * run, was removed or skipped, was run by the other side (after waiting for it), or when this
+ * call would wait for itself (re-entrant: it returns at once).
+ *
+ * `checkStrategy`: whether a guard's strategy decides (the scope closing); `runNow` and
+ * `close` run the cleanup whatever the strategy says.
+ */
+export const fire = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  checkStrategy: boolean = by === "scope"
+): Effect.Effect<boolean> =>
+  // Uninterruptible even when the scope is closed by an interruptible caller: a run cut short
+  // would stay Running forever and every waiter would hang.
+  Effect.uninterruptible(fireUnmasked(cell, exit, by, checkStrategy))
+
+const fireUnmasked = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  checkStrategy: boolean
+): Effect.Effect<boolean> =>
+  Effect.withFiber((fiber): Effect.Effect<boolean> => {
+    const phase = cell.phase
+    switch (phase._tag) {
+      case "Armed": {
+        // Race: an explicit close and the scope closing both arrive here. This block runs to
+        // completion before any other fiber runs, so exactly one of them moves Armed to
+        // Running and runs the finalizer; the other finds Running below.
+        if (!begin(cell, exit, by, checkStrategy)) return FALSE
+        if (cell.holds(fiber)) {
+          // Race: a close from inside a use of this very resource (or a fiber forked from
+          // it). Waiting for the uses to end would wait for itself: the last lease returned
+          // runs the release. The entry stays in the scope until then, so that a scope
+          // closing meanwhile waits for that release.
+          cell.deferred = { exit, by }
+          return TRUE
+        }
+        return run(cell, exit, by, fiber)
+      }
+      case "Running":
+        // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
+        // use closes the resource it is using while another close drains. Waiting would
+        // wait for ourselves: return at once.
+        if (cell.runner === fiber || cell.holds(fiber)) return FALSE
+        // Race: the other side is running the finalizer. `Scope.close` on a child that is
+        // already closing returns at once, so without this wait a parent scope would finish
+        // closing before an explicit close's release had finished.
+        return Effect.as(cell.awaitSettled(), false)
+      case "Committing":
+        // From inside the commit's own action (a `runNow`, or its scope closing): the commit
+        // decides when the action ends, and waiting for that would wait for ourselves. Leave
+        // the guard to the decision.
+        if (isInside(fiber, phase.commit)) return FALSE
+        // A commit is deciding whether the cleanup is still needed: wait until it has settled
+        // the cell (Removed, or run or skipped by the action's exit).
+        return Effect.as(cell.awaitSettled(), false)
+      case "Pending":
+        // A failed commit will run this cleanup, newest first, and has not started it. An
+        // explicit close or runNow (typically from a newer compensation) takes the run over
+        // now, with the commit's exit, as it would run an armed guard during a scope's
+        // rollback; so does a scope closed from inside the commit. The commit then finds it
+        // run and does not run it again. Waiting instead would wait for the commit, which
+        // waits for the compensation calling us.
+        if (by === "close" || isInside(fiber, phase.commit)) return claim(cell, phase.exit, fiber)
+        return Effect.as(cell.awaitSettled(), false)
+      default:
+        return FALSE
+    }
+  })
+
+/**
+ * Moves an Armed cell to Running (`true`: the caller runs the finalizer), or to Skipped when
+ * its strategy says that `exit` does not call for it (`false`). Synchronous: callers make this
+ * move in the same block as the check that the cell is Armed.
+ */
+const begin = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  checkStrategy: boolean
+): boolean => {
+  const runsFor = cell.spec.runsFor
+  if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
+    cell.settle({ _tag: "Skipped", scopeExit: exit })
+    return false
+  }
+  cell.phase = { _tag: "Running", by }
+  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
+  return true
+}
+
+/** Runs a Pending cell now (Pending → Running in this block). */
+const claim = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<boolean> => {
+  cell.phase = { _tag: "Running", by: "close" }
+  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
+  return run(cell, exit, "close", fiber)
+}
+
+/**
+ * The release, as the state machine awaits it: drain the leases, warn, run the finalizer, then
+ * record the outcome. Each piece of user code is called inside this Effect, never while a
+ * phase is being changed.
+ */
+const run = (
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<boolean> => {
+  const { timeout, label } = cell.spec
+  const warn = warns(cell, exit, by)
+  // No lease can be taken once the phase has left Armed: if none is out now, none will be.
+  const leases = cell.leases > 0
+  if (!warn && !leases && timeout === undefined) {
+    // The common case: nothing runs before the finalizer, so it is called right here, in the
+    // fiber that runs it, after the phase change is complete.
+    return settleWith(cell, by, callIn(fiber, cell, exit))
+  }
+  let cleanup: Effect.Effect<unknown> = callFinalizer(cell, exit)
+  if (warn) cleanup = Effect.andThen(warning(cell), cleanup)
+  // With a drain timeout, the drain has a bound of its own and the release timeout starts
+  // after it: a release timeout shorter than the drain would otherwise pass during the drain
+  // and the release would never run. Without one, the release timeout bounds the wait for the
+  // uses too (nothing else would), so that the close completes on time.
+  const drainFirst = leases && timeout !== undefined && cell.spec.drainTimeout !== undefined
+  if (leases && !drainFirst) cleanup = Effect.andThen(drain(cell), cleanup)
+  if (timeout !== undefined) {
+    const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
+      cell.settle({ _tag: "Done", exit: result, by })
+      // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
+      return Exit.isSuccess(result) ? TRUE : (Effect.failCause(result.cause) as Effect.Effect<never>)
+    })
+    return drainFirst ? Effect.andThen(drain(cell), timed) : timed
+  }
+  return settleWith(cell, by, cleanup)
+}
+
+/** Runs `cleanup`, records its outcome in the cell (one `matchCauseEffect`), answers `true`. */
+const settleWith = (
+  cell: Cell,
+  by: Trigger,
+  cleanup: Effect.Effect<unknown>
+): Effect.Effect<boolean> =>
+  Effect.matchCauseEffect(cleanup, {
+    onFailure: (cause) => {
+      cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by })
+      return Effect.failCause(cause) as Effect.Effect<never>
+    },
+    onSuccess: (value) => {
+      cell.settle({ _tag: "Done", exit: value === undefined ? Exit.void : Exit.succeed(value), by })
+      return TRUE
+    }
+  })
+
+/**
+ * Calls the user's finalizer in the fiber that runs it, with the services of the fiber that
+ * registered it (as `acquireRelease`). It records that fiber as the cell's runner (so that a
+ * close of this cell from inside the release is re-entrant), provides the context, and turns a
+ * finalizer that throws instead of returning an Effect into a defect of the release.
+ */
+const callFinalizer = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<unknown> =>
+  Effect.withFiber((fiber) => callIn(fiber, cell, exit))
+
+/** `callFinalizer`'s body, for a caller that already holds the running fiber. */
+const callIn = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>
+): Effect.Effect<unknown> => {
+  cell.runner = fiber
+  let effect: Effect.Effect<unknown, never, any>
+  try {
+    effect = cell.spec.finalizer(exit)
+  } catch (error) {
+    return Effect.die(error)
+  }
+  if (fiber.context === cell.context) return effect as Effect.Effect<unknown>
+  // The maker's services, but the runner's position: which leases it holds and which commit
+  // it runs are the runner's (a compensation run by a failed commit is inside that commit).
+  const context = Context.add(
+    Context.add(cell.context, Leases, fiber.getRef(Leases)),
+    Commits,
+    fiber.getRef(Commits)
+  )
+  return Effect.provideContext(effect as Effect.Effect<unknown>, context)
+}
+
+const warns = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): boolean => {
+  const when = cell.spec.warnIfNotClosed
+  return by === "scope" && (when === "always" || (when === "success" && Exit.isSuccess(exit)))
+}
+
+/** The warning for a resource nobody closed. A logger that fails must not cost the release. */
+const warning = (cell: Cell): Effect.Effect<void> =>
+  Effect.catchCause(
+    Effect.logWarning(
+      `Resource "${cell.label}" was not closed: its scope released it. Call Resource.close when you are done with it.`
+    ).pipe(Effect.annotateLogs({ "scopeguard.id": cell.id, "scopeguard.label": cell.label })),
+    () => Effect.void
+  )
+
+/**
+ * Runs the cleanup in its own fiber and waits at most `timeout` for it.
+ *
+ * `Effect.timeout` cannot be used here: we run inside a finalizer, an uninterruptible region,
+ * and `timeout` interrupts the loser and waits for it, which never ends when the cleanup never
+ * ends. Instead both the cleanup and a timer complete one latch; whoever is first wins, and the
+ * loser is interrupted without waiting — an uninterruptible cleanup is abandoned, still
+ * running, and the close completes on time.
+ */
+const runWithin = (
+  cleanup: Effect.Effect<unknown>,
+  timeout: Duration.Duration,
+  label: string
+): Effect.Effect<Exit.Exit<unknown, unknown>> =>
+  Effect.withFiber((fiber) => {
+    const latch = Deferred.makeUnsafe<Exit.Exit<unknown, unknown>>()
+    const timedOut = Exit.die(new ReleaseTimeoutError({ label, timeout }))
+    return Effect.flatMap(
+      Effect.forkDetach(
+        Effect.flatMap(Effect.exit(Effect.interruptible(cleanup)), (exit) =>
+          Deferred.succeed(latch, exit)
+        )
+      ),
+      (cleanupFiber) =>
+        Effect.flatMap(
+          // Interruptible, or a finished close would leave the timer sleeping (and the process up).
+          Effect.forkDetach(
+            Effect.interruptible(
+              Effect.andThen(Effect.sleep(timeout), Deferred.succeed(latch, timedOut))
+            )
+          ),
+          (timerFiber) =>
+            Effect.tap(Deferred.await(latch), (result) =>
+              result === timedOut
+                ? // The cleanup may be uninterruptible: it is abandoned, not waited for.
+                  Effect.sync(() => cleanupFiber.interruptUnsafe(fiber.id))
+                : // The timer sleeps interruptibly and the cleanup has just completed the
+                  // latch: wait for both to end, so that a finished close leaves no fiber.
+                  Effect.andThen(Fiber.interrupt(timerFiber), Fiber.await(cleanupFiber))
+            )
+        )
+    )
+  })
+
+/**
+ * Runs the finalizer now with `Exit.void`, whatever the guard's strategy, and removes the
+ * cell from its scope. `true` when this call ran it. If a run is in progress (from either
+ * side) waits for it. Uninterruptible: an interrupted close would leave the entry behind.
+ */
+export const runNow = (cell: Cell): Effect.Effect<boolean> => fire(cell, Exit.void, "close", false)
+
+/** `runNow` without its answer (`Resource.close`). */
+export const close = (cell: Cell): Effect.Effect<void> => Effect.asVoid(runNow(cell))
+
+/** `close` with the exit the release receives (a failed `fromScoped` acquisition). */
+export const closeWith = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  Effect.asVoid(fire(cell, exit, "close", false))
+
+/**
+ * Removes the cell from its scope without running it (`detach`, `disarm`). `true` when it was
+ * armed. One synchronous block: nothing can interrupt it half-way.
+ */
+export const remove = (cell: Cell): Effect.Effect<boolean> =>
+  Effect.sync(() => {
+    // Race: a removal and a scope close (or a close) arrive together. Whoever moves the phase
+    // out of Armed first wins, in one synchronous block: if the scope got there first, the
+    // cleanup is Running and we report `false`; if we did, the child is closed in this very
+    // block and the scope runs nothing. A commit in progress (Committing) decides for itself:
+    // a removal during it reports `false`.
+    if (cell.phase._tag !== "Armed") return false
+    cell.settle(REMOVED)
+    return true
+  })
+
+/**
+ * Waits until the finalizer has run, and yields its outcome. From inside the running
+ * finalizer itself this would wait for itself: it dies at once instead.
+ */
+export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>> =>
+  Effect.withFiber((fiber) => {
+    const phase = cell.phase
+    if (phase._tag === "Done") return Effect.succeed(phase.exit)
+    if (phase._tag === "Running" && cell.runner === fiber) {
+      return Effect.die(
+        new Error(
+          `awaitRelease of "${cell.label}" was called from inside its own release, which would wait for itself`
+        )
+      )
+    }
+    // Armed, Committing, Pending or Running: wait for a run. Removed or Skipped: it never
+    // comes (documented).
+    return Effect.andThen(cell.awaitSettled(), awaitDone(cell))
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Leases: a resource is never released under a running use.
+
+/**
+ * Runs `use` holding a lease on the cell: a release that starts meanwhile waits for it (up to
+ * the drain timeout). `refused` is the error when the cell can no longer be used.
+ */
+export const withLease = <B, E, R, E2>(
+  cell: Cell,
+  refused: () => E2,
+  use: () => Effect.Effect<B, E, R>
+): Effect.Effect<B, E | E2, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiber((fiber): Effect.Effect<B, E | E2, R> => {
+      // Race: a use and a close. Taking a lease here and a close's move out of Armed are each
+      // one synchronous block: either the use holds its lease before the close starts (and
+      // the close waits for it), or it finds the phase changed and is refused.
+      if (cell.phase._tag !== "Armed") return Effect.fail(refused())
+      const lease: Lease = { cell, active: true }
+      cell.leases++
+      // The lease is in the context of the use, so that a fiber the use forks holds it too.
+      const body = Effect.updateService(Effect.suspend(use), Leases, (held) => [...held, lease])
+      const returned = returnLease(lease)
+      if (cell.spec.drainTimeout === undefined) {
+        return Effect.ensuring(restore(body), returned)
+      }
+      // With a drain timeout the use runs in a fiber of its own, so that the close can
+      // interrupt the use alone (not the caller's whole fiber) when the timeout passes.
+      return Effect.ensuring(
+        Effect.flatMap(Effect.forkChild(restore(body)), (useFiber) => {
+          cell.useFibers ??= new Set()
+          cell.useFibers.add(useFiber)
+          // Race: the drain timeout may have passed between the fork and this block (a yield
+          // can fall there); its timer then did not see this fiber. Interrupt it here.
+          if (cell.revoked) useFiber.interruptUnsafe(fiber.id)
+          return Effect.flatMap(
+            Effect.exit(restore(Fiber.await(useFiber))),
+            (waited): Effect.Effect<B, E | E2> => {
+              cell.useFibers?.delete(useFiber)
+              if (Exit.isFailure(waited)) {
+                // The caller was interrupted: so is its use, and we wait for it to end.
+                return Effect.andThen(Fiber.interrupt(useFiber), waited as Exit.Exit<never>)
+              }
+              const result = waited.value
+              if (cell.revoked && Exit.hasInterrupts(result)) return Effect.fail(refused())
+              return result
+            }
+          )
+        }),
+        returned
+      )
+    })
+  )
+
+const returnLease = (lease: Lease): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const cell = lease.cell
+    lease.active = false
+    cell.leases--
+    if (cell.leases > 0) return Effect.void
+    const deferred = cell.deferred
+    cell.deferred = undefined
+    // Last: the drain's waiter (a release) runs inline when woken.
+    if (cell.drained !== undefined) Deferred.doneUnsafe(cell.drained, Exit.void)
+    if (deferred === undefined) return Effect.void
+    // The release was asked for from inside a use: the last use to end runs it, and settling
+    // it removes the entry from the scope. Its outcome is recorded in the phase
+    // (`awaitRelease`, `state`); the use itself is not failed by it.
+    return Effect.ignoreCause(
+      Effect.withFiber((current) => run(cell, deferred.exit, deferred.by, current))
+    )
+  })
+
+/**
+ * Waits for the in-flight uses. With a drain timeout, a timer interrupts them when it passes;
+ * the wait ends once their interruption has completed (their own finalizers ran).
+ */
+const drain = (cell: Cell): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (cell.leases === 0) return Effect.void
+    cell.drained ??= Deferred.makeUnsafe<void>()
+    const drained = Deferred.await(cell.drained)
+    const drainTimeout = cell.spec.drainTimeout
+    if (drainTimeout === undefined) return drained
+    return Effect.withFiber((fiber) =>
+      Effect.flatMap(
+        Effect.forkDetach(
+          Effect.interruptible(
+            Effect.andThen(
+              Effect.sleep(drainTimeout),
+              Effect.suspend(() => {
+                cell.revoked = true
+                return Fiber.interruptAll(cell.useFibers ?? [])
+              })
+            )
+          )
+        ),
+        (timer) =>
+          Effect.andThen(
+            drained,
+            Effect.sync(() => timer.interruptUnsafe(fiber.id))
+          )
+      )
+    )
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Commits: run a final action and remove the cells without a gap.
+
+/** The final action: an effect, or a function of `restore` (`uninterruptibleMask`). */
+export type Action<B, E, R> =
+  | Effect.Effect<B, E, R>
+  | ((restore: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>) => Effect.Effect<B, E, R>)
+
+/**
+ * Moves every cell from Armed to Committing, runs `action` and decides on *its* exit: success
+ * removes every cell; failure or interruption runs every cell's cleanup now, newest first,
+ * respecting its strategy. A cell listed twice is one cell. Dies with `notArmed(cell)` (running
+ * nothing) when a cell is not armed.
+ */
+export const commit = <B, E, R>(
+  cells: ReadonlyArray<Cell>,
+  action: Action<B, E, R>,
+  notArmed: (cell: Cell) => unknown
+): Effect.Effect<B, E, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend((): Effect.Effect<B, E, R> => {
+      const unique = Array.from(new Set(cells))
+      // Race: a commit and the scope closing (or a disarm, a runNow). Checking and moving
+      // every cell to Committing is one synchronous block; a scope close that arrives while
+      // the action runs waits for the decision (see `fire`).
+      const notArmedCell = unique.find((cell) => cell.phase._tag !== "Armed")
+      if (notArmedCell !== undefined) return Effect.die(notArmed(notArmedCell))
+      const token: Commit = { cells: unique }
+      const committing: Phase = { _tag: "Committing", commit: token }
+      for (const cell of unique) cell.phase = committing
+      const inside = <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) =>
+        Effect.updateService(effect, Commits, (commits) => [...commits, token])
+      if (Effect.isEffect(action)) {
+        // The action runs in its own fiber so that the decision rests on the action's own
+        // exit, whatever the timing of an interruption of the caller: in our fiber, an
+        // interruption that arrives during the action's last step turns its success into an
+        // interruption (Effect 4 checks for a pending one before every continuation), and the
+        // compensation would run after the action succeeded. The action is the last thing the
+        // fiber runs: the commit is marked in the fiber's context before it (a wrapper around
+        // it would add interruptible steps after its last one).
+        const inActionFiber = Effect.withFiber((actionFiber) => {
+          actionFiber.setContext(
+            Context.add(actionFiber.context, Commits, [...actionFiber.getRef(Commits), token])
+          )
+          return restore(action)
+        })
+        return Effect.flatMap(Effect.forkChild(inActionFiber), (actionFiber) =>
+          Effect.flatMap(
+            Effect.flatMap(
+              Effect.exit(restore(Fiber.await(actionFiber))),
+              (waited): Effect.Effect<Exit.Exit<B, E>> =>
+                // Interrupted while waiting: interrupt the action and take its real exit (a
+                // success that came first stays a success). Race: the interruption may come
+                // from the action itself, whose fiber then runs ours inline — interrupting it
+                // now would turn the step it is finishing into an interruption. The yield lets
+                // it finish that step first.
+                Exit.isSuccess(waited)
+                  ? Effect.succeed(waited.value)
+                  : Effect.andThen(
+                      Effect.yieldNow,
+                      Effect.andThen(Fiber.interrupt(actionFiber), Fiber.await(actionFiber))
+                    )
+            ),
+            (exit) => decide(token, exit, inside)
+          )
+        )
+      }
+      // `(restore) => effect`: the action runs in our fiber, uninterruptible except what it
+      // wraps in `restore`, and the decision is taken in this same uninterruptible region as
+      // its end: a write done outside `restore` is never compensated once it has happened.
+      let effect: Effect.Effect<B, E, R>
+      try {
+        effect = action(restore)
+      } catch (error) {
+        effect = Effect.die(error)
+      }
+      return Effect.flatMap(Effect.exit(inside(effect)), (exit) => decide(token, exit, inside))
+    })
+  )
+
+const decide = <B, E>(
+  token: Commit,
+  exit: Exit.Exit<B, E>,
+  inside: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>
+): Effect.Effect<B, E> => {
+  const cells = token.cells
+  if (Exit.isSuccess(exit)) {
+    // The action succeeded: no cleanup may run now. One block moves every cell out, then
+    // removes the entries and wakes the waiters (who then find every cell settled).
+    for (const cell of cells) cell.phase = REMOVED
+    for (const cell of cells) cell.completeSettle()
+    return exit
+  }
+  // The action failed or was interrupted: the cleanups run now, newest first, each with the
+  // action's exit and its own strategy; their defects are added to the action's cause.
+  // Race: a scope close waiting for this decision. Every cell goes from Committing to Pending
+  // (or Skipped) in this one block, decided by the action's exit: back in Armed, even one
+  // yield later, a waiting scope close would take the cells that were not yet run and decide
+  // them by the scope's exit (an onFailure compensation skipped on a successful close). The
+  // waiters stay asleep until each cell settles.
+  const newestFirst = [...cells].reverse()
+  const skipped: Array<Cell> = []
+  for (const cell of newestFirst) {
+    const runsFor = cell.spec.runsFor
+    if (runsFor !== undefined && !runsFor(exit)) {
+      cell.phase = { _tag: "Skipped", scopeExit: exit }
+      skipped.push(cell)
+    } else {
+      cell.phase = { _tag: "Pending", commit: token, exit }
+    }
+  }
+  for (const cell of skipped) cell.completeSettle()
+  return Effect.flatMap(
+    inside(
+      Effect.forEach(newestFirst, (cell) =>
+        Effect.withFiber((fiber): Effect.Effect<Exit.Exit<unknown, unknown> | undefined> => {
+          switch (cell.phase._tag) {
+            case "Pending":
+              return Effect.exit(claim(cell, exit, fiber))
+            case "Running":
+              // A compensation ran it first (`Guard.runNow` on an older guard) and has not
+              // finished: its defect is that run's; wait for it.
+              return Effect.as(cell.awaitSettled(), undefined)
+            default:
+              return Effect.undefined
+          }
+        })
+      )
+    ),
+    (results) => {
+      let cause: Cause.Cause<E> = exit.cause
+      for (const result of results) {
+        if (result !== undefined && Exit.isFailure(result)) {
+          cause = Cause.combine(cause, result.cause as Cause.Cause<never>)
+        }
+      }
+      return Effect.failCause(cause)
+    }
+  )
+}

@@ -1,0 +1,64 @@
+/**
+ * The typed errors of `@scopeguard/vitest`.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import type { Tracking } from "@scopeguard/core"
+import { describeEntry, describeLive } from "./internal/describe.js"
+import type * as Interruption from "./Interruption.js"
+
+/**
+ * `Interruption.assertEveryStep` found failing steps. The message names them.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const program = Interruption.assertEveryStep(Effect.void).pipe(
+ *   Effect.catchTag("InterruptionError", (e) => Effect.succeed(e.report.failures.length))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InterruptionError extends Data.TaggedError("InterruptionError")<{
+  readonly report: Interruption.Report
+}> {
+  override get message(): string {
+    const { failures, runs } = this.report
+    const shown = failures
+      .slice(0, 10)
+      .map((f) => `step ${f.step} (${f.kind}): ${f.message}`)
+      .join("\n  ")
+    const more = failures.length > 10 ? `\n  … and ${failures.length - 10} more` : ""
+    return `${failures.length} of ${runs} interruption points failed:\n  ${shown}${more}`
+  }
+}
+
+/**
+ * `LeakProbe.assertNone` found resources still acquired or guards still armed.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LeakProbe } from "@scopeguard/vitest"
+ *
+ * const program = LeakProbe.assertNone.pipe(
+ *   Effect.catchTag("LeakError", (e) => Effect.succeed(e.live.length)),
+ *   Effect.provide(LeakProbe.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LeakError extends Data.TaggedError("LeakError")<{
+  readonly live: ReadonlyArray<Tracking.Entry>
+}> {
+  override get message(): string {
+    return `${describeLive(this.live)} still alive: ${this.live.map(describeEntry).join(", ")}`
+  }
+}

@@ -1,0 +1,235 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { Guard, InvalidOptionsError } from "@scopeguard/core"
+import { Interruption, InterruptionError } from "@scopeguard/vitest"
+
+/** A program that records how far it got, step by step; the function resets it per run. */
+const makeSteps = () => {
+  const seen = { reached: 0, finalized: 0 }
+  const program = () => {
+    seen.reached = 0
+    seen.finalized = 0
+    return Effect.gen(function* () {
+      for (let i = 1; i <= 5; i++) {
+        yield* Effect.sync(() => {
+          seen.reached = i
+        })
+        yield* Effect.yieldNow
+      }
+    }).pipe(
+      Effect.ensuring(
+        Effect.sync(() => {
+          seen.finalized++
+        })
+      )
+    )
+  }
+  return { seen, program }
+}
+
+describe("Interruption.explore (the minimal harness)", () => {
+  it.effect("counts the steps and interrupts the program once per step", () =>
+    Effect.gen(function* () {
+      const { seen, program } = makeSteps()
+      const exits: Array<string> = []
+      const report = yield* Interruption.explore(program, {
+        check: (exit) =>
+          Effect.sync(() => {
+            exits.push(`${exit._tag} ${seen.reached}`)
+          }).pipe(
+            Effect.andThen(
+              seen.finalized <= 1 ? Effect.void : Effect.fail(`finalized ${seen.finalized}`)
+            )
+          )
+      })
+      expect(report.steps).toBeGreaterThan(10)
+      expect(report.runs).toBe(report.steps)
+      expect(report.deterministic).toBe(true)
+      expect(report.failures).toEqual([])
+      expect(report.unreached).toEqual([])
+      // Two uninterrupted runs, then one per step: the early ones stop before the end, the
+      // interruption is seen in the exit, and the finalizer ran every time.
+      expect(exits).toHaveLength(report.steps + 2)
+      expect(exits.slice(0, 2)).toEqual(["Success 5", "Success 5"])
+      expect(exits[2]).toBe("Failure 0")
+      expect(exits.slice(2).every((e) => e.startsWith("Failure"))).toBe(true)
+      expect(new Set(exits.slice(2).map((e) => e.split(" ")[1]))).toEqual(
+        new Set(["0", "1", "2", "3", "4", "5"])
+      )
+    })
+  )
+
+  it.effect("a failing check marks exactly the steps it fails at", () =>
+    Effect.gen(function* () {
+      const { seen, program } = makeSteps()
+      const report = yield* Interruption.explore(program, {
+        check: () => (seen.reached >= 3 ? Effect.void : Effect.fail(`stopped at ${seen.reached}`))
+      })
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures.every((f) => f.kind === "check" && f.step > 0)).toBe(true)
+      expect(new Set(report.failures.map((f) => f.message))).toEqual(
+        new Set(["stopped at 0", "stopped at 1", "stopped at 2"])
+      )
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(program, {
+          check: () => (seen.reached >= 3 ? Effect.void : Effect.fail("too early"))
+        })
+      )
+      expect(error).toBeInstanceOf(InterruptionError)
+      expect(error.message).toContain(`interruption points failed:\n  step 1 (check): too early`)
+    })
+  )
+
+  it.effect("yield mode only preempts: every run completes", () =>
+    Effect.gen(function* () {
+      const { seen, program } = makeSteps()
+      const report = yield* Interruption.assertEveryStep(program, {
+        mode: "yield",
+        check: (exit) =>
+          Exit.isSuccess(exit) && seen.reached === 5 ? Effect.void : Effect.fail("interrupted")
+      })
+      expect(report.failures).toEqual([])
+      expect(report.unreached).toEqual([])
+    })
+  )
+
+  it.effect("yield mode runs another fiber in every gap (a check-then-act race)", () =>
+    Effect.gen(function* () {
+      const state = { value: 0, lost: 0 }
+      // Two fibers increment with a read and a write split by a yield: a lost update appears
+      // exactly when the other fiber runs in that gap.
+      const increment = Effect.gen(function* () {
+        const read = state.value
+        yield* Effect.yieldNow
+        state.value = read + 1
+      })
+      const program = Effect.gen(function* () {
+        state.value = 0
+        const a = yield* Effect.forkChild(increment)
+        const b = yield* Effect.forkChild(increment)
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+      })
+      const report = yield* Interruption.explore(program, {
+        mode: "yield",
+        check: () =>
+          Effect.suspend(() => {
+            if (state.value === 2) return Effect.void
+            state.lost++
+            return Effect.fail(`lost an update: ${state.value}`)
+          })
+      })
+      // The uninterrupted run already interleaves them (both yield): the race is found at step 0.
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures.every((f) => f.message === "lost an update: 1")).toBe(true)
+    })
+  )
+
+  it.live("a run that does not finish after its interruption is a hang", () =>
+    Effect.gen(function* () {
+      const program = Effect.uninterruptible(
+        Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.never))
+      )
+      const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect(report.failures[0]).toEqual({
+        step: 0,
+        kind: "hang",
+        message: "did not finish within 20ms after it started"
+      })
+    })
+  )
+
+  it.effect("a program that dies is a failure without a check; defects: false leaves it", () =>
+    Effect.gen(function* () {
+      const dying = Effect.andThen(Effect.yieldNow, Effect.die(new Error("bug")))
+      const report = yield* Interruption.explore(dying)
+      expect(report.failures[0]).toEqual({
+        step: 0,
+        kind: "defect",
+        message: "the run died: Error: bug"
+      })
+      const quiet = yield* Interruption.explore(dying, { defects: false })
+      expect(quiet.failures).toEqual([])
+      const throwing = yield* Interruption.explore((): Effect.Effect<void> => {
+        throw new Error("no program")
+      })
+      expect(throwing.failures[0]?.message).toBe("the run died: Error: no program")
+    })
+  )
+
+  it.effect("an armed guard left behind is a leak at the steps that leave it", () =>
+    Effect.gen(function* () {
+      // The scope is made and closed by hand: interrupted in between, nobody closes it.
+      const byHand = Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.provide(scope))
+        yield* Effect.yieldNow
+        yield* Scope.close(scope, Exit.void)
+      })
+      const report = yield* Interruption.explore(byHand)
+      expect(report.failures.length).toBeGreaterThan(0)
+      expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
+        'leaked 0 resources and 1 armed guard: guard "undo" (#n)'
+      ])
+      // The same with Effect.scoped: no step leaves it armed.
+      const scoped = yield* Interruption.explore(
+        Effect.scoped(Effect.andThen(Guard.make(Effect.void, { label: "undo" }), Effect.yieldNow))
+      )
+      expect(scoped.failures).toEqual([])
+      expect((yield* Interruption.explore(byHand, { leaks: false })).failures).toEqual([])
+    })
+  )
+
+  it.effect("runAt replays one point", () =>
+    Effect.gen(function* () {
+      const { seen, program } = makeSteps()
+      const uninterrupted = yield* Interruption.runAt(program, 0)
+      expect(uninterrupted).toEqual(Exit.void)
+      expect(seen.reached).toBe(5)
+      const interrupted = yield* Interruption.runAt(program, 1)
+      expect(interrupted !== undefined && Exit.hasInterrupts(interrupted)).toBe(true)
+      expect(seen).toEqual({ reached: 0, finalized: 0 })
+    })
+  )
+
+  it.effect("the program runs with the caller's services and forks inherit the harness", () =>
+    Effect.gen(function* () {
+      const done = yield* Deferred.make<void>()
+      const report = yield* Interruption.explore(
+        Effect.gen(function* () {
+          const child = yield* Effect.forkChild(Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+          yield* Fiber.join(child)
+          yield* Deferred.succeed(done, undefined)
+        })
+      )
+      expect(yield* Deferred.isDone(done)).toBe(true)
+      expect(report.failures).toEqual([])
+      expect(report.steps).toBeGreaterThan(4)
+    })
+  )
+
+  it.effect("invalid options die with an InvalidOptionsError when the effect runs", () =>
+    Effect.gen(function* () {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ mode: "budget" }, "mode"],
+        [{ leaks: 0 }, "leaks"],
+        [{ defects: "no" }, "defects"],
+        [{ check: "yes" }, "check"],
+        [{ hangTimeout: [Number.NaN, 0] }, "hangTimeout"],
+        [{ hangTimeout: "5s" }, "hangTimeout"]
+      ]
+      for (const [options, option] of cases) {
+        const build = () => Interruption.explore(Effect.void, options as never)
+        expect(build).not.toThrow()
+        const exit = yield* Effect.exit(build())
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          const defect = Cause.squash(exit.cause)
+          expect(defect).toBeInstanceOf(InvalidOptionsError)
+          expect((defect as InvalidOptionsError).option).toBe(option)
+        }
+      }
+    })
+  )
+})
