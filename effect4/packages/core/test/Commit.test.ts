@@ -273,8 +273,8 @@ describe("Guard.commit", () => {
       const fiber = yield* Effect.forkChild(
         Effect.scoped(
           Effect.gen(function* () {
-            const caller = yield* Effect.withFiber<Fiber.Fiber<unknown, unknown>>(
-              (fiber) => Effect.succeed(fiber)
+            const caller = yield* Effect.withFiber<Fiber.Fiber<unknown, unknown>>((fiber) =>
+              Effect.succeed(fiber)
             )
             const g = yield* Guard.step(Effect.void, () => log.add("undo"))
             // The action's last step asks for the caller's interruption: it arrives while the
@@ -482,10 +482,7 @@ describe("Guard.commit with restore: a final write acknowledged later", () => {
               Effect.andThen(
                 restore(Effect.void),
                 Effect.andThen(
-                  Effect.andThen(
-                    log.add("credit applied"),
-                    Deferred.succeed(crediting, undefined)
-                  ),
+                  Effect.andThen(log.add("credit applied"), Deferred.succeed(crediting, undefined)),
                   Effect.andThen(Deferred.await(acknowledged), log.add("credit acknowledged"))
                 )
               )

@@ -38,12 +38,7 @@ describe("Guard", () => {
   )
 
   describe("strategies", () => {
-    const outcomes = [
-      Exit.void,
-      Exit.fail("boom"),
-      Exit.die("bug"),
-      Exit.interrupt()
-    ] as const
+    const outcomes = [Exit.void, Exit.fail("boom"), Exit.die("bug"), Exit.interrupt()] as const
 
     it.effect("make (always) runs on every exit and receives it", () =>
       Effect.gen(function* () {
@@ -170,7 +165,10 @@ describe("Guard", () => {
           ).pipe(Scope.provide(scope))
           const [disarmed] = yield* Effect.all(
             [
-              Effect.andThen(Effect.yieldNow.pipe(Effect.repeat({ times: round % 5 })), Guard.disarm(g)),
+              Effect.andThen(
+                Effect.yieldNow.pipe(Effect.repeat({ times: round % 5 })),
+                Guard.disarm(g)
+              ),
               Effect.andThen(
                 Effect.yieldNow.pipe(Effect.repeat({ times: round % 7 })),
                 Scope.close(scope, Exit.void)

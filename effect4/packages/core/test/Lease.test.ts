@@ -376,10 +376,7 @@ describe("Resource.fromScoped", () => {
         Resource.fromScoped(
           Effect.acquireRelease(log.acquire("half"), (_, e) =>
             log.add(`undo half (interrupted: ${Exit.hasInterrupts(e)})`)
-          ).pipe(
-            Effect.andThen(Deferred.succeed(started, undefined)),
-            Effect.andThen(Effect.never)
-          )
+          ).pipe(Effect.andThen(Deferred.succeed(started, undefined)), Effect.andThen(Effect.never))
         ).pipe(Scope.provide(scope))
       )
       yield* Deferred.await(started)

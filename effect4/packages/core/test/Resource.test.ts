@@ -189,7 +189,9 @@ describe("Resource", () => {
         const log = makeLog()
         const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.provide(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(
+          Scope.provide(scope)
+        )
         const closing = yield* Effect.forkChild(Resource.close(r))
         yield* blocked.started
         const scopeClosing = yield* Effect.forkChild(
@@ -209,7 +211,9 @@ describe("Resource", () => {
         const log = makeLog()
         const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.provide(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(
+          Scope.provide(scope)
+        )
         const scopeClosing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
         yield* blocked.started
         const closing = yield* Effect.forkChild(
@@ -235,7 +239,9 @@ describe("Resource", () => {
             Scope.provide(scope)
           )
           // Scope.close itself is interruptible: a user may interrupt the fiber closing a scope.
-          const closing = yield* Effect.forkChild(Effect.interruptible(Scope.close(scope, Exit.void)))
+          const closing = yield* Effect.forkChild(
+            Effect.interruptible(Scope.close(scope, Exit.void))
+          )
           yield* blocked.started
           const interrupting = yield* Effect.forkChild(Fiber.interrupt(closing))
           const waiting = yield* Effect.forkChild(Resource.awaitRelease(r))
@@ -268,7 +274,9 @@ describe("Resource", () => {
         const log = makeLog()
         const blocked = yield* makeBlockedCleanup(log)
         const scope = yield* Scope.make()
-        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(Scope.provide(scope))
+        const r = yield* Resource.make(Effect.void, () => blocked.cleanup).pipe(
+          Scope.provide(scope)
+        )
         const closing = yield* Effect.forkChild(Resource.close(r))
         yield* blocked.started
         const interrupting = yield* Effect.forkChild(Fiber.interrupt(closing))

@@ -73,8 +73,7 @@ export interface Options<R = never> {
   readonly mode?: Mode | undefined
   /** An invariant checked after each run that finished; a failure marks that step. */
   readonly check?:
-    | ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>)
-    | undefined
+    ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
   /** On the real clock, from the interruption (default 2 seconds). */
   readonly hangTimeout?: Duration.Input | undefined
   /** Whether a `Resource` still acquired or a `Guard` still armed after a run fails it (default `true`). */

@@ -160,8 +160,7 @@ const notArmed = (cell: removable.Cell): GuardNotArmedError =>
 
 /** Effect 4's effects are iterable too (`yield*`): guards are a guard or a non-effect iterable. */
 const isGuards = (u: unknown): u is Guard.Guard | Iterable<Guard.Guard> =>
-  isGuard(u) ||
-  (typeof u === "object" && u !== null && Symbol.iterator in u && !Effect.isEffect(u))
+  isGuard(u) || (typeof u === "object" && u !== null && Symbol.iterator in u && !Effect.isEffect(u))
 
 /** @internal */
 export const commit = dual<
@@ -176,8 +175,10 @@ export const commit = dual<
   // Data-first when the first argument is the guards: the action is an Effect or a function,
   // never a guard or an iterable of them.
   (args) => isGuards(args[0]),
-  <B, E, R>(self: Guard.Guard | Iterable<Guard.Guard>, action: Effect.Effect<B, E, R> | ((restore: Guard.Restore) => Effect.Effect<B, E, R>)) =>
-    Effect.suspend(() => removable.commit(toCells(self), action, notArmed))
+  <B, E, R>(
+    self: Guard.Guard | Iterable<Guard.Guard>,
+    action: Effect.Effect<B, E, R> | ((restore: Guard.Restore) => Effect.Effect<B, E, R>)
+  ) => Effect.suspend(() => removable.commit(toCells(self), action, notArmed))
 )
 
 /** @internal */

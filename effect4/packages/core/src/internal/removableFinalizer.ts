@@ -391,7 +391,9 @@ const run = (
     const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
       // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
-      return Exit.isSuccess(result) ? TRUE : (Effect.failCause(result.cause) as Effect.Effect<never>)
+      return Exit.isSuccess(result)
+        ? TRUE
+        : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
     return drainFirst ? Effect.andThen(drain(cell), timed) : timed
   }
@@ -668,7 +670,9 @@ const drain = (cell: Cell): Effect.Effect<void> =>
 /** The final action: an effect, or a function of `restore` (`uninterruptibleMask`). */
 export type Action<B, E, R> =
   | Effect.Effect<B, E, R>
-  | ((restore: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>) => Effect.Effect<B, E, R>)
+  | ((
+      restore: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>
+    ) => Effect.Effect<B, E, R>)
 
 /**
  * Moves every cell from Armed to Committing, runs `action` and decides on *its* exit: success

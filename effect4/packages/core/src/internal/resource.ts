@@ -98,7 +98,10 @@ const checkOptions = (input: Resource.Options | undefined): CheckedOptions => {
 const specOf =
   (
     checkedOptions: CheckedOptions,
-    release: (exit: Exit.Exit<unknown, unknown>, label: string) => Effect.Effect<unknown, never, any>
+    release: (
+      exit: Exit.Exit<unknown, unknown>,
+      label: string
+    ) => Effect.Effect<unknown, never, any>
   ) =>
   (): removable.Spec => {
     const id = removable.nextId()
@@ -170,7 +173,10 @@ export const fromScoped = <A, E, R>(
               // A failed acquisition closes what it opened, with its own exit, and leaves
               // nothing registered.
               onFailure: (cause) =>
-                Effect.andThen(removable.closeWith(cell, Exit.failCause(cause)), Effect.failCause(cause)),
+                Effect.andThen(
+                  removable.closeWith(cell, Exit.failCause(cause)),
+                  Effect.failCause(cause)
+                ),
               onSuccess: (value) => Effect.succeed(new ResourceImpl(value, cell, false))
             }
           )

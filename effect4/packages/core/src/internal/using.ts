@@ -123,10 +123,12 @@ export const run = <A, E, R>(
     // An invalid option rejects the promise, as a defect of the run: nothing ran.
     return Promise.reject(new UsingError({ phase: "run", cause: Cause.die(error) }))
   }
-  const withServices: Effect.Effect<A, unknown, Scope.Scope> = Effect.flatMap(services, (context) =>
-    context === undefined
-      ? (effect as Effect.Effect<A, E, Scope.Scope>)
-      : Effect.provideContext(effect as Effect.Effect<A, E, Scope.Scope>, context)
+  const withServices: Effect.Effect<A, unknown, Scope.Scope> = Effect.flatMap(
+    services,
+    (context) =>
+      context === undefined
+        ? (effect as Effect.Effect<A, E, Scope.Scope>)
+        : Effect.provideContext(effect as Effect.Effect<A, E, Scope.Scope>, context)
   )
   const signal = options.signal
   // Effect's runtime starts the fiber before it looks at the signal, so an effect that is

@@ -61,8 +61,7 @@ interface Settings {
   readonly leaks: boolean
   readonly defects: boolean
   readonly check:
-    | ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>)
-    | undefined
+    ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>) | undefined
 }
 
 const DEFAULT_HANG_TIMEOUT = "2 seconds"
@@ -146,7 +145,11 @@ const runOnce = <A, E, R>(
     )
     let effect: Effect.Effect<A, E, R> = toEffect(program)
     if (probe !== undefined) effect = Tracking.withTracker(effect, probe.tracker)
-    const context = Context.add(parent.context as Context.Context<R>, Scheduler.Scheduler, scheduler)
+    const context = Context.add(
+      parent.context as Context.Context<R>,
+      Scheduler.Scheduler,
+      scheduler
+    )
     return Effect.callback<Run>((resume) => {
       let cancelHang: Timer.Cancel = () => {}
       let finished = false
@@ -154,9 +157,7 @@ const runOnce = <A, E, R>(
         if (finished) return
         finished = true
         cancelHang()
-        resume(
-          Effect.succeed({ steps: scheduler.steps, exit, live: probe?.unsafeLive() ?? [] })
-        )
+        resume(Effect.succeed({ steps: scheduler.steps, exit, live: probe?.unsafeLive() ?? [] }))
       }
       // The hang bound counts from the interruption (or from the start, when nothing is
       // interrupted), on the real clock: the program may wait on a TestClock nobody moves.
@@ -275,7 +276,9 @@ export const assertEveryStep = <A, E, R>(
   options?: Interruption.Options<any>
 ): Effect.Effect<Interruption.Report, InterruptionError, R> =>
   Effect.flatMap(explore(program, options), (report) =>
-    report.failures.length === 0 ? Effect.succeed(report) : Effect.fail(new InterruptionError({ report }))
+    report.failures.length === 0
+      ? Effect.succeed(report)
+      : Effect.fail(new InterruptionError({ report }))
   )
 
 /** @internal */

@@ -72,7 +72,10 @@ export const watch = <A, E, R>(
   options?: { readonly label?: string | undefined }
 ): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
   Effect.flatMap(
-    Resource.fromScoped(scoped, options?.label === undefined ? undefined : { label: options.label }),
+    Resource.fromScoped(
+      scoped,
+      options?.label === undefined ? undefined : { label: options.label }
+    ),
     // Just acquired, in this fiber: `get` cannot find it released.
     (resource) => Effect.orDie(Resource.get(resource))
   )
