@@ -25,7 +25,8 @@ export default defineConfig({
       {
         resolve,
         test: { ...bounds, name: "vitest", include: ["packages/vitest/test/**/*.test.ts"] }
-      }
+      },
+      { resolve, test: { ...bounds, name: "integration", include: ["test/**/*.test.ts"] } }
     ]
   }
 })

@@ -24,9 +24,11 @@ export interface Entry {
 }
 
 /**
- * Receives `opened` when a `Resource` is acquired or a `Guard` is armed, `releasing` (if
- * given) when its release or cleanup starts (including the wait for in-flight uses), and
- * `settled` when it no longer holds anything: released, detached, ran, disarmed or skipped.
+ * Receives `opened` when a `Resource` is acquired or a `Guard` is armed, `committing` (if
+ * given) when a `Guard.commit` starts its final action with the guard, `releasing` (if given)
+ * when its release or cleanup starts (including the wait for in-flight uses; after
+ * `committing`, the compensation of a failed commit), and `settled` when it no longer holds
+ * anything: released, detached, ran, disarmed (a successful commit included) or skipped.
  * All are called synchronously; one that throws is ignored (it costs neither the registration
  * nor the release).
  *
@@ -37,6 +39,7 @@ export interface Tracker {
   readonly opened: (entry: Entry) => void
   readonly settled: (entry: Entry) => void
   readonly releasing?: ((entry: Entry) => void) | undefined
+  readonly committing?: ((entry: Entry) => void) | undefined
 }
 
 /**

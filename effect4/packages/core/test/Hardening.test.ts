@@ -379,6 +379,39 @@ describe("Tracking: a tracker hears opened, releasing and settled, in order", ()
   )
 })
 
+describe("Tracking: a tracker hears committing before a commit's outcome", () => {
+  it.effect(
+    "a successful commit settles; a failed one releases (the compensation), then settles",
+    () =>
+      Effect.gen(function* () {
+        const events: Array<string> = []
+        const tracker: Tracking.Tracker = {
+          opened: (e) => events.push(`opened ${e.label}`),
+          committing: (e) => events.push(`committing ${e.label}`),
+          releasing: (e) => events.push(`releasing ${e.label}`),
+          settled: (e) => events.push(`settled ${e.label}`)
+        }
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const a = yield* Guard.make(Effect.void, { label: "a" })
+            yield* Guard.commit(a, Effect.void)
+            const b = yield* Guard.make(Effect.void, { label: "b" })
+            yield* Effect.exit(Guard.commit(b, Effect.fail("declined")))
+          })
+        ).pipe(Tracking.withTracker(tracker))
+        expect(events).toEqual([
+          "opened a",
+          "committing a",
+          "settled a",
+          "opened b",
+          "committing b",
+          "releasing b",
+          "settled b"
+        ])
+      })
+  )
+})
+
 describe("an effect built once and run many times", () => {
   it.effect("makes a new guard or resource, with a new id, on every run", () =>
     Effect.gen(function* () {

@@ -117,7 +117,7 @@ const Commits = Context.Reference<ReadonlyArray<Commit>>("@scopeguard/core/Commi
 /** A user's tracker may throw: it must cost neither the registration nor the release. */
 const tell = (
   tracker: Tracking.Tracker,
-  event: "opened" | "releasing" | "settled",
+  event: "opened" | "releasing" | "committing" | "settled",
   cell: Cell
 ): void => {
   try {
@@ -695,7 +695,10 @@ export const commit = <B, E, R>(
       if (notArmedCell !== undefined) return Effect.die(notArmed(notArmedCell))
       const token: Commit = { cells: unique }
       const committing: Phase = { _tag: "Committing", commit: token }
-      for (const cell of unique) cell.phase = committing
+      for (const cell of unique) {
+        cell.phase = committing
+        if (cell.tracker !== undefined) tell(cell.tracker, "committing", cell)
+      }
       const inside = <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) =>
         Effect.updateService(effect, Commits, (commits) => [...commits, token])
       if (Effect.isEffect(action)) {
