@@ -132,7 +132,7 @@ const files = (app: App) => readdirSync(join(app.dataDir, "files")).sort()
 const shutdownLines = (app: App) =>
   app.lines
     .filter((l) => l.startsWith("[app] shutdown:"))
-    .map((l) => l.replace(/\(\d+ ms\)/, "(N ms)").replace(/in \d+ ms/, "in N ms"))
+    .map((l) => l.replace(/\(#\d+\)/, "(#N)").replace(/\d+ ms/, "N ms"))
 
 describe("examples/app: a layered service shut down by a signal", () => {
   it("SIGTERM: in-flight requests finish, a late one gets 503, layers close in reverse order, exit 0", async () => {
@@ -160,10 +160,10 @@ describe("examples/app: a layered service shut down by a signal", () => {
     expect(await app.exited(15_000)).toBe(0)
     expect(shutdownLines(app)).toEqual([
       "[app] shutdown: SIGTERM received; releasing everything, deadline 10s",
-      "[app] shutdown: in-flight requests drained (N ms)",
-      "[app] shutdown: server stopped listening (N ms)",
-      "[app] shutdown: worker stopped (N ms)",
-      "[app] shutdown: database closed (N ms)",
+      '[app] shutdown: released resource "http intake" (#N) in N ms',
+      '[app] shutdown: released resource "http server" (#N) in N ms',
+      '[app] shutdown: released resource "worker" (#N) in N ms',
+      '[app] shutdown: released resource "database" (#N) in N ms',
       "[app] shutdown: complete in N ms"
     ])
     expect(rows(app)).toEqual([
@@ -215,7 +215,7 @@ describe("examples/app: a layered service shut down by a signal", () => {
     expect(await app.exited(15_000)).toBe(124)
     const report = app.lines.slice(app.lines.findIndex((l) => l.includes("deadline of 1s passed")))
     expect(report[0]).toMatch(
-      /^\[app\] shutdown: the deadline of 1s passed \d+ ms after SIGTERM; still releasing:$/
+      /^\[app\] shutdown: the deadline of 1s passed \d+ ms after SIGTERM; still in progress:$/
     )
     expect(report[1]).toMatch(/^ {2}resource "worker" \(#\d+\) releasing for \d+ ms$/)
     expect(report).toHaveLength(2)

@@ -12,8 +12,9 @@
  *   3. the worker stops;
  *   4. the database closes, once the last query has returned its lease.
  *
- * Each step is logged with its duration. If the whole shutdown takes longer than DEADLINE_MS,
- * the process prints what is still releasing and exits with 124.
+ * Each of them is a scopeguard `Resource`, so `Shutdown.runMain` prints a line when it is released
+ * (`shutdown: released resource "worker" (#3) in 1 ms`). If the whole shutdown takes longer than
+ * DEADLINE_MS, it prints what is still releasing, committing or compensating and exits with 124.
  *
  * POST /jobs?name=<name>&ms=<work>: stages a database row and a temporary file, works for
  * `ms` milliseconds, then commits both — the file renamed into place, the row marked
@@ -52,15 +53,6 @@ mkdirSync(filesDir, { recursive: true })
 
 const log = (line: string) => Console.log(`[app] ${line}`)
 
-/** Logs a shutdown step with how long it took. */
-const step = <A, E, R>(name: string, effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const start = Date.now()
-    const result = yield* effect
-    yield* log(`shutdown: ${name} (${Date.now() - start} ms)`)
-    return result
-  })
-
 // -- database ------------------------------------------------------------------------------
 
 class Database extends Context.Tag("app/Database")<
@@ -82,8 +74,6 @@ const DatabaseLive = Layer.scoped(
       (sql) => sql`CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, status TEXT NOT NULL)`
     )
     yield* log("database open")
-    // Registered after the resource: runs before its release, and times it.
-    yield* Effect.addFinalizer(() => step("database closed", Resource.close(db)))
     return db
   }).pipe(Effect.orDie)
 )
@@ -103,7 +93,7 @@ const WorkerLive = Layer.scopedDiscard(
     )
     // `interruptible`: an acquisition is uninterruptible, and a fiber forked in it inherits
     // that; without it the worker could never be stopped.
-    const worker = yield* Resource.make(
+    yield* Resource.make(
       Effect.forkDaemon(Effect.interruptible(loop)),
       (fiber) =>
         stuckWorker
@@ -113,7 +103,6 @@ const WorkerLive = Layer.scopedDiscard(
       { label: "worker" }
     )
     yield* log("worker started")
-    yield* Effect.addFinalizer(() => step("worker stopped", Resource.close(worker)))
   })
 )
 
@@ -196,30 +185,27 @@ const HttpLive = Layer.scopedDiscard(
     yield* HttpServer.serveEffect(router.pipe(Effect.provideService(Intake, intake)))
     const address = (yield* HttpServer.HttpServer).address
     if (address._tag === "TcpAddress") yield* log(`listening on http://127.0.0.1:${address.port}`)
-    // Registered last, so released first: drain the requests before the server stops.
-    yield* Effect.addFinalizer(() => step("in-flight requests drained", Resource.close(intake)))
+    // Registered last, so released first: drain the requests before the server stops
+    // handling them (the intake's release was registered before the server's handler).
+    yield* Effect.addFinalizer(() => Resource.close(intake))
   })
 )
 
-/** The Node HTTP server on loopback; its closing (it stops listening) is logged and timed. */
-const serverStopping = { at: 0 }
-const ServerLive = Layer.scopedDiscard(
-  // Registered after the server is built: released just before it closes.
-  Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      serverStopping.at = Date.now()
-    })
-  )
-).pipe(
-  Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
-  Layer.provide(
-    // Built before the server: released just after it has closed.
-    Layer.scopedDiscard(
-      Effect.addFinalizer(() =>
-        log(`shutdown: server stopped listening (${Date.now() - serverStopping.at} ms)`)
-      )
+/**
+ * The Node HTTP server on loopback, adopted as a `Resource` so that its closing (it stops
+ * listening) is tracked and named by the shutdown.
+ */
+const ServerLive = Layer.mergeAll(
+  Layer.scoped(
+    HttpServer.HttpServer,
+    Effect.flatMap(
+      Resource.fromScoped(NodeHttpServer.make(createServer, { port, host: "127.0.0.1" }), {
+        label: "http server"
+      }),
+      (server) => Effect.orDie(Resource.get(server))
     )
-  )
+  ),
+  NodeHttpServer.layerContext
 )
 
 // Built in this order — database, worker, server, HTTP intake — and released in reverse.
