@@ -27,101 +27,113 @@ const withDirectory = <A, E, R>(
   }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
 
 describe("AtomicFile", () => {
-  it.effect("on success the new content replaces the target; the temporary file is gone", () =>
-    withDirectory(({ target, files, content }) =>
-      Effect.gen(function* () {
-        const tempPath = yield* Effect.scoped(
-          Effect.gen(function* () {
-            const file = yield* AtomicFile.make(target)
-            yield* file.write("new ")
-            yield* file.write(new TextEncoder().encode("content"))
-            expect(yield* content).toBe("old")
-            return file.tempPath
-          })
-        )
-        expect(yield* content).toBe("new content")
-        expect(yield* files).toEqual(["target.txt"])
-        expect(tempPath).toMatch(/\.target\.txt\.[0-9a-z]+\.tmp$/)
-      })
-    )
-  )
-
-  it.effect("on failure, defect or interruption the target is untouched and nothing is left", () =>
-    withDirectory(({ target, files, content }) =>
-      Effect.gen(function* () {
-        const written = (end: Effect.Effect<void, string>) =>
-          Effect.scoped(
+  it.effect(
+    "on success the new content replaces the target; the temporary file is gone",
+    () =>
+      withDirectory(({ target, files, content }) =>
+        Effect.gen(function* () {
+          const tempPath = yield* Effect.scoped(
             Effect.gen(function* () {
               const file = yield* AtomicFile.make(target)
-              yield* file.write("half-written")
-              yield* end
+              yield* file.write("new ")
+              yield* file.write(new TextEncoder().encode("content"))
+              expect(yield* content).toBe("old")
+              return file.tempPath
             })
           )
-        expect(yield* Effect.exit(written(Effect.fail("boom")))).toEqual(Exit.fail("boom"))
-        expect(yield* Effect.exit(written(Effect.die("bug")))).toEqual(Exit.die("bug"))
-        const ready = yield* Deferred.make<void>()
-        const fiber = yield* Effect.fork(
-          written(Effect.zipRight(Deferred.succeed(ready, undefined), Effect.never))
-        )
-        yield* Deferred.await(ready)
-        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
-        expect(yield* content).toBe("old")
-        expect(yield* files).toEqual(["target.txt"])
-      })
-    )
+          expect(yield* content).toBe("new content")
+          expect(yield* files).toEqual(["target.txt"])
+          expect(tempPath).toMatch(/\.target\.txt\.[0-9a-z]+\.tmp$/)
+        })
+      ),
+    30_000
   )
 
-  it.effect("commit makes it visible now, once; a later failure of the scope keeps it", () =>
-    withDirectory(({ target, files, content }) =>
-      Effect.gen(function* () {
-        const results: Array<boolean> = []
-        const exit = yield* Effect.exit(
-          Effect.scoped(
-            Effect.gen(function* () {
-              const file = yield* AtomicFile.make(target)
-              yield* file.write("committed")
-              results.push(yield* AtomicFile.commit(file))
-              expect(yield* content).toBe("committed")
-              results.push(yield* AtomicFile.commit(file))
-              results.push(yield* AtomicFile.discard(file))
-              const late = yield* Effect.flip(file.write("late"))
-              expect(late).toEqual(
-                new AtomicFileError({
-                  path: target,
-                  tempPath: file.tempPath,
-                  reason: "already committed"
-                })
-              )
-              return yield* Effect.fail("later failure")
-            })
-          )
-        )
-        expect(exit).toEqual(Exit.fail("later failure"))
-        expect(results).toEqual([true, false, false])
-        expect(yield* content).toBe("committed")
-        expect(yield* files).toEqual(["target.txt"])
-      })
-    )
-  )
-
-  it.effect("discard removes the temporary file now; writing after it fails", () =>
-    withDirectory(({ target, files, content }) =>
-      Effect.gen(function* () {
-        yield* Effect.scoped(
-          Effect.gen(function* () {
-            const file = yield* AtomicFile.make(target)
-            yield* file.write("draft")
-            expect(yield* AtomicFile.discard(file)).toBe(true)
-            expect(yield* files).toEqual(["target.txt"])
-            const error = yield* Effect.flip(file.write("more"))
-            expect(error.message).toBe(
-              `Atomic write of "${target}" (temporary file "${file.tempPath}"): already discarded`
+  it.effect(
+    "on failure, defect or interruption the target is untouched and nothing is left",
+    () =>
+      withDirectory(({ target, files, content }) =>
+        Effect.gen(function* () {
+          const written = (end: Effect.Effect<void, string>) =>
+            Effect.scoped(
+              Effect.gen(function* () {
+                const file = yield* AtomicFile.make(target)
+                yield* file.write("half-written")
+                yield* end
+              })
             )
-          })
-        )
-        expect(yield* content).toBe("old")
-      })
-    )
+          expect(yield* Effect.exit(written(Effect.fail("boom")))).toEqual(Exit.fail("boom"))
+          expect(yield* Effect.exit(written(Effect.die("bug")))).toEqual(Exit.die("bug"))
+          const ready = yield* Deferred.make<void>()
+          const fiber = yield* Effect.fork(
+            written(Effect.zipRight(Deferred.succeed(ready, undefined), Effect.never))
+          )
+          yield* Deferred.await(ready)
+          expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+          expect(yield* content).toBe("old")
+          expect(yield* files).toEqual(["target.txt"])
+        })
+      ),
+    30_000
+  )
+
+  it.effect(
+    "commit makes it visible now, once; a later failure of the scope keeps it",
+    () =>
+      withDirectory(({ target, files, content }) =>
+        Effect.gen(function* () {
+          const results: Array<boolean> = []
+          const exit = yield* Effect.exit(
+            Effect.scoped(
+              Effect.gen(function* () {
+                const file = yield* AtomicFile.make(target)
+                yield* file.write("committed")
+                results.push(yield* AtomicFile.commit(file))
+                expect(yield* content).toBe("committed")
+                results.push(yield* AtomicFile.commit(file))
+                results.push(yield* AtomicFile.discard(file))
+                const late = yield* Effect.flip(file.write("late"))
+                expect(late).toEqual(
+                  new AtomicFileError({
+                    path: target,
+                    tempPath: file.tempPath,
+                    reason: "already committed"
+                  })
+                )
+                return yield* Effect.fail("later failure")
+              })
+            )
+          )
+          expect(exit).toEqual(Exit.fail("later failure"))
+          expect(results).toEqual([true, false, false])
+          expect(yield* content).toBe("committed")
+          expect(yield* files).toEqual(["target.txt"])
+        })
+      ),
+    30_000
+  )
+
+  it.effect(
+    "discard removes the temporary file now; writing after it fails",
+    () =>
+      withDirectory(({ target, files, content }) =>
+        Effect.gen(function* () {
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const file = yield* AtomicFile.make(target)
+              yield* file.write("draft")
+              expect(yield* AtomicFile.discard(file)).toBe(true)
+              expect(yield* files).toEqual(["target.txt"])
+              const error = yield* Effect.flip(file.write("more"))
+              expect(error.message).toBe(
+                `Atomic write of "${target}" (temporary file "${file.tempPath}"): already discarded`
+              )
+            })
+          )
+          expect(yield* content).toBe("old")
+        })
+      ),
+    30_000
   )
 
   it.effect(

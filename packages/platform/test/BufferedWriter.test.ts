@@ -142,96 +142,109 @@ describe("BufferedWriter", () => {
     })
   )
 
-  it.effect("interrupted at every step, every byte written is flushed exactly once", () =>
-    Effect.gen(function* () {
-      const { written, sink } = makeSink()
-      let accepted: Array<string> = []
-      const program = Effect.scoped(
-        Effect.gen(function* () {
-          written.length = 0
-          accepted = []
-          const out = yield* BufferedWriter.make(sink, { capacity: 3 })
-          for (const word of ["ab", "cd", "ef"]) {
-            yield* out.write(word)
-            accepted.push(word)
-          }
-        })
-      )
-      // A write that was interrupted before it returned may or may not be in; every
-      // accepted write is, once, in order.
-      const check = () => {
-        const text = written.join("")
-        const expected = accepted.join("")
-        return text.startsWith(expected) && text.length - expected.length <= 2
-          ? Effect.void
-          : Effect.fail(`accepted ${JSON.stringify(accepted)}, written ${JSON.stringify(written)}`)
-      }
-      const report = yield* Interruption.assertEveryStep(program, { check })
-      expect(report.failures).toEqual([])
-    })
-  )
-
-  it.effect("at every interleaving of two writers, every accepted write is flushed once", () =>
-    Effect.gen(function* () {
-      const { written, sink } = makeSink()
-      const program = Effect.scoped(
-        Effect.gen(function* () {
-          written.length = 0
-          const out = yield* BufferedWriter.make(sink, { capacity: 4 })
-          const writer = (name: string) =>
-            Effect.forEach(["1", "2", "3"], (n) => out.write(`${name}${n}`), { discard: true })
-          const a = yield* Effect.fork(writer("a"))
-          const b = yield* Effect.fork(writer("b"))
-          yield* Fiber.join(a)
-          yield* Fiber.join(b)
-        })
-      )
-      const check = () => {
-        const text = written.join("")
-        const pieces = ["a1", "a2", "a3", "b1", "b2", "b3"]
-        const everyOnce = pieces.every((p) => text.split(p).length === 2)
-        const inOrder = (name: string) =>
-          text.indexOf(`${name}1`) < text.indexOf(`${name}2`) &&
-          text.indexOf(`${name}2`) < text.indexOf(`${name}3`)
-        return text.length === 12 && everyOnce && inOrder("a") && inOrder("b")
-          ? Effect.void
-          : Effect.fail(`written ${JSON.stringify(written)}`)
-      }
-      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
-      expect(report.failures).toEqual([])
-    })
-  )
-
-  it.effect("a write racing the final flush is either flushed or refused, never lost", () =>
-    Effect.gen(function* () {
-      // Regression: `write` checked that the writer was open one step before buffering, so a
-      // yield in between let the final flush go first and the accepted bytes were dropped.
-      const { written, sink } = makeSink()
-      let accepted: Array<string> = []
-      const program = Effect.scoped(
-        Effect.gen(function* () {
-          written.length = 0
-          accepted = []
-          const out = yield* BufferedWriter.make(sink)
-          const closing = yield* Effect.fork(Resource.close(out.resource))
-          for (const word of ["a", "b", "c"]) {
-            yield* Effect.ignore(
-              Effect.tap(out.write(word), () =>
-                Effect.sync(() => {
-                  accepted.push(word)
-                })
+  it.effect(
+    "interrupted at every step, every byte written is flushed exactly once",
+    () =>
+      Effect.gen(function* () {
+        const { written, sink } = makeSink()
+        let accepted: Array<string> = []
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            written.length = 0
+            accepted = []
+            const out = yield* BufferedWriter.make(sink, { capacity: 3 })
+            for (const word of ["ab", "cd", "ef"]) {
+              yield* out.write(word)
+              accepted.push(word)
+            }
+          })
+        )
+        // A write that was interrupted before it returned may or may not be in; every
+        // accepted write is, once, in order.
+        const check = () => {
+          const text = written.join("")
+          const expected = accepted.join("")
+          return text.startsWith(expected) && text.length - expected.length <= 2
+            ? Effect.void
+            : Effect.fail(
+                `accepted ${JSON.stringify(accepted)}, written ${JSON.stringify(written)}`
               )
-            )
-          }
-          yield* Fiber.join(closing)
-        })
-      )
-      const check = () =>
-        written.join("") === accepted.join("")
-          ? Effect.void
-          : Effect.fail(`accepted ${JSON.stringify(accepted)}, written ${JSON.stringify(written)}`)
-      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
-      expect(report.failures).toEqual([])
-    })
+        }
+        const report = yield* Interruption.assertEveryStep(program, { check })
+        expect(report.failures).toEqual([])
+      }),
+    60_000
+  )
+
+  it.effect(
+    "at every interleaving of two writers, every accepted write is flushed once",
+    () =>
+      Effect.gen(function* () {
+        const { written, sink } = makeSink()
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            written.length = 0
+            const out = yield* BufferedWriter.make(sink, { capacity: 4 })
+            const writer = (name: string) =>
+              Effect.forEach(["1", "2", "3"], (n) => out.write(`${name}${n}`), { discard: true })
+            const a = yield* Effect.fork(writer("a"))
+            const b = yield* Effect.fork(writer("b"))
+            yield* Fiber.join(a)
+            yield* Fiber.join(b)
+          })
+        )
+        const check = () => {
+          const text = written.join("")
+          const pieces = ["a1", "a2", "a3", "b1", "b2", "b3"]
+          const everyOnce = pieces.every((p) => text.split(p).length === 2)
+          const inOrder = (name: string) =>
+            text.indexOf(`${name}1`) < text.indexOf(`${name}2`) &&
+            text.indexOf(`${name}2`) < text.indexOf(`${name}3`)
+          return text.length === 12 && everyOnce && inOrder("a") && inOrder("b")
+            ? Effect.void
+            : Effect.fail(`written ${JSON.stringify(written)}`)
+        }
+        const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+        expect(report.failures).toEqual([])
+      }),
+    60_000
+  )
+
+  it.effect(
+    "a write racing the final flush is either flushed or refused, never lost",
+    () =>
+      Effect.gen(function* () {
+        // Regression: `write` checked that the writer was open one step before buffering, so a
+        // yield in between let the final flush go first and the accepted bytes were dropped.
+        const { written, sink } = makeSink()
+        let accepted: Array<string> = []
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            written.length = 0
+            accepted = []
+            const out = yield* BufferedWriter.make(sink)
+            const closing = yield* Effect.fork(Resource.close(out.resource))
+            for (const word of ["a", "b", "c"]) {
+              yield* Effect.ignore(
+                Effect.tap(out.write(word), () =>
+                  Effect.sync(() => {
+                    accepted.push(word)
+                  })
+                )
+              )
+            }
+            yield* Fiber.join(closing)
+          })
+        )
+        const check = () =>
+          written.join("") === accepted.join("")
+            ? Effect.void
+            : Effect.fail(
+                `accepted ${JSON.stringify(accepted)}, written ${JSON.stringify(written)}`
+              )
+        const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+        expect(report.failures).toEqual([])
+      }),
+    60_000
   )
 })

@@ -33,69 +33,84 @@ const startReady = (command: Command.Command, options?: ChildProcess.Options) =>
   })
 
 describe("ChildProcess", () => {
-  it.live("a process that exits on SIGTERM is terminated when its scope closes", () =>
-    Effect.gen(function* () {
-      const { resource, child } = yield* Effect.scoped(startReady(polite))
-      expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("terminated"))
-      expect(yield* child.isRunning).toBe(false)
-    }).pipe(Effect.provide(NodeContext.layer))
+  it.live(
+    "a process that exits on SIGTERM is terminated when its scope closes",
+    () =>
+      Effect.gen(function* () {
+        const { resource, child } = yield* Effect.scoped(startReady(polite))
+        expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("terminated"))
+        expect(yield* child.isRunning).toBe(false)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
   )
 
-  it.live("a process that ignores SIGTERM is killed after the grace period", () =>
-    Effect.gen(function* () {
-      const { resource, child } = yield* Effect.scoped(
-        startReady(stubborn, { gracePeriod: "100 millis", label: "stubborn" })
-      )
-      expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
-      expect(yield* child.isRunning).toBe(false)
-      expect(yield* Resource.state(resource)).toEqual({
-        _tag: "Released",
-        exit: Exit.succeed("killed"),
-        by: "scope"
-      })
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
-
-  it.live("a process that already exited is reported as exited", () =>
-    Effect.gen(function* () {
-      const { resource, child } = yield* Effect.scoped(
-        Effect.tap(startReady(brief), ({ child }) => child.exitCode)
-      )
-      expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("exited"))
-      expect(yield* child.isRunning).toBe(false)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
-
-  it.live("Resource.close stops it early, once; the scope does not stop it again", () =>
-    Effect.gen(function* () {
-      const stopped = yield* Effect.scoped(
-        Effect.gen(function* () {
-          const { resource, child } = yield* startReady(polite)
-          yield* Resource.close(resource)
-          expect(yield* child.isRunning).toBe(false)
-          return yield* Resource.state(resource)
+  it.live(
+    "a process that ignores SIGTERM is killed after the grace period",
+    () =>
+      Effect.gen(function* () {
+        const { resource, child } = yield* Effect.scoped(
+          startReady(stubborn, { gracePeriod: "100 millis", label: "stubborn" })
+        )
+        expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
+        expect(yield* child.isRunning).toBe(false)
+        expect(yield* Resource.state(resource)).toEqual({
+          _tag: "Released",
+          exit: Exit.succeed("killed"),
+          by: "scope"
         })
-      )
-      expect(stopped).toEqual({ _tag: "Released", exit: Exit.succeed("terminated"), by: "close" })
-    }).pipe(Effect.provide(NodeContext.layer))
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
   )
 
-  it.live("an interrupted fiber stops its process", () =>
-    Effect.gen(function* () {
-      const started = yield* Deferred.make<CommandExecutor.Process>()
-      const fiber = yield* Effect.fork(
-        Effect.scoped(
+  it.live(
+    "a process that already exited is reported as exited",
+    () =>
+      Effect.gen(function* () {
+        const { resource, child } = yield* Effect.scoped(
+          Effect.tap(startReady(brief), ({ child }) => child.exitCode)
+        )
+        expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("exited"))
+        expect(yield* child.isRunning).toBe(false)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
+  )
+
+  it.live(
+    "Resource.close stops it early, once; the scope does not stop it again",
+    () =>
+      Effect.gen(function* () {
+        const stopped = yield* Effect.scoped(
           Effect.gen(function* () {
-            const { child } = yield* startReady(stubborn, { gracePeriod: "50 millis" })
-            yield* Deferred.succeed(started, child)
-            return yield* Effect.never
+            const { resource, child } = yield* startReady(polite)
+            yield* Resource.close(resource)
+            expect(yield* child.isRunning).toBe(false)
+            return yield* Resource.state(resource)
           })
         )
-      )
-      const child = yield* Deferred.await(started)
-      expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
-      expect(yield* child.isRunning).toBe(false)
-    }).pipe(Effect.provide(NodeContext.layer))
+        expect(stopped).toEqual({ _tag: "Released", exit: Exit.succeed("terminated"), by: "close" })
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
+  )
+
+  it.live(
+    "an interrupted fiber stops its process",
+    () =>
+      Effect.gen(function* () {
+        const started = yield* Deferred.make<CommandExecutor.Process>()
+        const fiber = yield* Effect.fork(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const { child } = yield* startReady(stubborn, { gracePeriod: "50 millis" })
+              yield* Deferred.succeed(started, child)
+              return yield* Effect.never
+            })
+          )
+        )
+        const child = yield* Deferred.await(started)
+        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+        expect(yield* child.isRunning).toBe(false)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
   )
 
   it("ProcessStopError says what was tried", () => {

@@ -78,37 +78,40 @@ describe("invalid options die with InvalidOptionsError when the effect runs", ()
     })
   )
 
-  it.effect("ChildProcess: gracePeriod unreadable; releaseTimeout shorter than the grace", () =>
-    Effect.gen(function* () {
-      const command = Command.make(process.execPath, "-e", "")
-      const unreadable = yield* Effect.exit(
-        Effect.scoped(ChildProcess.start(command, { gracePeriod: "2s" as "2 seconds" }))
-      )
-      expect(unreadable).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "gracePeriod",
-            value: "2s",
-            reason: InvalidOptionsError.durationReason
-          })
+  it.effect(
+    "ChildProcess: gracePeriod unreadable; releaseTimeout shorter than the grace",
+    () =>
+      Effect.gen(function* () {
+        const command = Command.make(process.execPath, "-e", "")
+        const unreadable = yield* Effect.exit(
+          Effect.scoped(ChildProcess.start(command, { gracePeriod: "2s" as "2 seconds" }))
         )
-      )
-      const tooShort = yield* Effect.exit(
-        Effect.scoped(
-          ChildProcess.start(command, { gracePeriod: "2 seconds", releaseTimeout: "1 second" })
+        expect(unreadable).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "gracePeriod",
+              value: "2s",
+              reason: InvalidOptionsError.durationReason
+            })
+          )
         )
-      )
-      expect(tooShort).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "releaseTimeout",
-            value: "1 second",
-            reason:
-              "is shorter than gracePeriod (2s): the stop would be abandoned before SIGKILL is sent"
-          })
+        const tooShort = yield* Effect.exit(
+          Effect.scoped(
+            ChildProcess.start(command, { gracePeriod: "2 seconds", releaseTimeout: "1 second" })
+          )
         )
-      )
-    }).pipe(Effect.provide(NodeContext.layer))
+        expect(tooShort).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "releaseTimeout",
+              value: "1 second",
+              reason:
+                "is shorter than gracePeriod (2s): the stop would be abandoned before SIGKILL is sent"
+            })
+          )
+        )
+      }).pipe(Effect.provide(NodeContext.layer)),
+    30_000
   )
 })
 
@@ -225,86 +228,95 @@ const gatedFileSystem = (gate: {
   )
 
 describe("AtomicFile: no write reaches a closed descriptor", () => {
-  it.effect("a discard waits for the write in flight; a write after it fails typed", () =>
-    Effect.gen(function* () {
-      const gate = {
-        armed: false,
-        entered: yield* Deferred.make<void>(),
-        open: yield* Deferred.make<void>()
-      }
-      const result = yield* Effect.gen(function* () {
-        const fs = yield* FileSystem.FileSystem
-        const paths = yield* Path.Path
-        const dir = yield* fs.makeTempDirectoryScoped()
-        const target = paths.join(dir, "target.txt")
-        yield* fs.writeFileString(target, "old")
-        const file = yield* AtomicFile.make(target)
-        yield* file.write("a")
-        gate.armed = true
-        const inFlight = yield* Effect.fork(Effect.exit(file.write("b")))
-        yield* Deferred.await(gate.entered)
-        const discarding = yield* Effect.fork(AtomicFile.discard(file))
-        // The discard must not close the descriptor under the write in flight.
-        yield* expectStillWaiting(discarding)
-        const late = yield* Effect.exit(file.write("c"))
-        yield* Deferred.succeed(gate.open, undefined)
-        return {
-          inFlight: yield* Fiber.join(inFlight),
-          discarded: yield* Fiber.join(discarding),
-          late,
-          files: yield* fs.readDirectory(dir),
-          content: yield* fs.readFileString(target),
-          tempPath: file.tempPath
+  it.effect(
+    "a discard waits for the write in flight; a write after it fails typed",
+    () =>
+      Effect.gen(function* () {
+        const gate = {
+          armed: false,
+          entered: yield* Deferred.make<void>(),
+          open: yield* Deferred.make<void>()
         }
-      }).pipe(Effect.scoped, Effect.provide(gatedFileSystem(gate)))
-      expect(result.inFlight).toEqual(Exit.void)
-      expect(result.discarded).toBe(true)
-      expect(result.late).toEqual(
-        Exit.fail(
-          new AtomicFileError({
-            path: result.tempPath.replace(/\.target\.txt\.[a-z0-9]+\.tmp$/, "target.txt"),
-            tempPath: result.tempPath,
-            reason: "already discarded"
-          })
+        const result = yield* Effect.gen(function* () {
+          const fs = yield* FileSystem.FileSystem
+          const paths = yield* Path.Path
+          const dir = yield* fs.makeTempDirectoryScoped()
+          const target = paths.join(dir, "target.txt")
+          yield* fs.writeFileString(target, "old")
+          const file = yield* AtomicFile.make(target)
+          yield* file.write("a")
+          gate.armed = true
+          const inFlight = yield* Effect.fork(Effect.exit(file.write("b")))
+          yield* Deferred.await(gate.entered)
+          const discarding = yield* Effect.fork(AtomicFile.discard(file))
+          // The discard must not close the descriptor under the write in flight.
+          yield* expectStillWaiting(discarding)
+          const late = yield* Effect.exit(file.write("c"))
+          yield* Deferred.succeed(gate.open, undefined)
+          return {
+            inFlight: yield* Fiber.join(inFlight),
+            discarded: yield* Fiber.join(discarding),
+            late,
+            files: yield* fs.readDirectory(dir),
+            content: yield* fs.readFileString(target),
+            tempPath: file.tempPath
+          }
+        }).pipe(Effect.scoped, Effect.provide(gatedFileSystem(gate)))
+        expect(result.inFlight).toEqual(Exit.void)
+        expect(result.discarded).toBe(true)
+        expect(result.late).toEqual(
+          Exit.fail(
+            new AtomicFileError({
+              path: result.tempPath.replace(/\.target\.txt\.[a-z0-9]+\.tmp$/, "target.txt"),
+              tempPath: result.tempPath,
+              reason: "already discarded"
+            })
+          )
         )
-      )
-      expect(result.files).toEqual(["target.txt"])
-      expect(result.content).toBe("old")
-    })
+        expect(result.files).toEqual(["target.txt"])
+        expect(result.content).toBe("old")
+      }),
+    30_000
   )
 })
 
 describe("AtomicFile: what users of atomic writes expect", () => {
-  it.effect("the replaced file keeps the target's permission bits", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const paths = yield* Path.Path
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const secrets = paths.join(dir, "secrets.env")
-      yield* fs.writeFileString(secrets, "old")
-      yield* fs.chmod(secrets, 0o600)
-      yield* Effect.scoped(
-        Effect.flatMap(AtomicFile.make(secrets), (file) => file.write("TOKEN=new"))
-      )
-      expect(yield* fs.readFileString(secrets)).toBe("TOKEN=new")
-      expect((yield* fs.stat(secrets)).mode & 0o777).toBe(0o600)
-    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+  it.effect(
+    "the replaced file keeps the target's permission bits",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const secrets = paths.join(dir, "secrets.env")
+        yield* fs.writeFileString(secrets, "old")
+        yield* fs.chmod(secrets, 0o600)
+        yield* Effect.scoped(
+          Effect.flatMap(AtomicFile.make(secrets), (file) => file.write("TOKEN=new"))
+        )
+        expect(yield* fs.readFileString(secrets)).toBe("TOKEN=new")
+        expect((yield* fs.stat(secrets)).mode & 0o777).toBe(0o600)
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
   )
 
-  it.effect("a symbolic link is written through: the link stays, its target is replaced", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const paths = yield* Path.Path
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const real = paths.join(dir, "real.conf")
-      const link = paths.join(dir, "link.conf")
-      yield* fs.writeFileString(real, "old")
-      yield* fs.symlink(real, link)
-      yield* Effect.scoped(Effect.flatMap(AtomicFile.make(link), (file) => file.write("new")))
-      expect(yield* fs.readLink(link)).toBe(real)
-      expect(yield* fs.readFileString(real)).toBe("new")
-      expect((yield* fs.readDirectory(dir)).sort()).toEqual(["link.conf", "real.conf"])
-    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+  it.effect(
+    "a symbolic link is written through: the link stays, its target is replaced",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const paths = yield* Path.Path
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const real = paths.join(dir, "real.conf")
+        const link = paths.join(dir, "link.conf")
+        yield* fs.writeFileString(real, "old")
+        yield* fs.symlink(real, link)
+        yield* Effect.scoped(Effect.flatMap(AtomicFile.make(link), (file) => file.write("new")))
+        expect(yield* fs.readLink(link)).toBe(real)
+        expect(yield* fs.readFileString(real)).toBe("new")
+        expect((yield* fs.readDirectory(dir)).sort()).toEqual(["link.conf", "real.conf"])
+      }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
+    30_000
   )
 
   it.effect(
@@ -452,24 +464,27 @@ describe("ChildProcess stops the whole process group", () => {
     }
   }
 
-  it.live("a member that ignores SIGTERM is killed after the grace period", () =>
-    Effect.gen(function* () {
-      const { resource, member } = yield* Effect.scoped(
-        Effect.gen(function* () {
-          const resource = yield* ChildProcess.start(family, { gracePeriod: "200 millis" })
-          const child = yield* Resource.get(resource)
-          const line = yield* child.stdout.pipe(
-            Stream.decodeText(),
-            Stream.splitLines,
-            Stream.runHead
-          )
-          const member = Number(Option.getOrThrow(line))
-          expect(isAlive(member)).toBe(true)
-          return { resource, member }
-        })
-      )
-      expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
-      expect(isAlive(member)).toBe(false)
-    }).pipe(Effect.provide(NodeContext.layer))
+  it.live(
+    "a member that ignores SIGTERM is killed after the grace period",
+    () =>
+      Effect.gen(function* () {
+        const { resource, member } = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const resource = yield* ChildProcess.start(family, { gracePeriod: "200 millis" })
+            const child = yield* Resource.get(resource)
+            const line = yield* child.stdout.pipe(
+              Stream.decodeText(),
+              Stream.splitLines,
+              Stream.runHead
+            )
+            const member = Number(Option.getOrThrow(line))
+            expect(isAlive(member)).toBe(true)
+            return { resource, member }
+          })
+        )
+        expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
+        expect(isAlive(member)).toBe(false)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    60_000
   )
 })
