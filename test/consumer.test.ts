@@ -1,8 +1,11 @@
 /**
- * The packages as a user gets them: pack every package, install the tarballs with the peers
- * the README's Install section names into an empty project, type-check the README's tour
- * under `moduleResolution` NodeNext and bundler, and run it with plain node. It must print
- * what the README says it prints.
+ * The packages as a user gets them: pack every package, run the README's Install lines as
+ * written (our tarballs in place of the `@scopeguard/*` names, everything else from the
+ * registry) in an empty project, and use the README's `tsconfig.json` advice as written to
+ * type-check the README's tour and the package READMEs' programs under `moduleResolution`
+ * NodeNext and bundler; run the tour with plain node (it must print what the README says) and
+ * the vitest README's tests with the installed vitest. Our own declarations are also checked
+ * with `skipLibCheck` off and no `@types/node`, every public subpath.
  *
  * The install prefers the npm cache (`npm ci` filled it), and reaches the registry only for
  * what the cache lacks.
@@ -18,14 +21,29 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const readme = readFileSync(join(root, "README.md"), "utf8")
 const tsc = join(root, "node_modules/typescript/bin/tsc")
 
-/** The body of the first fenced block of `lang` after `heading`. */
-const blockAfter = (heading: string, lang: string): string => {
-  const from = readme.indexOf(heading)
-  if (from < 0) throw new Error(`README has no "${heading}"`)
-  const start = readme.indexOf("```" + lang + "\n", from)
-  const end = readme.indexOf("\n```", start + 1)
-  return readme.slice(start + lang.length + 4, end)
+/** The bodies of the fenced blocks of `lang` in `text` after `heading` (all of them by default). */
+const blocksIn = (text: string, lang: string, heading = ""): Array<string> => {
+  const found: Array<string> = []
+  let from = text.indexOf(heading)
+  if (from < 0) throw new Error(`no "${heading}" in the README`)
+  for (;;) {
+    const start = text.indexOf("```" + lang + "\n", from)
+    if (start < 0) return found
+    const end = text.indexOf("\n```", start + 1)
+    found.push(text.slice(start + lang.length + 4, end))
+    from = end + 4
+  }
 }
+
+/** The body of the first fenced block of `lang` after `heading` in the root README. */
+const blockAfter = (heading: string, lang: string): string => {
+  const [first] = blocksIn(readme, lang, heading)
+  if (first === undefined) throw new Error(`README has no ${lang} block after "${heading}"`)
+  return first
+}
+
+const packageReadme = (name: string) =>
+  readFileSync(join(root, `packages/${name}/README.md`), "utf8")
 
 /** Runs a command; a failure carries what the command printed. */
 const run = (cwd: string, command: string, args: Array<string>): string => {
@@ -76,16 +94,20 @@ describe("a consumer of the packed packages", () => {
         "--loglevel=error"
       ])
     }
+    // The programs: the tour, and every program of the platform README (they import
+    // `@effect/platform-node`: the advice's `skipLibCheck` is for them).
     mkdirSync(join(project, "src"))
     writeFileSync(join(project, "src/main.ts"), blockAfter("## 60-second tour", "ts"))
-    const common = {
-      target: "ES2022",
-      lib: ["ES2022", "ESNext.Disposable", "DOM"],
-      types: [],
-      strict: true,
-      skipLibCheck: false,
-      rootDir: "src"
-    }
+    blocksIn(packageReadme("platform"), "ts").forEach((code, i) =>
+      writeFileSync(join(project, `src/platform-${i + 1}.ts`), code)
+    )
+    // The vitest README's tests, run by the vitest the Install lines installed.
+    mkdirSync(join(project, "test"))
+    writeFileSync(join(project, "test/readme.test.ts"), blocksIn(packageReadme("vitest"), "ts")[0]!)
+    // The README's advice, as written.
+    const advice = (JSON.parse(blockAfter("## Install", "json")) as { compilerOptions: object })
+      .compilerOptions
+    const common = { target: "ES2022", strict: true, ...advice }
     writeFileSync(
       join(project, "tsconfig.nodenext.json"),
       JSON.stringify({
@@ -93,16 +115,45 @@ describe("a consumer of the packed packages", () => {
           ...common,
           module: "NodeNext",
           moduleResolution: "NodeNext",
+          rootDir: ".",
           outDir: "out"
         },
-        include: ["src"]
+        include: ["src", "test"]
       })
     )
     writeFileSync(
       join(project, "tsconfig.bundler.json"),
       JSON.stringify({
         compilerOptions: { ...common, module: "ESNext", moduleResolution: "Bundler", noEmit: true },
-        include: ["src"]
+        include: ["src", "test"]
+      })
+    )
+    // Our declarations, every public subpath, checked through: no skipLibCheck, no @types/node.
+    mkdirSync(join(project, "declarations"))
+    const subpaths = packages.flatMap((name) => {
+      const manifest = JSON.parse(
+        readFileSync(join(root, `packages/${name}/package.json`), "utf8")
+      ) as { exports: Record<string, unknown> }
+      return Object.keys(manifest.exports)
+        .filter((key) => key !== "./package.json")
+        .map((key) => `@scopeguard/${name}${key.slice(1)}`)
+    })
+    writeFileSync(
+      join(project, "declarations/all.ts"),
+      subpaths.map((path, i) => `export * as m${i} from "${path}"\n`).join("")
+    )
+    writeFileSync(
+      join(project, "tsconfig.declarations.json"),
+      JSON.stringify({
+        compilerOptions: {
+          ...common,
+          types: [],
+          skipLibCheck: false,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          noEmit: true
+        },
+        include: ["declarations"]
       })
     )
   }, 300_000)
@@ -126,16 +177,45 @@ describe("a consumer of the packed packages", () => {
     }
   })
 
-  it("the tour type-checks under moduleResolution NodeNext and bundler", () => {
+  it("with the README's tsconfig advice, the tour and the package READMEs' programs type-check under moduleResolution NodeNext and bundler", () => {
     run(project, process.execPath, [tsc, "-p", "tsconfig.nodenext.json"])
     run(project, process.execPath, [tsc, "-p", "tsconfig.bundler.json"])
-    expect(readdirSync(join(project, "out"))).toEqual(["main.js"])
+    expect({
+      src: readdirSync(join(project, "out/src")).sort(),
+      test: readdirSync(join(project, "out/test"))
+    }).toEqual({
+      src: [
+        "main.js",
+        ...blocksIn(packageReadme("platform"), "ts").map((_, i) => `platform-${i + 1}.js`)
+      ],
+      test: ["readme.test.js"]
+    })
+  }, 120_000)
+
+  it("every public subpath's declarations type-check without skipLibCheck and without @types/node", () => {
+    expect(readdirSync(join(project, "node_modules/@types"))).not.toContain("node")
+    run(project, process.execPath, [tsc, "-p", "tsconfig.declarations.json"])
   }, 120_000)
 
   it("run by plain node, the tour prints what the README says", () => {
-    const printed = run(project, process.execPath, ["out/main.js"]).trimEnd().split("\n")
+    const printed = run(project, process.execPath, ["out/src/main.js"]).trimEnd().split("\n")
     expect(printed).toEqual(blockAfter("## 60-second tour", "text").split("\n"))
   }, 60_000)
+
+  it("the vitest README's tests pass under the vitest the Install lines installed", () => {
+    const output = run(project, process.execPath, [
+      "node_modules/vitest/vitest.mjs",
+      "run",
+      "test/readme.test.ts",
+      "--reporter=json"
+    ])
+    const report = JSON.parse(output.slice(output.indexOf("{"))) as {
+      numTotalTests: number
+      numPassedTests: number
+      success: boolean
+    }
+    expect(report).toMatchObject({ numTotalTests: 2, numPassedTests: 2, success: true })
+  }, 120_000)
 
   it("internal modules are not importable", () => {
     writeFileSync(
