@@ -17,9 +17,10 @@
  * DEADLINE_MS, it prints what is still releasing, committing or compensating and exits with 124.
  *
  * POST /jobs?name=<name>&ms=<work>: stages a database row and a temporary file, works for
- * `ms` milliseconds, then commits both — the file renamed into place, the row marked
- * committed — with `Guard.step` / `Guard.commit`. A request that fails, or whose client
- * disconnects, rolls both back. GET /jobs lists the rows.
+ * `ms` milliseconds, renames the file into place and marks the row committed, each step armed
+ * with its compensation by `Guard.step` and the last write decided by `Guard.commit` in its
+ * restore form (jobs.ts; explored at every step by test/app-jobs.test.ts). A request that
+ * fails, or whose client disconnects, rolls all of it back. GET /jobs lists the rows.
  *
  * Environment: PORT (default 0: any free port), DATA_DIR (default: a new temporary folder),
  * DRAIN_MS (default 2000), DEADLINE_MS (default 5000), STUCK_WORKER=1 (the worker's stop
@@ -32,12 +33,13 @@ import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Console, Context, Effect, Fiber, Layer, Schedule } from "effect"
-import { mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Guard, Resource } from "@scopeguard/core"
+import { Resource } from "@scopeguard/core"
 import { Shutdown } from "@scopeguard/platform"
+import { type JobStore, runJob } from "./jobs.js"
 
 const env = (name: string, fallback: number) => {
   const value = process.env[name]
@@ -112,6 +114,28 @@ class Intake extends Context.Tag("app/Intake")<Intake, Resource.Resource<void>>(
 
 const badRequest = (message: string) => HttpServerResponse.text(message, { status: 400 })
 
+/** The job's storage: the jobs table and the files folder (see jobs.ts). */
+const jobStore = Effect.map(Database, (db): JobStore => {
+  const query = (f: (sql: SqliteClient.SqliteClient) => Effect.Effect<unknown, unknown>) =>
+    Effect.asVoid(Resource.use(db, f))
+  const temp = (name: string) => join(filesDir, `.${name}.tmp`)
+  const final = (name: string) => join(filesDir, `${name}.txt`)
+  return {
+    stageRow: (name) =>
+      query((sql) => sql`INSERT INTO jobs (name, status) VALUES (${name}, 'staged')`),
+    unstageRow: (name) =>
+      query((sql) => sql`DELETE FROM jobs WHERE name = ${name} AND status = 'staged'`),
+    writeTemp: (name) => Effect.sync(() => writeFileSync(temp(name), `job ${name}\n`)),
+    removeTemp: (name) => Effect.sync(() => rmSync(temp(name), { force: true })),
+    placeFile: (name) => Effect.sync(() => renameSync(temp(name), final(name))),
+    unplaceFile: (name) =>
+      Effect.sync(() => existsSync(final(name)) && renameSync(final(name), temp(name))),
+    markCommitted: (name) =>
+      query((sql) => sql`UPDATE jobs SET status = 'committed' WHERE name = ${name}`),
+    log
+  }
+})
+
 const createJob = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const url = new URL(request.url, "http://localhost")
@@ -119,38 +143,8 @@ const createJob = Effect.gen(function* () {
   const work = Number(url.searchParams.get("ms") ?? "0")
   if (!/^[a-z0-9-]{1,40}$/.test(name)) return yield* badRequest("name: 1 to 40 of a-z 0-9 -")
   if (!(work >= 0 && work <= 60_000)) return yield* badRequest("ms: 0 to 60000")
-  const temp = join(filesDir, `.${name}.tmp`)
-  const final = join(filesDir, `${name}.txt`)
   yield* log(`job ${name}: started`)
-  yield* Effect.scoped(
-    Effect.gen(function* () {
-      // Each action and its compensation are armed in one step.
-      const row = yield* Guard.step(
-        query((sql) => sql`INSERT INTO jobs (name, status) VALUES (${name}, 'staged')`),
-        () =>
-          query((sql) => sql`DELETE FROM jobs WHERE name = ${name} AND status = 'staged'`).pipe(
-            Effect.zipRight(log(`job ${name}: row rolled back`)),
-            Effect.orDie
-          )
-      )
-      const file = yield* Guard.step(
-        Effect.sync(() => writeFileSync(temp, `job ${name}\n`)),
-        () =>
-          Effect.sync(() => rmSync(temp, { force: true })).pipe(
-            Effect.zipRight(log(`job ${name}: temporary file removed`))
-          )
-      )
-      yield* Effect.sleep(work) // the work: in flight while it runs
-      // Both commit without a gap: once this succeeds, nothing rolls back.
-      yield* Guard.commit(
-        [row, file],
-        Effect.zipRight(
-          Effect.sync(() => renameSync(temp, final)),
-          query((sql) => sql`UPDATE jobs SET status = 'committed' WHERE name = ${name}`)
-        )
-      )
-    })
-  )
+  yield* runJob(yield* jobStore, name, Effect.sleep(work)) // the work: in flight while it runs
   yield* log(`job ${name}: committed`)
   return yield* HttpServerResponse.json({ name, status: "committed" })
 })

@@ -396,15 +396,22 @@ describe("Tracking: a tracker hears committing before a commit's outcome", () =>
             const a = yield* Guard.make(Effect.void, { label: "a" })
             yield* Guard.commit(a, Effect.void)
             const b = yield* Guard.make(Effect.void, { label: "b" })
-            yield* Effect.exit(Guard.commit(b, Effect.fail("declined")))
+            const c = yield* Guard.make(Effect.void, { label: "c" })
+            yield* Effect.exit(Guard.commit([b, c], Effect.fail("declined")))
           })
         ).pipe(Tracking.withTracker(tracker))
+        // Each compensation is releasing from when it starts (newest first), not from the
+        // decision: the shutdown report's "compensating for N ms" is its own time.
         expect(events).toEqual([
           "opened a",
           "committing a",
           "settled a",
           "opened b",
+          "opened c",
           "committing b",
+          "committing c",
+          "releasing c",
+          "settled c",
           "releasing b",
           "settled b"
         ])

@@ -326,12 +326,18 @@ const begin = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>,
   by: Trigger,
-  checkStrategy: boolean
+  checkStrategy: boolean,
+  pending?: PendingRun
 ): boolean => {
   const runsFor = cell.spec.runsFor
   if (checkStrategy && runsFor !== undefined && !runsFor(exit)) {
     cell.settle({ _tag: "Skipped", scopeExit: exit })
     return false
+  }
+  if (pending !== undefined) {
+    // Decided, not started: the tracker hears `releasing` when the run starts.
+    cell.phase = { _tag: "Running", by, pending }
+    return true
   }
   cell.phase = { _tag: "Running", by }
   if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
@@ -825,9 +831,7 @@ const decide = <B, E>(
     // guard, see `fire`); this loop then finds it started and waits for it.
     const newestFirst = [...cells].reverse()
     const pending: PendingRun = { exit, decider: fiber }
-    for (const cell of newestFirst) {
-      if (begin(cell, exit, "close", true)) cell.phase = { _tag: "Running", by: "close", pending }
-    }
+    for (const cell of newestFirst) begin(cell, exit, "close", true, pending)
     return Effect.map(
       Effect.forEach(newestFirst, (cell) =>
         Effect.exit(Effect.ensuring(runPending(cell, pending), closeChild(cell)))
@@ -845,6 +849,7 @@ const decide = <B, E>(
 /** Moves a cell from its pending run to running it (in one block with the check before it). */
 const startPending = (cell: Cell): void => {
   cell.phase = RUNNING_BY_CLOSE
+  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
 }
 
 const RUNNING_BY_CLOSE: Phase = { _tag: "Running", by: "close" }
