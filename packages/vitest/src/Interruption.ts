@@ -129,12 +129,20 @@ export interface Options<R = never> {
   readonly failOn?: "any" | "reachable" | undefined
   /**
    * An invariant checked after each run with the run's `Exit`; a failure marks that step.
+   * It is user code, and each of these is a failure of the step (kind `"check"`), never a
+   * crash or a hang of the explorer: failing (its error is the message), dying, throwing
+   * instead of returning an Effect, returning something else than an Effect, and not
+   * returning within `hangTimeout` of wall-clock time (it is then interrupted without being
+   * waited for). It runs in the caller's fiber's services, after the run.
    */
   readonly check?:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
   /**
-   * Wall-clock time a run may take after its interruption before it is reported as a hang.
-   * Default: 1 second.
+   * Wall-clock time a run may take after its interruption before it is reported as a hang,
+   * and a `check` may take before it is reported as not returning. Any `Duration` input
+   * (`"30 days"` is honoured: the timer is `Timer.set`'s, not a bare `setTimeout`, which fires
+   * a delay above 2³¹−1 ms after 1 ms). `Infinity`: no bound — a run or a check that hangs
+   * then hangs the exploration. Default: 1 second.
    */
   readonly hangTimeout?: Duration.DurationInput | undefined
   /**
@@ -147,6 +155,14 @@ export interface Options<R = never> {
    * `FiberSet` did not stop) marks that step. Default: `true`.
    */
   readonly fibers?: boolean | undefined
+  /**
+   * Whether a run whose `Exit` holds a defect (a die: the uninterrupted run dies, a cleanup
+   * dies when the run is interrupted, the program function throws) marks that step, kind
+   * `"defect"`. A typed failure never does (the `check` judges it), nor does the explorer's
+   * interruption. `false` leaves defects to the `check`, which sees every `Exit`: for a
+   * program whose dying is expected. Default: `true`.
+   */
+  readonly defects?: boolean | undefined
   /**
    * Whether each run gets fresh test services (its own `TestClock`, `TestRandom`, …), so that
    * a run that wedges them cannot wedge the runs after it. Default: when the program runs on
@@ -195,7 +211,8 @@ export interface Where {
 }
 
 /**
- * Consecutive failing steps with the same kind and message.
+ * Consecutive failing steps with the same kind and message (runtime ids such as `#12`, which
+ * differ from run to run, aside); `message` is the first step's.
  *
  * @since 0.1.0
  * @category models
@@ -215,14 +232,21 @@ export interface Range {
 }
 
 /**
- * One failing interruption point. Step `0` is the run without interruption.
+ * One failing interruption point. Step `0` is the run without interruption. `kind`:
+ *
+ * - `"check"`: the `check` failed (or threw, or did not return), or a `Resource` / `Guard` of
+ *   the run was left alive (`leaked …`);
+ * - `"hang"`: the run did not finish within `hangTimeout` after its interruption;
+ * - `"fibers"`: fibers of the run still running after it ended, each named (its explorer name,
+ *   its runtime id, who forked it, in which span, and the span it is in now);
+ * - `"defect"`: the run's `Exit` holds a defect (`the run died: …`).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Failure {
   readonly step: number
-  readonly kind: "check" | "hang" | "fibers"
+  readonly kind: "check" | "hang" | "fibers" | "defect"
   readonly message: string
   readonly where?: Where | undefined
   /** Whether Effect's default scheduler can reach this point. */

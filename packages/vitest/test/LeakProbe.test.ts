@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, RcRef, Scope, ScopedRef } from "effect"
-import { Guard, Resource, Tracking } from "@scopeguard/core"
+import { Deferred, Effect, Exit, Option, RcRef, Scope, ScopedRef } from "effect"
+import { Guard, InvalidOptionsError, Resource, Tracking } from "@scopeguard/core"
 import { Interruption, LeakProbe } from "@scopeguard/vitest"
 
 describe("LeakProbe", () => {
@@ -103,6 +103,98 @@ describe("LeakProbe.watch", () => {
       yield* Scope.close(scope, Exit.void)
       expect(yield* LeakProbe.live).toEqual([])
     }).pipe(Effect.provide(LeakProbe.layer))
+  )
+
+  it.live(
+    "a forkScoped worker that waits forever is interrupted when the scope closes, as under Effect.scoped",
+    () =>
+      Effect.gen(function* () {
+        /** Forks a worker into the scope (`adopt`-ed or not), then closes the scope. */
+        const closeWithWorker = (
+          adopt: (
+            scoped: Effect.Effect<unknown, never, Scope.Scope>
+          ) => Effect.Effect<unknown, never, Scope.Scope>
+        ) =>
+          Effect.gen(function* () {
+            const events: Array<string> = []
+            const started = yield* Deferred.make<void>()
+            const worker = Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+              Effect.onInterrupt(() => Effect.sync(() => events.push("worker interrupted")))
+            )
+            const closed = yield* Effect.scoped(
+              Effect.gen(function* () {
+                yield* adopt(Effect.forkScoped(worker))
+                yield* Deferred.await(started)
+                events.push(`closing, live: ${(yield* LeakProbe.live).map((e) => e.label)}`)
+              })
+            ).pipe(
+              Effect.exit,
+              // A hang bound, not a synchronisation: an uninterruptible worker never ends, and
+              // the scope's close waits for it.
+              Effect.disconnect,
+              Effect.timeoutOption("10 seconds")
+            )
+            events.push(`closed, live: ${(yield* LeakProbe.live).map((e) => e.label)}`)
+            return { closed, events }
+          }).pipe(Effect.provide(LeakProbe.layer))
+        const plain = yield* closeWithWorker((scoped) => scoped)
+        const watched = yield* closeWithWorker((scoped) =>
+          LeakProbe.watch(scoped, { label: "worker" })
+        )
+        expect({ plain, watched }).toEqual({
+          plain: {
+            closed: Option.some(Exit.void),
+            events: ["closing, live: ", "worker interrupted", "closed, live: "]
+          },
+          watched: {
+            closed: Option.some(Exit.void),
+            events: ["closing, live: worker", "worker interrupted", "closed, live: "]
+          }
+        })
+      }),
+    60_000
+  )
+
+  it.effect("a scoped effect that fails or is interrupted leaves nothing open or listed", () =>
+    Effect.gen(function* () {
+      const events: Array<string> = []
+      const opened = (name: string) =>
+        Effect.acquireRelease(
+          Effect.sync(() => events.push(`open ${name}`)),
+          (_, exit) => Effect.sync(() => events.push(`close ${name}: ${exit._tag}`))
+        )
+      const failed = yield* Effect.exit(
+        Effect.scoped(
+          LeakProbe.watch(Effect.zipRight(opened("a"), Effect.fail("no")), { label: "a" })
+        )
+      )
+      const live = yield* LeakProbe.live
+      expect({ failed, live, events }).toEqual({
+        failed: Exit.fail("no"),
+        live: [],
+        events: ["open a", "close a: Failure"]
+      })
+    }).pipe(Effect.provide(LeakProbe.layer))
+  )
+
+  it.effect("its options are checked when the effect runs", () =>
+    Effect.gen(function* () {
+      const scoped = Effect.acquireRelease(Effect.void, () => Effect.void)
+      const exits = [
+        yield* Effect.exit(
+          Effect.scoped(LeakProbe.watch(scoped, null as unknown as { label?: string }))
+        ),
+        yield* Effect.exit(
+          Effect.scoped(LeakProbe.watch(scoped, { label: 5 as unknown as string }))
+        )
+      ]
+      expect(exits).toEqual([
+        Exit.die(
+          new InvalidOptionsError({ option: "options", value: null, reason: "is not an object" })
+        ),
+        Exit.die(new InvalidOptionsError({ option: "label", value: 5, reason: "is not a string" }))
+      ])
+    })
   )
 
   it.live(

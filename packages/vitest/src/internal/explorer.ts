@@ -1,4 +1,11 @@
-import { check as checkOptions, MIN_BUDGET, replayBudget, step as checkStep } from "./options.js"
+import {
+  check as checkOptions,
+  type Checked,
+  MIN_BUDGET,
+  program as checkProgram,
+  replayBudget,
+  step as checkStep
+} from "./options.js"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -13,7 +20,7 @@ import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
 import type * as Context from "effect/Context"
 import * as Supervisor from "effect/Supervisor"
 import * as TestContext from "effect/TestContext"
-import { Tracking } from "@scopeguard/core"
+import { Timer, Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
@@ -43,6 +50,8 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   readonly running = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   /** Names by start order ("fiber 1" is the first the root forked): the same in every run. */
   readonly names = new Map<unknown, string>()
+  /** What started each fiber: its parent, and the span in force where it was forked. */
+  readonly origins = new Map<unknown, Origin>()
   /** Where step `interruptAt` was: the fiber, the operation, the innermost span. */
   where: Interruption.Where | undefined = undefined
   /** Whether step `interruptAt` was reached (and the interruption, or the yield, done). */
@@ -73,7 +82,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   override onStart<A, E, R>(
     _context: Context.Context<R>,
     _effect: Effect.Effect<A, E, R>,
-    _parent: Option.Option<Fiber.RuntimeFiber<any, any>>,
+    parent: Option.Option<Fiber.RuntimeFiber<any, any>>,
     fiber: Fiber.RuntimeFiber<A, E>
   ) {
     if (this.finished) return
@@ -86,11 +95,39 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       this.fibersSeen++
       this.running.add(fiber)
       this.names.set(fiber, `fiber ${this.fibersSeen}`)
+      // A child starts with its parent's context: its span is the one the fork ran in.
+      const span = spanOf(fiber)
+      this.origins.set(fiber, {
+        parent: Option.isNone(parent)
+          ? undefined
+          : parent.value === (this.root as unknown)
+            ? "root"
+            : (this.names.get(parent.value) ?? "a fiber outside the run"),
+        span
+      })
     }
   }
 
   override onEnd<A, E>(_value: Exit.Exit<A, E>, fiber: Fiber.RuntimeFiber<A, E>) {
     this.running.delete(fiber)
+  }
+
+  /**
+   * A fiber of the run, for the report: its name (stable across runs), its runtime id, who
+   * forked it and in which span (with the line that made the span), and the span it is in now.
+   * `fiber 2 (#812, forked by root in startWorker at src/worker.ts:3:7, now in poll at …)`
+   */
+  describe(fiber: Fiber.RuntimeFiber<unknown, unknown>): string {
+    const origin = this.origins.get(fiber)
+    const parts = [FiberId.threadName(fiber.id())]
+    if (origin !== undefined) {
+      parts.push(
+        `${origin.parent === undefined ? "started by a runtime (Runtime.runFork)" : `forked by ${origin.parent}`}${inSpan(origin.span)}`
+      )
+    }
+    const now = spanOf(fiber)
+    if (now !== undefined && now !== origin?.span) parts.push(`now${inSpan(now)}`)
+    return `${this.names.get(fiber) ?? "a fiber"} (${parts.join(", ")})`
   }
 
   /**
@@ -210,6 +247,25 @@ const sourceOf = (span: object | undefined): string | undefined => {
 export const reachOf = (turn: number): Interruption.Reach =>
   turn === 0 ? "turn-start" : turn >= MIN_BUDGET ? "budget" : "explorer-only"
 
+/** Who started a fiber of the run, and in which span. */
+interface Origin {
+  /** `root`, `fiber N`; `undefined` for a fiber a runtime started (`Runtime.runFork`). */
+  readonly parent: string | undefined
+  readonly span: object | undefined
+}
+
+/** The innermost span a fiber is in (`Effect.withSpan`, `Effect.fn`), if any. */
+const spanOf = (fiber: unknown): object | undefined =>
+  (fiber as { currentSpan?: object | undefined }).currentSpan
+
+/** ` in name at file.ts:1:2`, or nothing for no span (or one without a name). */
+const inSpan = (span: object | undefined): string => {
+  const name = (span as { name?: unknown } | undefined)?.name
+  if (typeof name !== "string") return ""
+  const source = sourceOf(span)
+  return ` in ${name}${source === undefined ? "" : ` at ${source}`}`
+}
+
 /** The fiber, the operation, the innermost span and its call site, and the turn of a step. */
 const whereOf = (
   name: string,
@@ -248,8 +304,8 @@ export interface Run {
     | { readonly _tag: "Exited"; readonly exit: Exit.Exit<unknown, unknown> }
     | { readonly _tag: "Hung" }
   readonly live: ReadonlyArray<Tracking.Entry>
-  /** Fibers of the run still running after it ended. */
-  readonly leftRunning: number
+  /** The fibers of the run still running after it ended, described (`StepSupervisor.describe`). */
+  readonly leftRunning: ReadonlyArray<string>
   readonly fibersSeen: number
   readonly where: Interruption.Where | undefined
   /** Budget mode, without an interruption: the steps at which a turn ended. */
@@ -284,12 +340,18 @@ export const runOnce = <A, E, R>(
     const supervisor = new StepSupervisor(interruptAt, mode, target)
     const gate = yield* Deferred.make<void>()
     // A factory is called once per run, before the run's first step: each run starts from
-    // fresh state. One that throws makes a run that dies with what it threw.
+    // fresh state. One that throws makes a run that dies with what it threw, one that returns
+    // something else than an Effect a run that dies saying so (both are reported as defects).
     const made = Effect.isEffect(program)
       ? program
-      : yield* Effect.sync(() => {
+      : yield* Effect.sync((): Effect.Effect<A, E, R> => {
           try {
-            return program()
+            const effect: unknown = program()
+            return Effect.isEffect(effect)
+              ? (effect as Effect.Effect<A, E, R>)
+              : Effect.die(
+                  new Error(`the program function returned ${show(effect)}, not an Effect`)
+                )
           } catch (error) {
             return Effect.die(error)
           }
@@ -309,7 +371,7 @@ export const runOnce = <A, E, R>(
     const fiber = yield* Effect.forkDaemon(Effect.zipRight(Deferred.await(gate), supervised))
     supervisor.root = fiber
     yield* Deferred.succeed(gate, undefined)
-    const outcome = yield* awaitWithin(fiber, supervisor, Duration.toMillis(hangTimeout)).pipe(
+    const outcome = yield* awaitWithin(fiber, supervisor, hangTimeout).pipe(
       Effect.onInterrupt(() => Fiber.interruptFork(fiber))
     )
     if (outcome._tag === "Hung") {
@@ -327,7 +389,10 @@ export const runOnce = <A, E, R>(
       reached: supervisor.reached,
       outcome,
       live: probe.unsafeLive(),
-      leftRunning: outcome._tag === "Hung" ? 0 : supervisor.running.size,
+      leftRunning:
+        outcome._tag === "Hung"
+          ? []
+          : Array.from(supervisor.running, (running) => supervisor.describe(running)),
       fibersSeen: supervisor.fibersSeen,
       where: supervisor.where,
       turnEnds: supervisor.turnEnds
@@ -335,35 +400,132 @@ export const runOnce = <A, E, R>(
   })
 
 /**
- * Waits for the fiber's exit, or for `millis` of wall-clock time after the interruption (the
- * timer is restarted when it is sent). Real time on purpose: a hang must be detected even
- * when the program runs on the `TestClock`.
+ * Waits for the fiber's exit, or for `hangTimeout` of wall-clock time after the interruption
+ * (the timer is restarted when it is sent). Real time on purpose: a hang must be detected even
+ * when the program runs on the `TestClock`. The timer is `Timer.set`'s: a bound above 2³¹−1 ms
+ * is honoured (a bare `setTimeout` fires it after 1 ms), an infinite one sets none.
  */
 const awaitWithin = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   supervisor: StepSupervisor,
-  millis: number
+  hangTimeout: Duration.Duration
 ): Effect.Effect<Run["outcome"]> =>
   Effect.async<Run["outcome"]>((resume) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let cancel: Timer.Cancel = () => {}
     let settled = false
     const settle = (outcome: Run["outcome"]) => {
       if (settled) return
       settled = true
-      clearTimeout(timer)
+      cancel()
       resume(Effect.succeed(outcome))
     }
     const startTimer = () => {
-      clearTimeout(timer)
-      timer = setTimeout(() => settle({ _tag: "Hung" }), millis)
+      cancel()
+      if (!settled) cancel = Timer.set("hangTimeout", hangTimeout, () => settle({ _tag: "Hung" }))
     }
     startTimer()
     supervisor.onReach = startTimer
-    fiber.addObserver((exit) => settle({ _tag: "Exited", exit }))
+    const observer = (exit: Exit.Exit<unknown, unknown>) => settle({ _tag: "Exited", exit })
+    fiber.addObserver(observer)
     return Effect.sync(() => {
       settled = true
-      clearTimeout(timer)
+      cancel()
+      fiber.removeObserver(observer)
     })
+  })
+
+/**
+ * Runs `effect` in a fiber of its own and waits at most `bound` of wall-clock time for it
+ * (`Timer.set`; an infinite bound waits for ever): `None` when the bound passed first, and the
+ * fiber is then interrupted without waiting (an uninterruptible one is abandoned). For user
+ * code that may never return (a `check`), on the `TestClock` or not.
+ */
+const withinRealTime = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  bound: Duration.Duration
+): Effect.Effect<Option.Option<Exit.Exit<A, E>>, never, R> =>
+  !Duration.isFinite(bound)
+    ? Effect.map(Effect.exit(effect), Option.some)
+    : Effect.flatMap(Effect.forkDaemon(effect), (fiber) =>
+        Effect.async<Option.Option<Exit.Exit<A, E>>>((resume) => {
+          let settled = false
+          const observer = (exit: Exit.Exit<A, E>) => {
+            if (settled) return
+            settled = true
+            cancel()
+            resume(Effect.succeed(Option.some(exit)))
+          }
+          const cancel = Timer.set("hangTimeout", bound, () => {
+            if (settled) return
+            settled = true
+            fiber.removeObserver(observer)
+            resume(Effect.as(Fiber.interruptFork(fiber), Option.none()))
+          })
+          fiber.addObserver(observer)
+          return Effect.sync(() => {
+            settled = true
+            cancel()
+            fiber.removeObserver(observer)
+            fiber.unsafeInterruptAsFork(explorerId)
+          })
+        })
+      )
+
+/** A value in a message: strings quoted, objects as JSON. */
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
+}
+
+/** What a thrown value or a defect says: an error's message, a string as it is. */
+const describeError = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : show(error)
+
+/**
+ * Runs the user's check on a run's exit. It is user code: it may throw instead of returning an
+ * Effect, return something else, fail, die or never return — each is a failure of the step,
+ * never a crash or a hang of the explorer. `undefined` when the check passed.
+ */
+const runCheck = <R>(
+  check: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>,
+  exit: Exit.Exit<unknown, unknown>,
+  hangTimeout: Duration.Duration
+): Effect.Effect<string | undefined, never, R> =>
+  Effect.suspend(() => {
+    let made: unknown
+    try {
+      made = check(exit)
+    } catch (error) {
+      return Effect.succeed(`the check threw: ${describeError(error)}`)
+    }
+    if (!Effect.isEffect(made)) {
+      return Effect.succeed(`the check returned ${show(made)}, not an Effect`)
+    }
+    return Effect.map(
+      withinRealTime(made as Effect.Effect<void, unknown, R>, hangTimeout),
+      (result): string | undefined => {
+        if (Option.isNone(result)) {
+          return `the check did not return within ${Duration.format(hangTimeout)}`
+        }
+        const checked = result.value
+        if (Exit.isSuccess(checked)) return undefined
+        if (Option.isSome(Cause.failureOption(checked.cause))) {
+          return messageOf(checked.cause)
+        }
+        const defects = Array.from(Cause.defects(checked.cause))
+        return defects.length > 0
+          ? `the check died: ${defects.map(describeError).join("; ")}`
+          : "the check was interrupted"
+      }
+    )
   })
 
 const messageOf = (cause: Cause.Cause<unknown>): string => {
@@ -382,7 +544,7 @@ const messageOf = (cause: Cause.Cause<unknown>): string => {
 const judge = <R>(
   run: Run,
   step: number,
-  options: Interruption.Options<R>,
+  options: Checked<R>,
   settings: Settings
 ): Effect.Effect<ReadonlyArray<Interruption.Failure>, never, R> => {
   const label = labelOf(run, step, settings)
@@ -404,7 +566,7 @@ const judge = <R>(
   }
   const exit = run.outcome.exit
   const failures: Array<Interruption.Failure> = []
-  if (options.leaks !== false && run.live.length > 0) {
+  if (options.leaks && run.live.length > 0) {
     failures.push(
       failure(
         "check",
@@ -412,19 +574,29 @@ const judge = <R>(
       )
     )
   }
-  if (options.fibers !== false && run.leftRunning > 0) {
+  const left = run.leftRunning
+  if (options.fibers && left.length > 0) {
     failures.push(
       failure(
         "fibers",
-        `${run.leftRunning} fiber${run.leftRunning === 1 ? "" : "s"} of the run still running after it ended`
+        `${left.length} fiber${left.length === 1 ? "" : "s"} of the run still running after it ended: ${left.join("; ")}`
       )
     )
+  }
+  // A defect anywhere in the run's exit — an uninterrupted run that dies, a cleanup that dies
+  // when interrupted, a program function that throws — is a bug, with or without a check.
+  // A typed failure is the program's own answer: the check judges it.
+  if (options.defects && Exit.isFailure(exit)) {
+    const defects = Array.from(Cause.defects(exit.cause))
+    if (defects.length > 0) {
+      failures.push(failure("defect", `the run died: ${defects.map(describeError).join("; ")}`))
+    }
   }
   if (options.check === undefined) {
     return Effect.succeed(failures)
   }
-  return Effect.map(Effect.exit(Effect.suspend(() => options.check!(exit))), (checked) => {
-    if (Exit.isFailure(checked)) failures.push(failure("check", messageOf(checked.cause)))
+  return Effect.map(runCheck(options.check, exit, settings.hangTimeout), (message) => {
+    if (message !== undefined) failures.push(failure("check", message))
     return failures
   })
 }
@@ -450,7 +622,7 @@ const labelOf = (
  * services (its `Clock` is a `TestClock`), so that a run that wedges them cannot wedge the
  * runs after it. A program on live services keeps them.
  */
-const shouldIsolate = <R>(options: Interruption.Options<R>): Effect.Effect<boolean> =>
+const shouldIsolate = <R>(options: Checked<R>): Effect.Effect<boolean> =>
   options.isolate !== undefined
     ? Effect.succeed(options.isolate)
     : Effect.map(
@@ -470,12 +642,14 @@ export const explore = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, budgets, target } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    checkProgram(program)
+    const { hangTimeout, mode, budgets, target } = checked
     const settings: Settings = {
       hangTimeout,
       mode,
       target,
-      isolate: yield* shouldIsolate(options)
+      isolate: yield* shouldIsolate(checked)
     }
     // Two dry runs: the step count, and whether it is the same every time.
     const first = yield* runOnce(program, undefined, settings)
@@ -484,7 +658,7 @@ export const explore = <A, E, R, R2 = never>(
     const explored: Array<{
       readonly point: Point
       readonly failures: ReadonlyArray<Interruption.Failure>
-    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, options, settings) }]
+    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, checked, settings) }]
     const steps = first.steps
     // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
     let points: Array<Point>
@@ -500,11 +674,11 @@ export const explore = <A, E, R, R2 = never>(
     } else {
       points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
     }
-    const sample = options.sample
+    const sample = checked.sample
     const chosen =
       sample === undefined || sample.runs >= points.length
         ? points
-        : sampleSteps(points.length, sample.runs, sample.seed ?? 1).map((i) => points[i - 1]!)
+        : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
     const unreached: Array<number> = []
     for (const point of chosen) {
       const pointSettings =
@@ -512,7 +686,7 @@ export const explore = <A, E, R, R2 = never>(
       const run = yield* runOnce(program, point.step, pointSettings)
       runs++
       if (!run.reached) unreached.push(point.step)
-      explored.push({ point, failures: yield* judge(run, point.step, options, pointSettings) })
+      explored.push({ point, failures: yield* judge(run, point.step, checked, pointSettings) })
     }
     const failures = explored.flatMap((e) => e.failures)
     return {
@@ -529,7 +703,7 @@ export const explore = <A, E, R, R2 = never>(
       isolated: settings.isolate,
       target,
       ...(mode === "budget" ? { budgets: perBudget } : {}),
-      sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample?.seed ?? 1 }
+      sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed }
     } satisfies Interruption.Report
   })
 
@@ -594,9 +768,15 @@ export const toRanges = (
   return ranges
 }
 
+/**
+ * Runtime ids (`#12`: a resource's, a fiber's) differ from run to run; the rest of a message
+ * says whether two steps failed the same way.
+ */
+const withoutIds = (message: string): string => message.replace(/#\d+/g, "#")
+
 const sameRange = (range: Interruption.Range, failure: Interruption.Failure): boolean =>
   range.kind === failure.kind &&
-  range.message === failure.message &&
+  withoutIds(range.message) === withoutIds(failure.message) &&
   range.reach === failure.reach &&
   range.budget === failure.budget
 
@@ -607,17 +787,19 @@ export const runAt = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, budget, target } = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+    checkProgram(program)
     checkStep(step)
+    const { hangTimeout, mode, budget, target } = checked
     const settings: Settings = {
       hangTimeout,
       mode,
       target,
-      isolate: yield* shouldIsolate(options),
+      isolate: yield* shouldIsolate(checked),
       ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
     }
     const run = yield* runOnce(program, step, settings)
-    const failures = yield* judge(run, step, options, settings)
+    const failures = yield* judge(run, step, checked, settings)
     return {
       step,
       steps: run.steps,
@@ -635,7 +817,8 @@ export const assertEveryStep = <A, E, R, R2 = never>(
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, InterruptionError, R | R2> =>
   Effect.flatMap(explore(program, options), (report) =>
-    (options.failOn === "reachable" ? report.reachable : report.failures.length) === 0
+    // `explore` has checked the options: `failOn` is "any", "reachable" or undefined.
+    (options?.failOn === "reachable" ? report.reachable : report.failures.length) === 0
       ? Effect.succeed(report)
       : Effect.fail(new InterruptionError({ report }))
   )

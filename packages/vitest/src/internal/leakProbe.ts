@@ -1,8 +1,9 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Resource, Tracking } from "@scopeguard/core"
-import type * as Scope from "effect/Scope"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { InvalidOptionsError, Resource, Tracking } from "@scopeguard/core"
 import { LeakError } from "../Errors.js"
 import type * as LeakProbe from "../LeakProbe.js"
 
@@ -66,16 +67,57 @@ export const assertNone: Effect.Effect<void, LeakError, LeakProbe.LeakProbe> = E
   (entries) => (entries.length === 0 ? Effect.void : Effect.fail(new LeakError({ live: entries })))
 )
 
-/** @internal */
+/**
+ * Adopts a scoped effect as a `Resource` the probe lists. The resource (its value: the scope
+ * the effect's finalizers go to) is registered first, uninterruptibly; the effect then runs
+ * into that scope as interruptibly as the caller is, exactly as under `Effect.scoped`. Run
+ * inside the uninterruptible acquisition instead, every fiber it forks (`forkScoped`) would
+ * inherit the mask and could never be interrupted: the scope's close would wait for it
+ * forever. Whatever the effect opened before it failed or was interrupted is closed with its
+ * exit, and the resource is settled (no longer listed).
+ *
+ * @internal
+ */
 export const watch = <A, E, R>(
   scoped: Effect.Effect<A, E, R>,
   options?: { readonly label?: string | undefined }
 ): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
-  Effect.flatMap(
-    Resource.fromScoped(
-      scoped,
-      options?.label === undefined ? undefined : { label: options.label }
-    ),
-    // Just acquired, in this fiber: `get` cannot find it released.
-    (resource) => Effect.orDie(Resource.get(resource))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      if (options !== undefined && (typeof options !== "object" || options === null)) {
+        throw new InvalidOptionsError({
+          option: "options",
+          value: options,
+          reason: "is not an object"
+        })
+      }
+      // `Resource.make` checks the label (a string, or undefined for the default).
+      const label = options?.label
+      return Effect.flatMap(
+        Resource.make(
+          Scope.make(),
+          (inner, exit) => Scope.close(inner, exit),
+          label === undefined ? undefined : { label }
+        ),
+        (resource) =>
+          Effect.flatMap(
+            // Just acquired, in this fiber: `get` cannot find it released.
+            Effect.orDie(Resource.get(resource)),
+            (inner) =>
+              Effect.onExit(
+                restore(Scope.extend(scoped, inner)) as Effect.Effect<
+                  A,
+                  E,
+                  Exclude<R, Scope.Scope>
+                >,
+                (exit) =>
+                  Exit.isSuccess(exit)
+                    ? Effect.void
+                    : // What it opened is closed with its own exit; the resource then has
+                      // nothing left to release, and is settled.
+                      Effect.zipRight(Scope.close(inner, exit), Resource.close(resource))
+              )
+          )
+      )
+    })
   )

@@ -1,101 +1,19 @@
 /**
  * Checks the explorer's options when its effect runs (building never throws), with the same
  * `InvalidOptionsError` as `@scopeguard/core` (durations are decoded by
- * `InvalidOptionsError.decodeDuration`).
+ * `InvalidOptionsError.decodeDuration`). Only `undefined` means "the default": `null`, `0`,
+ * `"no"` and every other value of the wrong type are refused, never coerced.
  *
  * @internal
  */
 import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import { InvalidOptionsError } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 
-/** The checked options of `explore`, `assertEveryStep` and `runAt`. */
-export const check = <R>(
-  options: Interruption.Options<R>,
-  defaultHangTimeout: Duration.DurationInput
-) => {
-  const mode = options.mode ?? "interrupt"
-  if (mode !== "interrupt" && mode !== "yield" && mode !== "budget") {
-    throw new InvalidOptionsError({
-      option: "mode",
-      value: mode,
-      reason: 'is not "interrupt", "yield" or "budget"'
-    })
-  }
-  const isBudget = (b: unknown): b is number => Number.isInteger(b) && (b as number) >= MIN_BUDGET
-  if (options.budget !== undefined && !isBudget(options.budget)) {
-    throw new InvalidOptionsError({
-      option: "budget",
-      value: options.budget,
-      reason: `is not an integer of at least ${MIN_BUDGET} (smaller budgets livelock the runtime)`
-    })
-  }
-  if (
-    options.budgets !== undefined &&
-    !(
-      Array.isArray(options.budgets) &&
-      options.budgets.length > 0 &&
-      options.budgets.every(isBudget)
-    )
-  ) {
-    throw new InvalidOptionsError({
-      option: "budgets",
-      value: options.budgets,
-      reason: `is not a non-empty array of integers of at least ${MIN_BUDGET}`
-    })
-  }
-  const target = options.target ?? "root"
-  if (target !== "root" && target !== "holder") {
-    throw new InvalidOptionsError({
-      option: "target",
-      value: target,
-      reason: 'is not "root" or "holder"'
-    })
-  }
-  if (options.failOn !== undefined && options.failOn !== "any" && options.failOn !== "reachable") {
-    throw new InvalidOptionsError({
-      option: "failOn",
-      value: options.failOn,
-      reason: 'is not "any" or "reachable"'
-    })
-  }
-  if (options.check !== undefined && typeof options.check !== "function") {
-    throw new InvalidOptionsError({
-      option: "check",
-      value: options.check,
-      reason: "is not a function"
-    })
-  }
-  const sample = options.sample
-  if (
-    sample !== undefined &&
-    !(
-      Number.isInteger(sample.runs) &&
-      sample.runs >= 1 &&
-      (sample.seed === undefined || Number.isInteger(sample.seed))
-    )
-  ) {
-    throw new InvalidOptionsError({
-      option: "sample",
-      value: sample,
-      reason: "is not { runs: a positive integer, seed?: an integer }"
-    })
-  }
-  // `budget` alone explores that one budget; `runAt` replays with `budget`, or the only one
-  // of `budgets`.
-  const budgets =
-    options.budgets ?? (options.budget === undefined ? DEFAULT_BUDGETS : [options.budget])
-  return {
-    mode,
-    target,
-    budgets,
-    budget: options.budget ?? (budgets.length === 1 ? budgets[0] : undefined),
-    hangTimeout: InvalidOptionsError.decodeDuration(
-      "hangTimeout",
-      options.hangTimeout ?? defaultHangTimeout
-    )!
-  }
-}
+/** The smallest per-turn budget the runtime runs with (9 or less livelocks `Effect.void`). */
+export const MIN_BUDGET = 10
 
 /**
  * The budgets budget mode sweeps by default: every budget from 10 to 16 ends turns at
@@ -104,21 +22,147 @@ export const check = <R>(
  */
 export const DEFAULT_BUDGETS: ReadonlyArray<number> = [10, 11, 12, 13, 14, 15, 16, 32, 64, 2048]
 
-/** The smallest per-turn budget the runtime runs with (9 or less livelocks `Effect.void`). */
-export const MIN_BUDGET = 10
+/** The options of one exploration, checked once: nothing reads the user's object again. */
+export interface Checked<R> {
+  readonly mode: Interruption.Mode
+  readonly target: Interruption.Target
+  readonly budgets: ReadonlyArray<number>
+  readonly budget: number | undefined
+  readonly failOn: "any" | "reachable"
+  readonly check:
+    ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
+  readonly hangTimeout: Duration.Duration
+  readonly leaks: boolean
+  readonly fibers: boolean
+  readonly defects: boolean
+  readonly isolate: boolean | undefined
+  readonly sample: { readonly runs: number; readonly seed: number } | undefined
+}
+
+const refuse = (option: string, value: unknown, reason: string): never => {
+  throw new InvalidOptionsError({ option, value, reason })
+}
+
+const oneOf = <const A extends ReadonlyArray<string>>(
+  option: string,
+  value: unknown,
+  choices: A,
+  reason: string
+): A[number] | undefined =>
+  value === undefined || choices.includes(value as string)
+    ? (value as A[number] | undefined)
+    : refuse(option, value, reason)
+
+const boolean = (option: string, value: unknown): boolean | undefined =>
+  value === undefined || typeof value === "boolean"
+    ? value
+    : refuse(option, value, "is not a boolean")
+
+const isBudget = (b: unknown): b is number => Number.isInteger(b) && (b as number) >= MIN_BUDGET
+
+/** A program: an Effect, or a function that makes one (called once per run). */
+export const program = <A, E, R>(
+  value: Interruption.Program<A, E, R>
+): Interruption.Program<A, E, R> =>
+  typeof value === "function" || Effect.isEffect(value)
+    ? value
+    : refuse("program", value, "is not an Effect or a function that returns one")
+
+/** The checked options of `explore`, `assertEveryStep` and `runAt`. */
+export const check = <R>(
+  options: Interruption.Options<R> | undefined,
+  defaultHangTimeout: Duration.DurationInput
+): Checked<R> => {
+  if (options === undefined) options = {}
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    refuse("options", options, "is not an object")
+  }
+  const mode =
+    oneOf(
+      "mode",
+      options.mode,
+      ["interrupt", "yield", "budget"],
+      'is not "interrupt", "yield" or "budget"'
+    ) ?? "interrupt"
+  const target =
+    oneOf("target", options.target, ["root", "holder"], 'is not "root" or "holder"') ?? "root"
+  const failOn =
+    oneOf("failOn", options.failOn, ["any", "reachable"], 'is not "any" or "reachable"') ?? "any"
+  if (options.budget !== undefined && !isBudget(options.budget)) {
+    refuse(
+      "budget",
+      options.budget,
+      `is not an integer of at least ${MIN_BUDGET} (smaller budgets livelock the runtime)`
+    )
+  }
+  const listed = options.budgets
+  if (
+    listed !== undefined &&
+    !(Array.isArray(listed) && listed.length > 0 && listed.every(isBudget))
+  ) {
+    refuse("budgets", listed, `is not a non-empty array of integers of at least ${MIN_BUDGET}`)
+  }
+  const userCheck = options.check
+  if (userCheck !== undefined && typeof userCheck !== "function") {
+    refuse("check", userCheck, "is not a function")
+  }
+  const sample = options.sample as unknown
+  let checkedSample: Checked<R>["sample"] = undefined
+  if (sample !== undefined) {
+    const { runs, seed } = (typeof sample === "object" && sample !== null ? sample : {}) as {
+      runs?: unknown
+      seed?: unknown
+    }
+    if (
+      typeof sample !== "object" ||
+      sample === null ||
+      !(Number.isInteger(runs) && (runs as number) >= 1) ||
+      !(seed === undefined || Number.isInteger(seed))
+    ) {
+      refuse("sample", sample, "is not { runs: a positive integer, seed?: an integer }")
+    }
+    checkedSample = { runs: runs as number, seed: (seed as number | undefined) ?? 1 }
+  }
+  const leaks = boolean("leaks", options.leaks) ?? true
+  const fibers = boolean("fibers", options.fibers) ?? true
+  const defects = boolean("defects", options.defects) ?? true
+  const isolate = boolean("isolate", options.isolate)
+  // Not `??`: a `null` is refused as a wrong value, not read as the default.
+  const hangTimeout = InvalidOptionsError.decodeDuration(
+    "hangTimeout",
+    options.hangTimeout === undefined ? defaultHangTimeout : options.hangTimeout
+  )!
+  // `budget` alone explores that one budget; `runAt` replays with `budget`, or the only one
+  // of `budgets`.
+  const budgets = listed ?? (options.budget === undefined ? DEFAULT_BUDGETS : [options.budget])
+  return {
+    mode,
+    target,
+    budgets,
+    budget: options.budget ?? (budgets.length === 1 ? budgets[0] : undefined),
+    failOn,
+    check: userCheck,
+    hangTimeout,
+    leaks,
+    fibers,
+    defects,
+    isolate,
+    sample: checkedSample
+  }
+}
 
 /** A budget for `runAt` in budget mode. */
-export const replayBudget = (budget: number | undefined): number => {
-  if (budget !== undefined) return budget
-  throw new InvalidOptionsError({
-    option: "budget",
-    value: budget,
-    reason: "is required to replay in budget mode (the report names each point's budget)"
-  })
-}
+export const replayBudget = (budget: number | undefined): number =>
+  budget !== undefined
+    ? budget
+    : refuse(
+        "budget",
+        budget,
+        "is required to replay in budget mode (the report names each point's budget)"
+      )
 
 /** A step of `runAt`: a non-negative integer. */
-export const step = (value: number): number => {
-  if (Number.isInteger(value) && value >= 0) return value
-  throw new InvalidOptionsError({ option: "step", value, reason: "is not a non-negative integer" })
-}
+export const step = (value: number): number =>
+  Number.isInteger(value) && value >= 0
+    ? value
+    : refuse("step", value, "is not a non-negative integer")
