@@ -171,6 +171,52 @@ describe("re-entrant close from inside the running release returns at once", () 
     })
   )
 
+  // Effect 4 runs `Effect.timeout` (and `race`, concurrent `all`) in forked fibers: the
+  // release is recognised through its context, which those fibers inherit.
+  it.effect(
+    "Resource.close(self) from a fiber its release forks (Effect.timeout) returns at once",
+    () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const self = yield* Deferred.make<Resource.Resource<string>>()
+        const r = yield* Resource.make(Effect.succeed("conn"), () =>
+          Effect.gen(function* () {
+            yield* log.add("release start")
+            const closed = yield* Effect.exit(
+              Effect.timeout(Resource.close(yield* Deferred.await(self)), "1 minute")
+            )
+            yield* log.add(`inner close: ${closed._tag}`)
+          })
+        )
+        yield* Deferred.succeed(self, r)
+        yield* Resource.close(r)
+        expect(log.events).toEqual(["release start", "inner close: Success"])
+        expect(yield* Resource.state(r)).toEqual({ _tag: "Released", exit: Exit.void, by: "close" })
+      }).pipe(Effect.scoped)
+  )
+
+  it.effect(
+    "a compensation of a failed commit that closes its own scope through Effect.timeout",
+    () =>
+      Effect.gen(function* () {
+        const log = makeLog()
+        const scope = yield* Scope.make()
+        const g = yield* Guard.step(Effect.void, () =>
+          Effect.andThen(
+            log.add("undo"),
+            Scope.close(scope, Exit.void).pipe(
+              Effect.timeout("1 minute"),
+              Effect.exit,
+              Effect.flatMap((e) => log.add(`close: ${e._tag}`))
+            )
+          )
+        ).pipe(Scope.provide(scope))
+        const exit = yield* Effect.exit(Guard.commit(g, Effect.fail("declined")))
+        expect(exit).toEqual(Exit.fail("declined"))
+        expect(log.events).toEqual(["undo", "close: Success"])
+      })
+  )
+
   /** A guard whose cleanup runs `Guard.runNow` on itself and logs the inner answer. */
   const selfRunningGuard = Effect.gen(function* () {
     const log = makeLog()

@@ -109,6 +109,15 @@ const Leases = Context.Reference<ReadonlyArray<Lease>>("@scopeguard/core/Leases"
   defaultValue: () => []
 })
 
+/**
+ * The cells whose release the current fiber runs. A `Context.Reference`, not the runner's
+ * fiber: Effect 4 forks for `Effect.timeout`, `race` and concurrent `all`, and a release that
+ * closes its own resource (or scope) through one of them must still be recognised.
+ */
+const Releasing = Context.Reference<ReadonlyArray<Cell>>("@scopeguard/core/Releasing", {
+  defaultValue: () => []
+})
+
 /** The commits whose action or compensations the current fiber runs. */
 const Commits = Context.Reference<ReadonlyArray<Commit>>("@scopeguard/core/Commits", {
   defaultValue: () => []
@@ -133,8 +142,6 @@ const tell = (
 export class Cell implements Tracking.Entry {
   phase: Phase = ARMED
   child: Scope.Closeable | undefined = undefined
-  /** The fiber running the finalizer, while it runs: a close from it is re-entrant. */
-  runner: Fiber.Fiber<unknown, unknown> | undefined = undefined
   /** Completed when the cell settles; made only when somebody waits. */
   private latch: Deferred.Deferred<void> | undefined = undefined
 
@@ -177,7 +184,6 @@ export class Cell implements Tracking.Entry {
    * woken fiber inline, and it must find the move complete.
    */
   completeSettle(): void {
-    this.runner = undefined
     // Closing the child deletes its entry from the parent scope (and does nothing when the
     // parent is closing it already): a long-lived scope does not grow. Its only finalizer is
     // `fromScope`, which finds the final phase and returns a constant.
@@ -190,6 +196,11 @@ export class Cell implements Tracking.Entry {
   settle(phase: Phase): void {
     this.phase = phase
     this.completeSettle()
+  }
+
+  /** Whether `fiber` runs this cell's release (or was forked from it). */
+  releasedBy(fiber: Fiber.Fiber<unknown, unknown>): boolean {
+    return fiber.getRef(Releasing).includes(this)
   }
 
   holds(fiber: Fiber.Fiber<unknown, unknown>): boolean {
@@ -300,7 +311,7 @@ const fireUnmasked = (
         // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
         // use closes the resource it is using while another close drains. Waiting would
         // wait for ourselves: return at once.
-        if (cell.runner === fiber || cell.holds(fiber)) return FALSE
+        if (cell.releasedBy(fiber) || cell.holds(fiber)) return FALSE
         // Race: the other side is running the finalizer. `Scope.close` on a child that is
         // already closing returns at once, so without this wait a parent scope would finish
         // closing before an explicit close's release had finished.
@@ -419,8 +430,8 @@ const settleWith = (
 
 /**
  * Calls the user's finalizer in the fiber that runs it, with the services of the fiber that
- * registered it (as `acquireRelease`). It records that fiber as the cell's runner (so that a
- * close of this cell from inside the release is re-entrant), provides the context, and turns a
+ * registered it (as `acquireRelease`). It marks the release in its context (so that a close of
+ * this cell from inside the release, or a fiber it forks, is re-entrant), and turns a
  * finalizer that throws instead of returning an Effect into a defect of the release.
  */
 const callFinalizer = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<unknown> =>
@@ -432,20 +443,28 @@ const callIn = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>
 ): Effect.Effect<unknown> => {
-  cell.runner = fiber
   let effect: Effect.Effect<unknown, never, any>
   try {
     effect = cell.spec.finalizer(exit)
   } catch (error) {
     return Effect.die(error)
   }
-  if (fiber.context === cell.context) return effect as Effect.Effect<unknown>
-  // The maker's services, but the runner's position: which leases it holds and which commit
-  // it runs are the runner's (a compensation run by a failed commit is inside that commit).
+  const running = fiber.getRef(Releasing)
+  const releasing = running.length === 0 ? [cell] : [...running, cell]
+  if (fiber.context === cell.context) {
+    return Effect.provideService(effect as Effect.Effect<unknown>, Releasing, releasing)
+  }
+  // The maker's services, but the runner's position: which releases it runs, which leases it
+  // holds and which commit it runs are the runner's (a compensation run by a failed commit is
+  // inside that commit).
   const context = Context.add(
-    Context.add(cell.context, Leases, fiber.getRef(Leases)),
-    Commits,
-    fiber.getRef(Commits)
+    Context.add(
+      Context.add(cell.context, Leases, fiber.getRef(Leases)),
+      Commits,
+      fiber.getRef(Commits)
+    ),
+    Releasing,
+    releasing
   )
   return Effect.provideContext(effect as Effect.Effect<unknown>, context)
 }
@@ -546,7 +565,7 @@ export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>
   Effect.withFiber((fiber) => {
     const phase = cell.phase
     if (phase._tag === "Done") return Effect.succeed(phase.exit)
-    if (phase._tag === "Running" && cell.runner === fiber) {
+    if (phase._tag === "Running" && cell.releasedBy(fiber)) {
       return Effect.die(
         new Error(
           `awaitRelease of "${cell.label}" was called from inside its own release, which would wait for itself`
