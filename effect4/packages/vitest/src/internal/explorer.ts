@@ -234,41 +234,44 @@ const judge = (
 }
 
 /** @internal */
-export const explore = <A, E, R>(
+export const explore: <A, E, R>(
   program: Interruption.Program<A, E, R>,
   options?: Interruption.Options<any>
-): Effect.Effect<Interruption.Report, never, R> =>
-  Effect.suspend(() => {
-    const settings = checkOptions(options)
-    return Effect.gen(function* () {
-      const failures: Array<Interruption.Failure> = []
-      // The dry run, twice: its steps, and whether the count is deterministic.
-      const first = yield* runOnce(program, 0, settings)
-      const second = yield* runOnce(program, 0, settings)
-      for (const run of [first, second]) {
-        const failure = yield* judge(run, 0, settings)
-        if (failure !== undefined) {
-          failures.push(failure)
-          break
-        }
-      }
-      const steps = first.steps
-      const unreached: Array<number> = []
-      for (let step = 1; step <= steps; step++) {
-        const run = yield* runOnce(program, step, settings)
-        if (run.steps < step) unreached.push(step)
-        const failure = yield* judge(run, step, settings)
-        if (failure !== undefined) failures.push(failure)
-      }
-      return {
-        steps,
-        runs: steps,
-        failures,
-        deterministic: first.steps === second.steps,
-        unreached
-      } satisfies Interruption.Report
-    })
-  })
+) => Effect.Effect<Interruption.Report, never, R> = Effect.fn("Interruption.explore")(function* <
+  A,
+  E,
+  R
+>(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>) {
+  // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
+  const settings = checkOptions(options)
+  const failures: Array<Interruption.Failure> = []
+  // The dry run, twice: its steps, and whether the count is deterministic.
+  const first = yield* runOnce(program, 0, settings)
+  const second = yield* runOnce(program, 0, settings)
+  for (const run of [first, second]) {
+    const failure = yield* judge(run, 0, settings)
+    if (failure !== undefined) {
+      failures.push(failure)
+      break
+    }
+  }
+  const steps = first.steps
+  const unreached: Array<number> = []
+  for (let step = 1; step <= steps; step++) {
+    const run = yield* runOnce(program, step, settings)
+    if (run.steps < step) unreached.push(step)
+    const failure = yield* judge(run, step, settings)
+    if (failure !== undefined) failures.push(failure)
+  }
+  const report: Interruption.Report = {
+    steps,
+    runs: steps,
+    failures,
+    deterministic: first.steps === second.steps,
+    unreached
+  }
+  return report
+})
 
 /** @internal */
 export const assertEveryStep = <A, E, R>(
