@@ -11,8 +11,12 @@
  * 2. for every step `k`, the program runs again from scratch and its root fiber is interrupted
  *    exactly before step `k`;
  * 3. after each run, the `check` decides whether it left things as they must be, every
- *    `Resource` / `Guard` made during the run must be released / settled (`leaks`), and a run
- *    that does not finish within `hangTimeout` after its interruption is a hang.
+ *    `Resource` / `Guard` made during the run must be released / settled (`leaks`), no fiber
+ *    of the run may still run (`fibers`), its `Exit` may hold no defect (`defects`), and a run
+ *    that does not finish within `hangTimeout` (wall-clock) after its interruption is a hang.
+ *
+ * Options are checked when the effect runs: a wrong one (`null` and wrong types included:
+ * only `undefined` means the default) dies with an `InvalidOptionsError` naming it.
  *
  * ```ts
  * import { it } from "@effect/vitest"

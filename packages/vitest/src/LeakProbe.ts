@@ -191,14 +191,18 @@ export const countByLabel: Effect.Effect<
 export const assertNone: Effect.Effect<void, LeakError, LeakProbe> = internal.assertNone
 
 /**
- * Adopts any scoped effect so that the probe sees what it opens: `watch(scoped)` acquires it
- * as a `Resource` (with `Resource.fromScoped`), listed by the probe until the scope it is used
- * in closes and its finalizers have run. No hand-written counters: wrap the acquisition you
- * hand to `Pool`, `RcRef`, `ScopedRef`, `ScopedCache`, a layer, and a value one of them keeps
- * past its owner's scope shows up in `LeakProbe.live` and in the explorer's leak check.
+ * Adopts any scoped effect so that the probe sees what it opens: `watch(scoped)` registers a
+ * `Resource`, listed by the probe until the scope it is used in closes and the effect's
+ * finalizers have run. No hand-written counters: wrap the acquisition you hand to `Pool`,
+ * `RcRef`, `ScopedRef`, `ScopedCache`, a layer, and a value one of them keeps past its owner's
+ * scope shows up in `LeakProbe.live` and in the explorer's leak check.
  *
- * The wrapped effect is acquired uninterruptibly, as any acquisition: wrap the acquisition,
- * not the code that calls it (`Pool.get`), or the explorer cannot interrupt that code.
+ * The resource is registered first, uninterruptibly; the effect then runs into the resource's
+ * own scope as interruptibly as the caller is, exactly as under `Effect.scoped`: a
+ * `forkScoped` worker it forks can be interrupted, and is when the scope closes. If the effect
+ * fails or is interrupted, what it opened is closed with its exit and nothing stays listed.
+ * Options are checked when the effect runs (`label`: a string); a wrong one dies with an
+ * `InvalidOptionsError`.
  *
  * @example
  * ```ts

@@ -72,178 +72,210 @@ const acquireRelease = (w: ReturnType<typeof makeWorld>) =>
   )
 
 describe("Interruption.explore", () => {
-  it.effect("finds the window between an acquisition and the registration of its release", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const program = acquireThenRegister(w)
-      const report = yield* Interruption.explore(program, { check: w.check })
-      expect(report.deterministic).toBe(true)
-      expect(report.runs).toBe(report.steps + 2)
-      expect(report.unreached).toEqual([])
-      expect(report.failures.length).toBeGreaterThan(0)
-      // Every failure is the same leak, in the root fiber, and the failing steps form one
-      // window: one range. The program runs in one turn from its first step, so step k is
-      // k - 1 operations into it: the default scheduler preempts there with that budget.
-      for (const failure of report.failures) {
-        expect(failure).toEqual({
-          step: failure.step,
-          kind: "check",
-          message: "1 handle(s) left open",
-          where: { fiber: "root", op: failure.where!.op, turn: failure.step - 1 },
-          reach: "budget"
-        })
-      }
-      expect(report.reachable).toBe(report.failures.length)
-      expect(report.ranges).toEqual([
-        {
-          from: report.failures[0]!.step,
-          to: report.failures[report.failures.length - 1]!.step,
-          points: report.failures.length,
-          kind: "check",
-          message: "1 handle(s) left open",
-          reach: "budget",
-          where: report.failures[0]!.where
+  it.effect(
+    "finds the window between an acquisition and the registration of its release",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const program = acquireThenRegister(w)
+        const report = yield* Interruption.explore(program, { check: w.check })
+        expect(report.deterministic).toBe(true)
+        expect(report.runs).toBe(report.steps + 2)
+        expect(report.unreached).toEqual([])
+        expect(report.failures.length).toBeGreaterThan(0)
+        // Every failure is the same leak, in the root fiber, and the failing steps form one
+        // window: one range. The program runs in one turn from its first step, so step k is
+        // k - 1 operations into it: the default scheduler preempts there with that budget.
+        for (const failure of report.failures) {
+          expect(failure).toEqual({
+            step: failure.step,
+            kind: "check",
+            message: "1 handle(s) left open",
+            where: { fiber: "root", op: failure.where!.op, turn: failure.step - 1 },
+            reach: "budget"
+          })
         }
-      ])
-      const steps = report.failures.map((f) => f.step)
-      const first = steps[0]!
-      expect(steps).toEqual(steps.map((_, i) => first + i))
-      // Replaying a failing point reproduces it; the point just before the window is fine.
-      const replay = yield* Interruption.runAt(program, first, { check: w.check })
-      expect(replay.reached).toBe(true)
-      expect(replay.failures).toEqual([report.failures[0]])
-      const before = yield* Interruption.runAt(program, first - 1, { check: w.check })
-      expect(before.failures).toEqual([])
-    })
+        expect(report.reachable).toBe(report.failures.length)
+        expect(report.ranges).toEqual([
+          {
+            from: report.failures[0]!.step,
+            to: report.failures[report.failures.length - 1]!.step,
+            points: report.failures.length,
+            kind: "check",
+            message: "1 handle(s) left open",
+            reach: "budget",
+            where: report.failures[0]!.where
+          }
+        ])
+        const steps = report.failures.map((f) => f.step)
+        const first = steps[0]!
+        expect(steps).toEqual(steps.map((_, i) => first + i))
+        // Replaying a failing point reproduces it; the point just before the window is fine.
+        const replay = yield* Interruption.runAt(program, first, { check: w.check })
+        expect(replay.reached).toBe(true)
+        expect(replay.failures).toEqual([report.failures[0]])
+        const before = yield* Interruption.runAt(program, first - 1, { check: w.check })
+        expect(before.failures).toEqual([])
+      }),
+    120_000
   )
 
-  it.effect("finds nothing in acquireRelease, and interrupts every step", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const report = yield* Interruption.explore(acquireRelease(w), { check: w.check })
-      expect(report.failures).toEqual([])
-      expect(report.steps).toBeGreaterThan(10)
-      expect(report.unreached).toEqual([])
-      expect(report.deterministic).toBe(true)
-    })
+  it.effect(
+    "finds nothing in acquireRelease, and interrupts every step",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const report = yield* Interruption.explore(acquireRelease(w), { check: w.check })
+        expect(report.failures).toEqual([])
+        expect(report.steps).toBeGreaterThan(10)
+        expect(report.unreached).toEqual([])
+        expect(report.deterministic).toBe(true)
+      }),
+    120_000
   )
 
-  it.effect("every interrupted run ends interrupted, and the dry run succeeds", () =>
-    Effect.gen(function* () {
-      const exits: Array<Exit.Exit<unknown, unknown>> = []
-      const program = Effect.zipRight(Effect.yieldNow(), Effect.succeed("done"))
-      const report = yield* Interruption.explore(program, {
-        check: (exit) => Effect.sync(() => exits.push(exit))
-      })
-      expect(exits[0]).toEqual(Exit.succeed("done"))
-      expect(exits.slice(1).every(Exit.isInterrupted)).toBe(true)
-      expect(exits).toHaveLength(report.steps + 1)
-    })
+  it.effect(
+    "every interrupted run ends interrupted, and the dry run succeeds",
+    () =>
+      Effect.gen(function* () {
+        const exits: Array<Exit.Exit<unknown, unknown>> = []
+        const program = Effect.zipRight(Effect.yieldNow(), Effect.succeed("done"))
+        const report = yield* Interruption.explore(program, {
+          check: (exit) => Effect.sync(() => exits.push(exit))
+        })
+        expect(exits[0]).toEqual(Exit.succeed("done"))
+        expect(exits.slice(1).every(Exit.isInterrupted)).toBe(true)
+        expect(exits).toHaveLength(report.steps + 1)
+      }),
+    120_000
   )
 
-  it.effect("reports a Resource left acquired and a Guard left armed, by label", () =>
-    Effect.gen(function* () {
-      const program = Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        yield* Resource.make(Effect.void, () => Effect.void, { label: "db" }).pipe(
-          Scope.extend(scope)
-        )
-        yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
-        // the scope is never closed
-      })
-      const replay = yield* Interruption.runAt(program, 1_000_000)
-      expect(replay.reached).toBe(false)
-      expect(replay.live.map((e) => [e.kind, e.label])).toEqual([
-        ["resource", "db"],
-        ["guard", "undo"]
-      ])
-      expect(replay.failures).toHaveLength(1)
-      expect(replay.failures[0]!.kind).toBe("check")
-      expect(replay.failures[0]!.message).toMatch(
-        /^leaked 1 resource and 1 armed guard: resource "db" \(#\d+\), guard "undo" \(#\d+\)$/
-      )
-      const ignored = yield* Interruption.runAt(program, 1_000_000, { leaks: false })
-      expect(ignored.failures).toEqual([])
-    })
-  )
-
-  it.live("reports a run that does not finish after its interruption as a hang", () =>
-    Effect.gen(function* () {
-      // Interrupted while working, the cleanup waits for something that never comes.
-      const program = Effect.uninterruptibleMask((restore) =>
-        restore(Effect.yieldNow()).pipe(Effect.onInterrupt(() => Effect.never))
-      )
-      const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
-      expect(report.failures.length).toBeGreaterThan(0)
-      expect(report.failures.every((f) => f.kind === "hang")).toBe(true)
-      expect(report.failures[0]!.message).toBe("did not finish within 20ms after its interruption")
-    })
-  )
-
-  it.effect("says when two dry runs take different numbers of steps", () =>
-    Effect.gen(function* () {
-      let runs = 0
-      const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ * 3))
-      const report = yield* Interruption.explore(program)
-      expect(report.deterministic).toBe(false)
-      expect(report.dryRunSteps[1]).toBeGreaterThan(report.dryRunSteps[0])
-      // Later runs are longer still, so no step is unreached; a shrinking program would list them.
-      expect(report.unreached).toEqual([])
-    })
-  )
-
-  it.effect("lists the steps a shorter run never reached", () =>
-    Effect.gen(function* () {
-      let runs = 0
-      const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ === 0 ? 20 : 0))
-      const report = yield* Interruption.explore(program)
-      expect(report.deterministic).toBe(false)
-      expect(report.unreached.length).toBeGreaterThan(0)
-      expect(report.unreached).toEqual(
-        report.unreached.map((_, i) => report.steps - report.unreached.length + 1 + i)
-      )
-    })
-  )
-
-  it.effect("a check receives the exit of a program that fails on its own", () =>
-    Effect.gen(function* () {
-      const seen = yield* Ref.make<Array<string>>([])
-      const report = yield* Interruption.explore(Effect.fail("no"), {
-        check: (exit) =>
-          Ref.update(seen, (s) => [...s, Exit.isInterrupted(exit) ? "interrupted" : exit._tag])
-      })
-      expect(yield* Ref.get(seen)).toEqual(["Failure", ...Array(report.steps).fill("interrupted")])
-    })
-  )
-
-  it.effect("explores the fibers a program forks", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const program = Effect.gen(function* () {
-        yield* w.reset
-        const ready = yield* Deferred.make<void>()
-        const child = yield* Effect.fork(
-          Effect.scoped(
-            Effect.gen(function* () {
-              yield* Effect.sync(() => {
-                w.world.open++
-              })
-              yield* Effect.addFinalizer(() =>
-                Effect.sync(() => {
-                  w.world.open--
-                })
-              )
-              yield* Deferred.succeed(ready, undefined)
-            })
+  it.effect(
+    "reports a Resource left acquired and a Guard left armed, by label",
+    () =>
+      Effect.gen(function* () {
+        const program = Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          yield* Resource.make(Effect.void, () => Effect.void, { label: "db" }).pipe(
+            Scope.extend(scope)
           )
+          yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
+          // the scope is never closed
+        })
+        const replay = yield* Interruption.runAt(program, 1_000_000)
+        expect(replay.reached).toBe(false)
+        expect(replay.live.map((e) => [e.kind, e.label])).toEqual([
+          ["resource", "db"],
+          ["guard", "undo"]
+        ])
+        expect(replay.failures).toHaveLength(1)
+        expect(replay.failures[0]!.kind).toBe("check")
+        expect(replay.failures[0]!.message).toMatch(
+          /^leaked 1 resource and 1 armed guard: resource "db" \(#\d+\), guard "undo" \(#\d+\)$/
         )
-        yield* Deferred.await(ready)
-        yield* Effect.fromFiber(child)
-      })
-      const report = yield* Interruption.explore(program, { check: w.check })
-      expect(report.failures.length).toBeGreaterThan(0)
-      expect(report.failures.every((f) => f.message === "1 handle(s) left open")).toBe(true)
-    })
+        const ignored = yield* Interruption.runAt(program, 1_000_000, { leaks: false })
+        expect(ignored.failures).toEqual([])
+      }),
+    120_000
+  )
+
+  it.live(
+    "reports a run that does not finish after its interruption as a hang",
+    () =>
+      Effect.gen(function* () {
+        // Interrupted while working, the cleanup waits for something that never comes.
+        const program = Effect.uninterruptibleMask((restore) =>
+          restore(Effect.yieldNow()).pipe(Effect.onInterrupt(() => Effect.never))
+        )
+        const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
+        expect(report.failures.length).toBeGreaterThan(0)
+        expect(report.failures.every((f) => f.kind === "hang")).toBe(true)
+        expect(report.failures[0]!.message).toBe(
+          "did not finish within 20ms after its interruption"
+        )
+      }),
+    120_000
+  )
+
+  it.effect(
+    "says when two dry runs take different numbers of steps",
+    () =>
+      Effect.gen(function* () {
+        let runs = 0
+        const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ * 3))
+        const report = yield* Interruption.explore(program)
+        expect(report.deterministic).toBe(false)
+        expect(report.dryRunSteps[1]).toBeGreaterThan(report.dryRunSteps[0])
+        // Later runs are longer still, so no step is unreached; a shrinking program would list them.
+        expect(report.unreached).toEqual([])
+      }),
+    120_000
+  )
+
+  it.effect(
+    "lists the steps a shorter run never reached",
+    () =>
+      Effect.gen(function* () {
+        let runs = 0
+        const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ === 0 ? 20 : 0))
+        const report = yield* Interruption.explore(program)
+        expect(report.deterministic).toBe(false)
+        expect(report.unreached.length).toBeGreaterThan(0)
+        expect(report.unreached).toEqual(
+          report.unreached.map((_, i) => report.steps - report.unreached.length + 1 + i)
+        )
+      }),
+    120_000
+  )
+
+  it.effect(
+    "a check receives the exit of a program that fails on its own",
+    () =>
+      Effect.gen(function* () {
+        const seen = yield* Ref.make<Array<string>>([])
+        const report = yield* Interruption.explore(Effect.fail("no"), {
+          check: (exit) =>
+            Ref.update(seen, (s) => [...s, Exit.isInterrupted(exit) ? "interrupted" : exit._tag])
+        })
+        expect(yield* Ref.get(seen)).toEqual([
+          "Failure",
+          ...Array(report.steps).fill("interrupted")
+        ])
+      }),
+    120_000
+  )
+
+  it.effect(
+    "explores the fibers a program forks",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const program = Effect.gen(function* () {
+          yield* w.reset
+          const ready = yield* Deferred.make<void>()
+          const child = yield* Effect.fork(
+            Effect.scoped(
+              Effect.gen(function* () {
+                yield* Effect.sync(() => {
+                  w.world.open++
+                })
+                yield* Effect.addFinalizer(() =>
+                  Effect.sync(() => {
+                    w.world.open--
+                  })
+                )
+                yield* Deferred.succeed(ready, undefined)
+              })
+            )
+          )
+          yield* Deferred.await(ready)
+          yield* Effect.fromFiber(child)
+        })
+        const report = yield* Interruption.explore(program, { check: w.check })
+        expect(report.failures.length).toBeGreaterThan(0)
+        expect(report.failures.every((f) => f.message === "1 handle(s) left open")).toBe(true)
+      }),
+    120_000
   )
 })
 
@@ -262,123 +294,141 @@ describe("yield mode", () => {
     return { program, check }
   }
 
-  it.effect("an atomic update passes at every yield point, and every step is reached", () =>
-    Effect.gen(function* () {
-      const { program, check } = makeCounter((state) =>
-        Effect.sync(() => {
-          state.total++
-        })
-      )
-      const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
-      expect(report.mode).toBe("yield")
-      expect(report.failures).toEqual([])
-      expect(report.unreached).toEqual([])
-    })
+  it.effect(
+    "an atomic update passes at every yield point, and every step is reached",
+    () =>
+      Effect.gen(function* () {
+        const { program, check } = makeCounter((state) =>
+          Effect.sync(() => {
+            state.total++
+          })
+        )
+        const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+        expect(report.mode).toBe("yield")
+        expect(report.failures).toEqual([])
+        expect(report.unreached).toEqual([])
+      }),
+    120_000
   )
 
-  it.effect("finds an interleaving bug that no single run shows", () =>
-    Effect.gen(function* () {
-      // Read and write in one synchronous block each, with a step between them: only a
-      // yield at exactly that step lets the other fiber in, and the update is lost.
-      const { program, check } = makeCounter((state) =>
-        Effect.flatMap(
-          Effect.sync(() => state.total),
-          (read) =>
-            Effect.sync(() => {
-              state.total = read + 1
-            })
+  it.effect(
+    "finds an interleaving bug that no single run shows",
+    () =>
+      Effect.gen(function* () {
+        // Read and write in one synchronous block each, with a step between them: only a
+        // yield at exactly that step lets the other fiber in, and the update is lost.
+        const { program, check } = makeCounter((state) =>
+          Effect.flatMap(
+            Effect.sync(() => state.total),
+            (read) =>
+              Effect.sync(() => {
+                state.total = read + 1
+              })
+          )
         )
-      )
-      const dry = yield* Interruption.runAt(program, 0)
-      expect(dry.failures).toEqual([])
-      const error = yield* Effect.flip(
-        Interruption.assertEveryStep(program, { mode: "yield", check })
-      )
-      const failing = error.report.failures.map((f) => f.step)
-      expect(failing.length).toBeGreaterThan(0)
-      expect(error.message.split("\n")[0]).toBe(
-        `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
-      )
-      expect(error.message).toContain(
-        `replay one with: Interruption.runAt(program, ${failing[0]}, { mode: "yield" })`
-      )
-    })
+        const dry = yield* Interruption.runAt(program, 0)
+        expect(dry.failures).toEqual([])
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, { mode: "yield", check })
+        )
+        const failing = error.report.failures.map((f) => f.step)
+        expect(failing.length).toBeGreaterThan(0)
+        expect(error.message.split("\n")[0]).toBe(
+          `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
+        )
+        expect(error.message).toContain(
+          `replay one with: Interruption.runAt(program, ${failing[0]}, { mode: "yield" })`
+        )
+      }),
+    120_000
   )
 })
 
 describe("Interruption.assertEveryStep", () => {
-  it.effect("fails with a message naming the failing steps and how to replay one", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const error = yield* Effect.flip(
-        Interruption.assertEveryStep(acquireThenRegister(w), { check: w.check })
-      )
-      const { report } = error
-      const failing = report.failures.map((f) => f.step)
-      expect(error._tag).toBe("InterruptionError")
-      expect(error.message).toBe(
-        [
-          `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-          `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn op ${failing[0]}, reachable with budget ${failing[0]! - 1})`,
-          `replay one with: Interruption.runAt(program, ${failing[0]})`
-        ].join("\n")
-      )
-    })
+  it.effect(
+    "fails with a message naming the failing steps and how to replay one",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(acquireThenRegister(w), { check: w.check })
+        )
+        const { report } = error
+        const failing = report.failures.map((f) => f.step)
+        expect(error._tag).toBe("InterruptionError")
+        expect(error.message).toBe(
+          [
+            `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
+            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn op ${failing[0]}, reachable with budget ${failing[0]! - 1})`,
+            `replay one with: Interruption.runAt(program, ${failing[0]})`
+          ].join("\n")
+        )
+      }),
+    120_000
   )
 
-  it.effect("succeeds with the report when every step passes", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const report = yield* Interruption.assertEveryStep(acquireRelease(w), { check: w.check })
-      expect(report.failures).toEqual([])
-    })
+  it.effect(
+    "succeeds with the report when every step passes",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const report = yield* Interruption.assertEveryStep(acquireRelease(w), { check: w.check })
+        expect(report.failures).toEqual([])
+      }),
+    120_000
   )
 
-  it.effect("runAt on a step past the end runs the program uninterrupted", () =>
-    Effect.gen(function* () {
-      const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
-      expect(replay.reached).toBe(false)
-      expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
-    })
+  it.effect(
+    "runAt on a step past the end runs the program uninterrupted",
+    () =>
+      Effect.gen(function* () {
+        const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
+        expect(replay.reached).toBe(false)
+        expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
+      }),
+    120_000
   )
 })
 
 describe("invalid options", () => {
-  it.effect("die with InvalidOptionsError when the effect runs; building never throws", () =>
-    Effect.gen(function* () {
-      const program = Effect.void
-      const build = () => Interruption.explore(program, { hangTimeout: "1s" as "1 second" })
-      expect(build).not.toThrow()
-      expect(yield* Effect.exit(build())).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "hangTimeout",
-            value: "1s",
-            reason: InvalidOptionsError.durationReason
-          })
+  it.effect(
+    "die with InvalidOptionsError when the effect runs; building never throws",
+    () =>
+      Effect.gen(function* () {
+        const program = Effect.void
+        const build = () => Interruption.explore(program, { hangTimeout: "1s" as "1 second" })
+        expect(build).not.toThrow()
+        expect(yield* Effect.exit(build())).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "hangTimeout",
+              value: "1s",
+              reason: InvalidOptionsError.durationReason
+            })
+          )
         )
-      )
-      expect(yield* Effect.exit(Interruption.runAt(program, -1))).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "step",
-            value: -1,
-            reason: "is not a non-negative integer"
-          })
+        expect(yield* Effect.exit(Interruption.runAt(program, -1))).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "step",
+              value: -1,
+              reason: "is not a non-negative integer"
+            })
+          )
         )
-      )
-      expect(
-        yield* Effect.exit(Interruption.explore(program, { mode: "sometimes" as "yield" }))
-      ).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "mode",
-            value: "sometimes",
-            reason: 'is not "interrupt", "yield" or "budget"'
-          })
+        expect(
+          yield* Effect.exit(Interruption.explore(program, { mode: "sometimes" as "yield" }))
+        ).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "mode",
+              value: "sometimes",
+              reason: 'is not "interrupt", "yield" or "budget"'
+            })
+          )
         )
-      )
-    })
+      }),
+    120_000
   )
 })
 
@@ -396,45 +446,51 @@ describe("reach, isolation and reports", () => {
       )
     })
 
-  it.effect("sees the fibers FiberHandle.run starts, and finds a leak inside one", () =>
-    Effect.gen(function* () {
-      const { world, reset, check } = makeWorld()
-      const program = Effect.scoped(
-        Effect.gen(function* () {
-          yield* reset
-          const handle = yield* FiberHandle.make()
-          const fiber = yield* FiberHandle.run(handle, Effect.scoped(leaky(world)))
-          yield* Fiber.await(fiber)
-        })
-      )
-      const report = yield* Interruption.explore(program, { check })
-      expect(report.fibers).toBe(1)
-      // The window is inside the FiberHandle's fiber: it is found, and named as that fiber.
-      expect(report.ranges.map((r) => [r.kind, r.message, r.where?.fiber])).toEqual([
-        ["check", "1 handle(s) left open", "fiber 1"]
-      ])
-    })
+  it.effect(
+    "sees the fibers FiberHandle.run starts, and finds a leak inside one",
+    () =>
+      Effect.gen(function* () {
+        const { world, reset, check } = makeWorld()
+        const program = Effect.scoped(
+          Effect.gen(function* () {
+            yield* reset
+            const handle = yield* FiberHandle.make()
+            const fiber = yield* FiberHandle.run(handle, Effect.scoped(leaky(world)))
+            yield* Fiber.await(fiber)
+          })
+        )
+        const report = yield* Interruption.explore(program, { check })
+        expect(report.fibers).toBe(1)
+        // The window is inside the FiberHandle's fiber: it is found, and named as that fiber.
+        expect(report.ranges.map((r) => [r.kind, r.message, r.where?.fiber])).toEqual([
+          ["check", "1 handle(s) left open", "fiber 1"]
+        ])
+      }),
+    120_000
   )
 
-  it.effect("a fiber left running after the run is a failure; fibers: false turns it off", () =>
-    Effect.gen(function* () {
-      const program = Effect.asVoid(Effect.forkDaemon(Effect.never))
-      const report = yield* Interruption.explore(program)
-      // Every run that got as far as forking the daemon left it running, and names it.
-      const message =
-        /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root\)$/
-      expect(report.failures[0]).toEqual({
-        step: 0,
-        kind: "fibers",
-        message: expect.stringMatching(message),
-        reach: "uninterrupted"
-      })
-      expect(report.failures.every((f) => f.kind === "fibers" && message.test(f.message))).toBe(
-        true
-      )
-      const off = yield* Interruption.explore(program, { fibers: false })
-      expect(off.failures).toEqual([])
-    })
+  it.effect(
+    "a fiber left running after the run is a failure; fibers: false turns it off",
+    () =>
+      Effect.gen(function* () {
+        const program = Effect.asVoid(Effect.forkDaemon(Effect.never))
+        const report = yield* Interruption.explore(program)
+        // Every run that got as far as forking the daemon left it running, and names it.
+        const message =
+          /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root\)$/
+        expect(report.failures[0]).toEqual({
+          step: 0,
+          kind: "fibers",
+          message: expect.stringMatching(message),
+          reach: "uninterrupted"
+        })
+        expect(report.failures.every((f) => f.kind === "fibers" && message.test(f.message))).toBe(
+          true
+        )
+        const off = yield* Interruption.explore(program, { fibers: false })
+        expect(off.failures).toEqual([])
+      }),
+    120_000
   )
 
   it.effect(
@@ -463,7 +519,7 @@ describe("reach, isolation and reports", () => {
         yield* Interruption.runAt(program, 1_000_000, { isolate: false })
         expect(startedAt[1]).not.toBe(startedAt[0])
       }),
-    30_000
+    120_000
   )
 
   it.effect(
@@ -499,66 +555,78 @@ describe("reach, isolation and reports", () => {
         })
         expect(before.failures).toEqual([])
       }),
-    30_000
+    120_000
   )
 
-  it.effect("a program factory is called once per run: each run starts from fresh state", () =>
-    Effect.gen(function* () {
-      let made = 0
-      const report = yield* Interruption.explore(() => {
-        made++
-        const local = { open: 0 }
-        return Effect.scoped(
-          Effect.gen(function* () {
-            yield* Effect.acquireRelease(
-              Effect.sync(() => local.open++),
-              () => Effect.sync(() => local.open--)
-            )
-          })
+  it.effect(
+    "a program factory is called once per run: each run starts from fresh state",
+    () =>
+      Effect.gen(function* () {
+        let made = 0
+        const report = yield* Interruption.explore(() => {
+          made++
+          const local = { open: 0 }
+          return Effect.scoped(
+            Effect.gen(function* () {
+              yield* Effect.acquireRelease(
+                Effect.sync(() => local.open++),
+                () => Effect.sync(() => local.open--)
+              )
+            })
+          )
+        })
+        expect(made).toBe(report.runs)
+      }),
+    120_000
+  )
+
+  it.effect(
+    "the report is plain data: JSON round-trips it",
+    () =>
+      Effect.gen(function* () {
+        const { world, reset, check } = makeWorld()
+        const report = yield* Interruption.explore(
+          Effect.scoped(Effect.zipRight(reset, leaky(world))),
+          { check }
         )
-      })
-      expect(made).toBe(report.runs)
-    })
-  )
-
-  it.effect("the report is plain data: JSON round-trips it", () =>
-    Effect.gen(function* () {
-      const { world, reset, check } = makeWorld()
-      const report = yield* Interruption.explore(
-        Effect.scoped(Effect.zipRight(reset, leaky(world))),
-        { check }
-      )
-      expect(JSON.parse(JSON.stringify(report))).toEqual(report)
-    })
+        expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+      }),
+    120_000
   )
 })
 
 describe("sampling", () => {
-  it.effect("explores the steps a seed picks, the same ones every time, and says so", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const program = acquireThenRegister(w)
-      const full = yield* Interruption.explore(program, { check: w.check })
-      const options = { check: w.check, sample: { runs: 20, seed: 7 } }
-      const a = yield* Interruption.explore(program, options)
-      const b = yield* Interruption.explore(program, options)
-      expect(a.sampled).toEqual({ runs: 20, seed: 7 })
-      expect(a.runs).toBe(22)
-      expect(a.failures).toEqual(b.failures)
-      // What the sample finds is exactly what the full sweep finds at those steps.
-      const fullAt = new Map(full.failures.map((f) => [f.step, f]))
-      for (const failure of a.failures) expect(fullAt.get(failure.step)).toEqual(failure)
-      if (a.failures.length > 0) {
-        const error = yield* Effect.flip(Interruption.assertEveryStep(program, options))
-        expect(error.message).toContain(
-          `note: sampled: 20 of the ${a.steps} steps were explored (seed 7)`
-        )
-      }
-      // More runs than steps: every step, no sampling.
-      const all = yield* Interruption.explore(program, { check: w.check, sample: { runs: 10_000 } })
-      expect(all.sampled).toBeUndefined()
-      expect(all.failures).toEqual(full.failures)
-    })
+  it.effect(
+    "explores the steps a seed picks, the same ones every time, and says so",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const program = acquireThenRegister(w)
+        const full = yield* Interruption.explore(program, { check: w.check })
+        const options = { check: w.check, sample: { runs: 20, seed: 7 } }
+        const a = yield* Interruption.explore(program, options)
+        const b = yield* Interruption.explore(program, options)
+        expect(a.sampled).toEqual({ runs: 20, seed: 7 })
+        expect(a.runs).toBe(22)
+        expect(a.failures).toEqual(b.failures)
+        // What the sample finds is exactly what the full sweep finds at those steps.
+        const fullAt = new Map(full.failures.map((f) => [f.step, f]))
+        for (const failure of a.failures) expect(fullAt.get(failure.step)).toEqual(failure)
+        if (a.failures.length > 0) {
+          const error = yield* Effect.flip(Interruption.assertEveryStep(program, options))
+          expect(error.message).toContain(
+            `note: sampled: 20 of the ${a.steps} steps were explored (seed 7)`
+          )
+        }
+        // More runs than steps: every step, no sampling.
+        const all = yield* Interruption.explore(program, {
+          check: w.check,
+          sample: { runs: 10_000 }
+        })
+        expect(all.sampled).toBeUndefined()
+        expect(all.failures).toEqual(full.failures)
+      }),
+    120_000
   )
 })
 
@@ -608,7 +676,8 @@ describe("budget mode and reach", () => {
           budgets: [10, 16, 2048]
         })
         expect(fixed.failures).toEqual([])
-      })
+      }),
+    120_000
   )
 
   it.effect(
@@ -642,32 +711,36 @@ describe("budget mode and reach", () => {
           mode: "budget"
         })
         expect(budget.failures).toEqual([])
-      })
+      }),
+    120_000
   )
 
-  it.effect("names the span and the line that made it", () =>
-    Effect.gen(function* () {
-      const w = makeWorld()
-      const openConnection = Effect.fn("openConnection")(function* () {
-        yield* w.reset
-        yield* Effect.sync(() => {
-          w.world.open++
-        })
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            w.world.open--
+  it.effect(
+    "names the span and the line that made it",
+    () =>
+      Effect.gen(function* () {
+        const w = makeWorld()
+        const openConnection = Effect.fn("openConnection")(function* () {
+          yield* w.reset
+          yield* Effect.sync(() => {
+            w.world.open++
           })
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              w.world.open--
+            })
+          )
+        })
+        const report = yield* Interruption.explore(Effect.scoped(openConnection()), {
+          check: w.check
+        })
+        expect(report.ranges.length).toBe(1)
+        expect(report.ranges[0]!.where!.span).toBe("openConnection")
+        expect(report.ranges[0]!.where!.source).toMatch(
+          /^packages\/vitest\/test\/Interruption\.test\.ts:\d+:\d+$/
         )
-      })
-      const report = yield* Interruption.explore(Effect.scoped(openConnection()), {
-        check: w.check
-      })
-      expect(report.ranges.length).toBe(1)
-      expect(report.ranges[0]!.where!.span).toBe("openConnection")
-      expect(report.ranges[0]!.where!.source).toMatch(
-        /^packages\/vitest\/test\/Interruption\.test\.ts:\d+:\d+$/
-      )
-    })
+      }),
+    120_000
   )
 
   it.effect(
@@ -730,42 +803,46 @@ describe("budget mode and reach", () => {
         })
         // With the root as the target, the later caller never runs: nothing to see.
         expect((yield* Interruption.explore(poisoned, { check })).failures).toEqual([])
-      })
+      }),
+    120_000
   )
 
-  it.effect("budget options are checked", () =>
-    Effect.gen(function* () {
-      expect(
-        yield* Effect.exit(Interruption.explore(Effect.void, { mode: "budget", budgets: [9] }))
-      ).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "budgets",
-            value: [9],
-            reason: "is not a non-empty array of integers of at least 10"
-          })
+  it.effect(
+    "budget options are checked",
+    () =>
+      Effect.gen(function* () {
+        expect(
+          yield* Effect.exit(Interruption.explore(Effect.void, { mode: "budget", budgets: [9] }))
+        ).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "budgets",
+              value: [9],
+              reason: "is not a non-empty array of integers of at least 10"
+            })
+          )
         )
-      )
-      expect(yield* Effect.exit(Interruption.runAt(Effect.void, 1, { mode: "budget" }))).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "budget",
-            value: undefined,
-            reason: "is required to replay in budget mode (the report names each point's budget)"
-          })
+        expect(yield* Effect.exit(Interruption.runAt(Effect.void, 1, { mode: "budget" }))).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "budget",
+              value: undefined,
+              reason: "is required to replay in budget mode (the report names each point's budget)"
+            })
+          )
         )
-      )
-      expect(
-        yield* Effect.exit(Interruption.explore(Effect.void, { target: "child" as "holder" }))
-      ).toEqual(
-        Exit.die(
-          new InvalidOptionsError({
-            option: "target",
-            value: "child",
-            reason: 'is not "root" or "holder"'
-          })
+        expect(
+          yield* Effect.exit(Interruption.explore(Effect.void, { target: "child" as "holder" }))
+        ).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "target",
+              value: "child",
+              reason: 'is not "root" or "holder"'
+            })
+          )
         )
-      )
-    })
+      }),
+    120_000
   )
 })

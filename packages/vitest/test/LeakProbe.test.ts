@@ -152,7 +152,7 @@ describe("LeakProbe.watch", () => {
           }
         })
       }),
-    60_000
+    120_000
   )
 
   it.effect("a scoped effect that fails or is interrupted leaves nothing open or listed", () =>
@@ -237,6 +237,6 @@ describe("LeakProbe.watch", () => {
         expect(clean.failures).toEqual([])
         expect(clean.steps).toBeGreaterThan(20)
       }),
-    30_000
+    120_000
   )
 })

@@ -40,58 +40,76 @@ const kinds = (report: Interruption.Report) =>
 
 describe("the explorer on effect's own modules", () => {
   describe("finds", () => {
-    it.live("ScopedRef.set: the new value leaks when interrupted right after its acquisition", () =>
-      Effect.gen(function* () {
-        const report = yield* explore(findings["ScopedRef.set"]!)
-        expect(report.failures.length).toBeGreaterThan(0)
-        expect(kinds(report)).toEqual(["check: 1 handle(s) still open"])
-      })
+    it.live(
+      "ScopedRef.set: the new value leaks when interrupted right after its acquisition",
+      () =>
+        Effect.gen(function* () {
+          const report = yield* explore(findings["ScopedRef.set"]!)
+          expect(report.failures.length).toBeGreaterThan(0)
+          expect(kinds(report)).toEqual(["check: 1 handle(s) still open"])
+        }),
+      120_000
     )
 
-    it.live("RcRef.get: leaks and hangs (its Semaphore loses a permit)", () =>
-      Effect.gen(function* () {
-        const report = yield* explore(findings["RcRef.get"]!)
-        expect(kinds(report)).toEqual([
-          "check: 1 handle(s) still open",
-          "hang: did not finish within 200ms after its interruption"
-        ])
-      })
+    it.live(
+      "RcRef.get: leaks and hangs (its Semaphore loses a permit)",
+      () =>
+        Effect.gen(function* () {
+          const report = yield* explore(findings["RcRef.get"]!)
+          expect(kinds(report)).toEqual([
+            "check: 1 handle(s) still open",
+            "hang: did not finish within 200ms after its interruption"
+          ])
+        }),
+      120_000
     )
 
-    it.live("Semaphore.withPermits: an interrupted acquisition keeps the permit", () =>
-      Effect.gen(function* () {
-        const { program, check } = permits()
-        const report = yield* Interruption.explore(program, { check })
-        expect(kinds(report)).toEqual(["check: the permit is gone"])
-      })
+    it.live(
+      "Semaphore.withPermits: an interrupted acquisition keeps the permit",
+      () =>
+        Effect.gen(function* () {
+          const { program, check } = permits()
+          const report = yield* Interruption.explore(program, { check })
+          expect(kinds(report)).toEqual(["check: the permit is gone"])
+        }),
+      120_000
     )
 
-    it.live("Effect.all with concurrency: interrupted while it starts its workers, it hangs", () =>
-      Effect.gen(function* () {
-        const report = yield* explore(findings["Effect.all"]!, "50 millis")
-        expect(kinds(report)).toEqual(["hang: did not finish within 50ms after its interruption"])
-      })
+    it.live(
+      "Effect.all with concurrency: interrupted while it starts its workers, it hangs",
+      () =>
+        Effect.gen(function* () {
+          const report = yield* explore(findings["Effect.all"]!, "50 millis")
+          expect(kinds(report)).toEqual(["hang: did not finish within 50ms after its interruption"])
+        }),
+      120_000
     )
 
-    it.live("FiberSet.run: a fiber forked but not yet added runs on after the set closes", () =>
-      Effect.gen(function* () {
-        const report = yield* explore(findings["FiberSet.run"]!)
-        // The explorer's own fibers check sees the stray fiber too, without the counter.
-        expect(kinds(report)).toEqual([
-          "check: 1 handle(s) still open",
-          "fibers: 1 fiber of the run still running after it ended: fiber 1 (#n, forked by root)"
-        ])
-      })
+    it.live(
+      "FiberSet.run: a fiber forked but not yet added runs on after the set closes",
+      () =>
+        Effect.gen(function* () {
+          const report = yield* explore(findings["FiberSet.run"]!)
+          // The explorer's own fibers check sees the stray fiber too, without the counter.
+          expect(kinds(report)).toEqual([
+            "check: 1 handle(s) still open",
+            "fibers: 1 fiber of the run still running after it ended: fiber 1 (#n, forked by root)"
+          ])
+        }),
+      120_000
     )
 
-    it.live("Scope.close: interrupted part-way, it loses the finalizers it had not run", () =>
-      Effect.gen(function* () {
-        const report = yield* explore(findings["Scope.close"]!)
-        expect(kinds(report)).toEqual([
-          "check: 1 handle(s) still open",
-          "check: 2 handle(s) still open"
-        ])
-      })
+    it.live(
+      "Scope.close: interrupted part-way, it loses the finalizers it had not run",
+      () =>
+        Effect.gen(function* () {
+          const report = yield* explore(findings["Scope.close"]!)
+          expect(kinds(report)).toEqual([
+            "check: 1 handle(s) still open",
+            "check: 2 handle(s) still open"
+          ])
+        }),
+      120_000
     )
   })
 
@@ -151,13 +169,16 @@ describe("the explorer on effect's own modules", () => {
       )
     }
     for (const [name, program] of Object.entries(clean)) {
-      it.live(name, () =>
-        Effect.gen(function* () {
-          const report = yield* explore(program)
-          expect(report.failures).toEqual([])
-          expect(report.deterministic).toBe(true)
-          expect(report.steps).toBeGreaterThan(20)
-        })
+      it.live(
+        name,
+        () =>
+          Effect.gen(function* () {
+            const report = yield* explore(program)
+            expect(report.failures).toEqual([])
+            expect(report.deterministic).toBe(true)
+            expect(report.steps).toBeGreaterThan(20)
+          }),
+        120_000
       )
     }
   })
@@ -230,71 +251,82 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
     ["KeyedPool.get", 32, 4, shows(true, 0, 0, 2)]
   ]
   for (const [name, budget, turns, expected] of confirmed) {
-    it.live(`${name}: a plain program reproduces it with withMaxOpsBeforeYield(${budget})`, () =>
-      Effect.gen(function* () {
-        const program = findings[name]!
-        expect(yield* interruptAfter(program, budget, turns)).toEqual(expected)
-        // The same point at the runtime's default budget is clean.
-        expect(yield* interruptAfter(program, 2048, turns)).toEqual(shows(true, 0, 0))
-      })
+    it.live(
+      `${name}: a plain program reproduces it with withMaxOpsBeforeYield(${budget})`,
+      () =>
+        Effect.gen(function* () {
+          const program = findings[name]!
+          expect(yield* interruptAfter(program, budget, turns)).toEqual(expected)
+          // The same point at the runtime's default budget is clean.
+          expect(yield* interruptAfter(program, 2048, turns)).toEqual(shows(true, 0, 0))
+        }),
+      120_000
     )
   }
 
-  it.live("budget mode finds each of them: every failure is reached by the runtime", () =>
-    Effect.gen(function* () {
-      const found: Record<string, ReadonlyArray<string>> = {}
-      for (const [name, budget] of [
-        ["ScopedRef.set", 32],
-        ["RcRef.get", 32],
-        ["Effect.all", 32],
-        ["FiberSet.run", 13],
-        ["Scope.close", 32],
-        ["Pool.get", 32],
-        ["ScopedCache.get", 32]
-      ] as const) {
-        const report = yield* Interruption.explore(findings[name]!, {
-          check,
-          hangTimeout: "100 millis",
-          mode: "budget",
-          budget
+  it.live(
+    "budget mode finds each of them: every failure is reached by the runtime",
+    () =>
+      Effect.gen(function* () {
+        const found: Record<string, ReadonlyArray<string>> = {}
+        for (const [name, budget] of [
+          ["ScopedRef.set", 32],
+          ["RcRef.get", 32],
+          ["Effect.all", 32],
+          ["FiberSet.run", 13],
+          ["Scope.close", 32],
+          ["Pool.get", 32],
+          ["ScopedCache.get", 32]
+        ] as const) {
+          const report = yield* Interruption.explore(findings[name]!, {
+            check,
+            hangTimeout: "100 millis",
+            mode: "budget",
+            budget
+          })
+          expect(report.failures.every((f) => f.reach === "budget" && f.budget === budget)).toBe(
+            true
+          )
+          found[name] = kinds(report)
+        }
+        expect(found).toEqual({
+          "ScopedRef.set": ["check: 1 handle(s) still open"],
+          "RcRef.get": ["check: 1 handle(s) still open"],
+          "Effect.all": ["hang: did not finish within 100ms after its interruption"],
+          "FiberSet.run": [
+            "check: 1 handle(s) still open",
+            "fibers: 1 fiber of the run still running after it ended: fiber 1 (#n, forked by root)"
+          ],
+          "Scope.close": ["check: 1 handle(s) still open"],
+          "Pool.get": ["hang: did not finish within 100ms after its interruption"],
+          "ScopedCache.get": ["check: 1 handle(s) still open"]
         })
-        expect(report.failures.every((f) => f.reach === "budget" && f.budget === budget)).toBe(true)
-        found[name] = kinds(report)
-      }
-      expect(found).toEqual({
-        "ScopedRef.set": ["check: 1 handle(s) still open"],
-        "RcRef.get": ["check: 1 handle(s) still open"],
-        "Effect.all": ["hang: did not finish within 100ms after its interruption"],
-        "FiberSet.run": [
-          "check: 1 handle(s) still open",
-          "fibers: 1 fiber of the run still running after it ended: fiber 1 (#n, forked by root)"
-        ],
-        "Scope.close": ["check: 1 handle(s) still open"],
-        "Pool.get": ["hang: did not finish within 100ms after its interruption"],
-        "ScopedCache.get": ["check: 1 handle(s) still open"]
-      })
-    })
+      }),
+    120_000
   )
 
-  it.live("Effect.cached: a first caller interrupted poisons it, at the default budget", () =>
-    Effect.gen(function* () {
-      // Interrupted after one turn, with the runtime's default budget: the later caller gets
-      // the first caller's interruption instead of a value.
-      const exit = yield* cachedFirstCallerInterrupted(2048, 1)
-      expect(Exit.isInterrupted(exit)).toBe(true)
-      // Interrupted before it ran at all, the value is computed by the later caller.
-      expect(yield* cachedFirstCallerInterrupted(2048, 0)).toEqual(Exit.succeed(1))
-      // The explorer finds it with target: "holder" (the fiber holding the step is
-      // interrupted, the program goes on), in budget mode at the default budget.
-      const poisoned = poisonedCache()
-      const report = yield* Interruption.explore(poisoned.program, {
-        mode: "budget",
-        budget: 2048,
-        target: "holder",
-        check: poisoned.check
-      })
-      expect(kinds(report)).toEqual(["check: a later caller got the first caller's interruption"])
-    })
+  it.live(
+    "Effect.cached: a first caller interrupted poisons it, at the default budget",
+    () =>
+      Effect.gen(function* () {
+        // Interrupted after one turn, with the runtime's default budget: the later caller gets
+        // the first caller's interruption instead of a value.
+        const exit = yield* cachedFirstCallerInterrupted(2048, 1)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        // Interrupted before it ran at all, the value is computed by the later caller.
+        expect(yield* cachedFirstCallerInterrupted(2048, 0)).toEqual(Exit.succeed(1))
+        // The explorer finds it with target: "holder" (the fiber holding the step is
+        // interrupted, the program goes on), in budget mode at the default budget.
+        const poisoned = poisonedCache()
+        const report = yield* Interruption.explore(poisoned.program, {
+          mode: "budget",
+          budget: 2048,
+          target: "holder",
+          check: poisoned.check
+        })
+        expect(kinds(report)).toEqual(["check: a later caller got the first caller's interruption"])
+      }),
+    120_000
   )
 
   it.live(
@@ -327,6 +359,7 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
           mode: "budget"
         })
         expect(kinds(rc)).toEqual(["check: 1 handle(s) still open"])
-      })
+      }),
+    120_000
   )
 })

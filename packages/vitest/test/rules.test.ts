@@ -30,7 +30,7 @@ describe("hangTimeout is a real timer without Node's 1 ms clamp", () => {
           [2 ** 31, [], []]
         ])
       }),
-    60_000
+    120_000
   )
 })
 
@@ -66,76 +66,85 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
           ])
         )
       }),
-    60_000
+    120_000
   )
 
-  it.effect("a check that throws, returns no Effect or dies fails its step", () =>
-    Effect.gen(function* () {
-      const checks: ReadonlyArray<
-        (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown>
-      > = [
-        () => {
-          throw new Error("boom")
-        },
-        (() => 42) as unknown as () => Effect.Effect<void>,
-        () => Effect.die(new Error("broken invariant")),
-        () => Effect.fail("1 handle(s) left open")
-      ]
-      const messages: Array<unknown> = []
-      for (const check of checks) {
-        const replay = yield* Interruption.runAt(Effect.void, 0, { check })
-        messages.push(replay.failures.map((f) => [f.kind, f.message]))
-      }
-      expect(messages).toEqual([
-        [["check", "the check threw: boom"]],
-        [["check", "the check returned 42, not an Effect"]],
-        [["check", "the check died: broken invariant"]],
-        [["check", "1 handle(s) left open"]]
-      ])
-    })
+  it.effect(
+    "a check that throws, returns no Effect or dies fails its step",
+    () =>
+      Effect.gen(function* () {
+        const checks: ReadonlyArray<
+          (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown>
+        > = [
+          () => {
+            throw new Error("boom")
+          },
+          (() => 42) as unknown as () => Effect.Effect<void>,
+          () => Effect.die(new Error("broken invariant")),
+          () => Effect.fail("1 handle(s) left open")
+        ]
+        const messages: Array<unknown> = []
+        for (const check of checks) {
+          const replay = yield* Interruption.runAt(Effect.void, 0, { check })
+          messages.push(replay.failures.map((f) => [f.kind, f.message]))
+        }
+        expect(messages).toEqual([
+          [["check", "the check threw: boom"]],
+          [["check", "the check returned 42, not an Effect"]],
+          [["check", "the check died: broken invariant"]],
+          [["check", "1 handle(s) left open"]]
+        ])
+      }),
+    120_000
   )
 })
 
 describe("a program that dies fails, with or without a check", () => {
-  it.effect("a program function that throws when called fails every run", () =>
-    Effect.gen(function* () {
-      const error = yield* Effect.flip(
-        Interruption.assertEveryStep((): Effect.Effect<void> => {
-          throw new Error("no program")
-        })
-      )
-      // Step 0, and every point after the call: the interrupted runs before it end interrupted.
-      expect(error.report.failures[0]).toEqual({
-        step: 0,
-        kind: "defect",
-        message: "the run died: no program",
-        reach: "uninterrupted"
-      })
-      expect(
-        error.report.failures.every(
-          (f) => f.kind === "defect" && f.message === "the run died: no program"
+  it.effect(
+    "a program function that throws when called fails every run",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep((): Effect.Effect<void> => {
+            throw new Error("no program")
+          })
         )
-      ).toBe(true)
-      // A function that returns something else than an Effect dies the same way.
-      const replay = yield* Interruption.runAt(
-        (() => 42) as unknown as () => Effect.Effect<void>,
-        0
-      )
-      expect(replay.failures.map((f) => [f.kind, f.message])).toEqual([
-        ["defect", "the run died: the program function returned 42, not an Effect"]
-      ])
-    })
+        // Step 0, and every point after the call: the interrupted runs before it end interrupted.
+        expect(error.report.failures[0]).toEqual({
+          step: 0,
+          kind: "defect",
+          message: "the run died: no program",
+          reach: "uninterrupted"
+        })
+        expect(
+          error.report.failures.every(
+            (f) => f.kind === "defect" && f.message === "the run died: no program"
+          )
+        ).toBe(true)
+        // A function that returns something else than an Effect dies the same way.
+        const replay = yield* Interruption.runAt(
+          (() => 42) as unknown as () => Effect.Effect<void>,
+          0
+        )
+        expect(replay.failures.map((f) => [f.kind, f.message])).toEqual([
+          ["defect", "the run died: the program function returned 42, not an Effect"]
+        ])
+      }),
+    120_000
   )
 
-  it.effect("an uninterrupted run that dies fails; a typed failure does not", () =>
-    Effect.gen(function* () {
-      const died = yield* Interruption.runAt(Effect.die(new Error("bug")), 0)
-      expect(died.failures).toEqual([
-        { step: 0, kind: "defect", message: "the run died: bug", reach: "uninterrupted" }
-      ])
-      const failed = yield* Interruption.runAt(Effect.fail("not found"), 0)
-      expect(failed.failures).toEqual([])
-    })
+  it.effect(
+    "an uninterrupted run that dies fails; a typed failure does not",
+    () =>
+      Effect.gen(function* () {
+        const died = yield* Interruption.runAt(Effect.die(new Error("bug")), 0)
+        expect(died.failures).toEqual([
+          { step: 0, kind: "defect", message: "the run died: bug", reach: "uninterrupted" }
+        ])
+        const failed = yield* Interruption.runAt(Effect.fail("not found"), 0)
+        expect(failed.failures).toEqual([])
+      }),
+    120_000
   )
 
   it.effect(
@@ -169,42 +178,46 @@ describe("a program that dies fails, with or without a check", () => {
         })
         expect(off.failures).toEqual([])
         expect(died).toBe(report.failures.length)
-      })
+      }),
+    120_000
   )
 })
 
 describe("a fiber left running is named", () => {
-  it.effect("by its explorer name, its id, who forked it and in which span", () =>
-    Effect.gen(function* () {
-      const program = Effect.asVoid(
-        Effect.forkDaemon(Effect.never.pipe(Effect.withSpan("workerLoop"))).pipe(
-          Effect.withSpan("startWorker")
+  it.effect(
+    "by its explorer name, its id, who forked it and in which span",
+    () =>
+      Effect.gen(function* () {
+        const program = Effect.asVoid(
+          Effect.forkDaemon(Effect.never.pipe(Effect.withSpan("workerLoop"))).pipe(
+            Effect.withSpan("startWorker")
+          )
         )
-      )
-      const replay = yield* Interruption.runAt(program, 0)
-      expect(replay.failures).toHaveLength(1)
-      expect(replay.failures[0]!.kind).toBe("fibers")
-      expect(replay.failures[0]!.message).toMatch(
-        /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root in startWorker at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+, now in workerLoop at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+\)$/
-      )
-      // Without spans: who forked it. Consecutive steps with the same fibers and reach form
-      // one range, whatever their runtime ids (each run's fiber has an id of its own).
-      const report = yield* Interruption.explore(Effect.asVoid(Effect.forkDaemon(Effect.never)))
-      const messages = new Set(report.failures.map((f) => f.message))
-      expect(messages.size).toBe(report.failures.length)
-      for (const message of messages) {
-        expect(message).toMatch(
-          /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root\)$/
+        const replay = yield* Interruption.runAt(program, 0)
+        expect(replay.failures).toHaveLength(1)
+        expect(replay.failures[0]!.kind).toBe("fibers")
+        expect(replay.failures[0]!.message).toMatch(
+          /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root in startWorker at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+, now in workerLoop at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+\)$/
         )
-      }
-      // A range starts wherever the previous step did not fail, or failed with another reach.
-      const starts = report.failures.filter((f, i) => {
-        const before = report.failures[i - 1]
-        return before === undefined || before.step !== f.step - 1 || before.reach !== f.reach
-      })
-      expect(report.ranges.map((r) => r.from)).toEqual(starts.map((f) => f.step))
-      expect(report.ranges.length).toBeLessThan(report.failures.length)
-    })
+        // Without spans: who forked it. Consecutive steps with the same fibers and reach form
+        // one range, whatever their runtime ids (each run's fiber has an id of its own).
+        const report = yield* Interruption.explore(Effect.asVoid(Effect.forkDaemon(Effect.never)))
+        const messages = new Set(report.failures.map((f) => f.message))
+        expect(messages.size).toBe(report.failures.length)
+        for (const message of messages) {
+          expect(message).toMatch(
+            /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root\)$/
+          )
+        }
+        // A range starts wherever the previous step did not fail, or failed with another reach.
+        const starts = report.failures.filter((f, i) => {
+          const before = report.failures[i - 1]
+          return before === undefined || before.step !== f.step - 1 || before.reach !== f.reach
+        })
+        expect(report.ranges.map((r) => r.from)).toEqual(starts.map((f) => f.step))
+        expect(report.ranges.length).toBeLessThan(report.failures.length)
+      }),
+    120_000
   )
 
   it.effect(
@@ -304,97 +317,106 @@ describe("every option is checked when the effect runs", () => {
       Interruption.runAt(program as Effect.Effect<void>, 1, options as Interruption.Options)
   }
 
-  it.effect("a wrong value of any option dies with InvalidOptionsError naming it", () =>
-    Effect.gen(function* () {
-      const seen: Array<unknown> = []
-      const expected: Array<unknown> = []
-      for (const [option, value, reason] of table) {
+  it.effect(
+    "a wrong value of any option dies with InvalidOptionsError naming it",
+    () =>
+      Effect.gen(function* () {
+        const seen: Array<unknown> = []
+        const expected: Array<unknown> = []
+        for (const [option, value, reason] of table) {
+          for (const [name, run] of Object.entries(entryPoints)) {
+            const build = () => run(Effect.void, { [option]: value })
+            expect(build).not.toThrow()
+            seen.push([name, option, yield* Effect.exit(build())])
+            expected.push([
+              name,
+              option,
+              Exit.die(new InvalidOptionsError({ option, value, reason }))
+            ])
+          }
+        }
+        expect(seen).toEqual(expected)
+      }),
+    60_000
+  )
+
+  it.effect(
+    "the options object itself, the program and the step are checked too",
+    () =>
+      Effect.gen(function* () {
+        const seen: Array<unknown> = []
+        const expected: Array<unknown> = []
         for (const [name, run] of Object.entries(entryPoints)) {
-          const build = () => run(Effect.void, { [option]: value })
-          expect(build).not.toThrow()
-          seen.push([name, option, yield* Effect.exit(build())])
+          for (const options of [null, 5, "fast"]) {
+            seen.push([name, yield* Effect.exit(run(Effect.void, options))])
+            expected.push([
+              name,
+              Exit.die(
+                new InvalidOptionsError({
+                  option: "options",
+                  value: options,
+                  reason: "is not an object"
+                })
+              )
+            ])
+          }
+          for (const program of [null, 5, "program"]) {
+            seen.push([name, yield* Effect.exit(run(program, {}))])
+            expected.push([
+              name,
+              Exit.die(
+                new InvalidOptionsError({
+                  option: "program",
+                  value: program,
+                  reason: "is not an Effect or a function that returns one"
+                })
+              )
+            ])
+          }
+        }
+        for (const step of [-1, 1.5, NaN, "1", null]) {
+          seen.push(["runAt", yield* Effect.exit(Interruption.runAt(Effect.void, step as number))])
           expected.push([
-            name,
-            option,
-            Exit.die(new InvalidOptionsError({ option, value, reason }))
+            "runAt",
+            Exit.die(
+              new InvalidOptionsError({
+                option: "step",
+                value: step,
+                reason: "is not a non-negative integer"
+              })
+            )
           ])
         }
-      }
-      expect(seen).toEqual(expected)
-    })
+        expect(seen).toEqual(expected)
+      }),
+    120_000
   )
 
-  it.effect("the options object itself, the program and the step are checked too", () =>
-    Effect.gen(function* () {
-      const seen: Array<unknown> = []
-      const expected: Array<unknown> = []
-      for (const [name, run] of Object.entries(entryPoints)) {
-        for (const options of [null, 5, "fast"]) {
-          seen.push([name, yield* Effect.exit(run(Effect.void, options))])
-          expected.push([
-            name,
-            Exit.die(
-              new InvalidOptionsError({
-                option: "options",
-                value: options,
-                reason: "is not an object"
-              })
-            )
-          ])
-        }
-        for (const program of [null, 5, "program"]) {
-          seen.push([name, yield* Effect.exit(run(program, {}))])
-          expected.push([
-            name,
-            Exit.die(
-              new InvalidOptionsError({
-                option: "program",
-                value: program,
-                reason: "is not an Effect or a function that returns one"
-              })
-            )
-          ])
-        }
-      }
-      for (const step of [-1, 1.5, NaN, "1", null]) {
-        seen.push(["runAt", yield* Effect.exit(Interruption.runAt(Effect.void, step as number))])
-        expected.push([
-          "runAt",
-          Exit.die(
-            new InvalidOptionsError({
-              option: "step",
-              value: step,
-              reason: "is not a non-negative integer"
-            })
-          )
+  it.effect(
+    "valid options are accepted, undefined as the default",
+    () =>
+      Effect.gen(function* () {
+        const report = yield* Interruption.explore(Effect.void, {
+          mode: undefined,
+          target: "root",
+          failOn: "reachable",
+          leaks: false,
+          fibers: true,
+          isolate: false,
+          defects: true,
+          hangTimeout: "1 second",
+          sample: { runs: 1, seed: undefined },
+          check: undefined
+        })
+        expect([report.mode, report.target, report.isolated, report.sampled]).toEqual([
+          "interrupt",
+          "root",
+          false,
+          { runs: 1, seed: 1 }
         ])
-      }
-      expect(seen).toEqual(expected)
-    })
-  )
-
-  it.effect("valid options are accepted, undefined as the default", () =>
-    Effect.gen(function* () {
-      const report = yield* Interruption.explore(Effect.void, {
-        mode: undefined,
-        target: "root",
-        failOn: "reachable",
-        leaks: false,
-        fibers: true,
-        isolate: false,
-        defects: true,
-        hangTimeout: "1 second",
-        sample: { runs: 1, seed: undefined },
-        check: undefined
-      })
-      expect([report.mode, report.target, report.isolated, report.sampled]).toEqual([
-        "interrupt",
-        "root",
-        false,
-        { runs: 1, seed: 1 }
-      ])
-      const replay = yield* Interruption.runAt(Effect.void, 0, { mode: "budget", budget: 10 })
-      expect(Option.isSome(replay.exit)).toBe(true)
-    })
+        const replay = yield* Interruption.runAt(Effect.void, 0, { mode: "budget", budget: 10 })
+        expect(Option.isSome(replay.exit)).toBe(true)
+      }),
+    120_000
   )
 })
