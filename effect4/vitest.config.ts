@@ -7,7 +7,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const resolve = {
   alias: [
     { find: /^@scopeguard\/core$/, replacement: here("./packages/core/src/index.ts") },
-    { find: /^@scopeguard\/vitest$/, replacement: here("./packages/vitest/src/index.ts") }
+    { find: /^@scopeguard\/vitest$/, replacement: here("./packages/vitest/src/index.ts") },
+    { find: /^@scopeguard\/platform$/, replacement: here("./packages/platform/src/index.ts") }
   ]
 }
 
@@ -25,6 +26,10 @@ export default defineConfig({
       {
         resolve,
         test: { ...bounds, name: "vitest", include: ["packages/vitest/test/**/*.test.ts"] }
+      },
+      {
+        resolve,
+        test: { ...bounds, name: "platform", include: ["packages/platform/test/**/*.test.ts"] }
       },
       { resolve, test: { ...bounds, name: "integration", include: ["test/**/*.test.ts"] } }
     ]

@@ -1,0 +1,22 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Replace a file atomically: a temporary file, renamed over the target when the scope succeeds.
+ *
+ * @since 0.1.0
+ */
+export * as AtomicFile from "./AtomicFile.js"
+
+/**
+ * Buffer writes to a sink; whatever is buffered is written when the scope closes.
+ *
+ * @since 0.1.0
+ */
+export * as BufferedWriter from "./BufferedWriter.js"
+
+/**
+ * @since 0.1.0
+ */
+export { AtomicFileError } from "./Errors.js"
