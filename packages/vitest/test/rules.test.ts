@@ -43,26 +43,26 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
         const failures: Array<unknown> = []
         for (const check of checks) {
           failures.push(
-            (yield* Interruption.runAt(Effect.void, 0, { check, hangTimeout: 20 })).failures
+            (yield* Interruption.runAt(Effect.void, 0, { check, hangTimeout: 200 })).failures
           )
         }
         const expected = [
           {
             step: 0,
             kind: "check",
-            message: "the check did not return within 20ms",
+            message: "the check did not return within 200ms",
             reach: "uninterrupted"
           }
         ]
         expect(failures).toEqual([expected, expected])
         // assertEveryStep too: every point's check fails, and the exploration ends.
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(Effect.void, { check: () => Effect.never, hangTimeout: 20 })
+          Interruption.assertEveryStep(Effect.void, { check: () => Effect.never, hangTimeout: 200 })
         )
         expect(error.report.failures.map((f) => [f.kind, f.message])).toEqual(
           Array.from({ length: error.report.steps + 1 }, () => [
             "check",
-            "the check did not return within 20ms"
+            "the check did not return within 200ms"
           ])
         )
       }),
