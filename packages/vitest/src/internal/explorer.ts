@@ -446,29 +446,35 @@ const withinRealTime = <A, E, R>(
 ): Effect.Effect<Option.Option<Exit.Exit<A, E>>, never, R> =>
   !Duration.isFinite(bound)
     ? Effect.map(Effect.exit(effect), Option.some)
-    : Effect.flatMap(Effect.forkDaemon(effect), (fiber) =>
-        Effect.async<Option.Option<Exit.Exit<A, E>>>((resume) => {
-          let settled = false
-          const observer = (exit: Exit.Exit<A, E>) => {
-            if (settled) return
-            settled = true
-            cancel()
-            resume(Effect.succeed(Option.some(exit)))
-          }
-          const cancel = Timer.set("hangTimeout", bound, () => {
-            if (settled) return
-            settled = true
-            fiber.removeObserver(observer)
-            resume(Effect.as(Fiber.interruptFork(fiber), Option.none()))
-          })
-          fiber.addObserver(observer)
-          return Effect.sync(() => {
-            settled = true
-            cancel()
-            fiber.removeObserver(observer)
-            fiber.unsafeInterruptAsFork(explorerId)
-          })
-        })
+    : // Masked between the fork and the wait: an explorer interrupted there would otherwise
+      // leave the check's fiber running; interrupted while waiting, the canceller stops it.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.forkDaemon(restore(effect)), (fiber) =>
+          restore(
+            Effect.async<Option.Option<Exit.Exit<A, E>>>((resume) => {
+              let settled = false
+              const observer = (exit: Exit.Exit<A, E>) => {
+                if (settled) return
+                settled = true
+                cancel()
+                resume(Effect.succeed(Option.some(exit)))
+              }
+              const cancel = Timer.set("hangTimeout", bound, () => {
+                if (settled) return
+                settled = true
+                fiber.removeObserver(observer)
+                resume(Effect.as(Fiber.interruptFork(fiber), Option.none()))
+              })
+              fiber.addObserver(observer)
+              return Effect.sync(() => {
+                settled = true
+                cancel()
+                fiber.removeObserver(observer)
+                fiber.unsafeInterruptAsFork(explorerId)
+              })
+            })
+          )
+        )
       )
 
 /** A value in a message: strings quoted, objects as JSON. */
