@@ -17,6 +17,14 @@ export * as AtomicFile from "./AtomicFile.js"
 export * as BufferedWriter from "./BufferedWriter.js"
 
 /**
+ * Child processes stopped gracefully (SIGTERM, then SIGKILL, to the whole group) when their
+ * scope closes.
+ *
  * @since 0.1.0
  */
-export { AtomicFileError } from "./Errors.js"
+export * as ChildProcess from "./ChildProcess.js"
+
+/**
+ * @since 0.1.0
+ */
+export { AtomicFileError, ProcessStopError } from "./Errors.js"

@@ -1,13 +1,26 @@
 /**
  * Regression tests for the platform package under hostile input: a sink that throws, invalid
- * options, a write racing a rollback, permission bits and symbolic links of an atomic replace.
- * (ChildProcess and Shutdown are not in the Effect 4 edition yet.)
+ * options, a write racing a rollback, permission bits and symbolic links of an atomic replace,
+ * and a process group that outlives its leader. (Shutdown is not in the Effect 4 edition yet.)
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, FileSystem, Layer, Path } from "effect"
-import { InvalidOptionsError } from "@scopeguard/core"
-import { AtomicFile, AtomicFileError, BufferedWriter } from "@scopeguard/platform"
+import {
+  Cause,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  FileSystem,
+  Layer,
+  Option,
+  Path,
+  Stream
+} from "effect"
+import { ChildProcess as Command, ChildProcessSpawner } from "effect/process"
+import { InvalidOptionsError, Resource } from "@scopeguard/core"
+import { AtomicFile, AtomicFileError, BufferedWriter, ChildProcess } from "@scopeguard/platform"
+import * as NodeFs from "node:fs"
 
 const decoder = new TextDecoder()
 
@@ -75,6 +88,42 @@ describe("invalid options die with InvalidOptionsError when the effect runs", ()
       }
     })
   )
+
+  it.effect(
+    "ChildProcess: gracePeriod unreadable; releaseTimeout shorter than the grace",
+    () =>
+      Effect.gen(function* () {
+        const command = Command.make(process.execPath, ["-e", ""])
+        const unreadable = yield* Effect.exit(
+          Effect.scoped(ChildProcess.start(command, { gracePeriod: "2s" as "2 seconds" }))
+        )
+        expect(unreadable).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "gracePeriod",
+              value: "2s",
+              reason: InvalidOptionsError.durationReason
+            })
+          )
+        )
+        const tooShort = yield* Effect.exit(
+          Effect.scoped(
+            ChildProcess.start(command, { gracePeriod: "2 seconds", releaseTimeout: "1 second" })
+          )
+        )
+        expect(tooShort).toEqual(
+          Exit.die(
+            new InvalidOptionsError({
+              option: "releaseTimeout",
+              value: "1 second",
+              reason:
+                "is shorter than gracePeriod (2s): the stop would be abandoned before SIGKILL is sent"
+            })
+          )
+        )
+      }).pipe(Effect.provide(NodeServices.layer)),
+    30_000
+  )
 })
 
 /**
@@ -89,6 +138,45 @@ describe("every duration option refuses [seconds, nanos] with a NaN or negative 
   ] as const satisfies ReadonlyArray<readonly [number, number]>
   const refused = (option: string, value: unknown) =>
     Exit.die(new InvalidOptionsError({ option, value, reason: InvalidOptionsError.durationReason }))
+
+  /** NodeServices, with every process spawn counted. */
+  const countingStarts = (starts: { count: number }) =>
+    Layer.effect(
+      ChildProcessSpawner.ChildProcessSpawner,
+      Effect.map(ChildProcessSpawner.ChildProcessSpawner, (spawner) =>
+        ChildProcessSpawner.make((command) => {
+          starts.count++
+          return spawner.spawn(command)
+        })
+      )
+    ).pipe(Layer.provide(NodeServices.layer))
+
+  it.effect(
+    "ChildProcess: gracePeriod, killTimeout, releaseTimeout; no process is started",
+    () =>
+      Effect.gen(function* () {
+        const starts = { count: 0 }
+        const command = Command.make(process.execPath, ["-e", ""])
+        const results = []
+        for (const option of ["gracePeriod", "killTimeout", "releaseTimeout"] as const) {
+          for (const pair of pairs) {
+            const exit = yield* Effect.exit(
+              Effect.scoped(ChildProcess.start(command, { [option]: pair })).pipe(
+                Effect.provide(countingStarts(starts))
+              )
+            )
+            results.push({ option, pair, exit })
+          }
+        }
+        expect({ results, starts: starts.count }).toEqual({
+          results: ["gracePeriod", "killTimeout", "releaseTimeout"].flatMap((option) =>
+            pairs.map((pair) => ({ option, pair, exit: refused(option, pair) }))
+          ),
+          starts: 0
+        })
+      }),
+    30_000
+  )
 
   it.effect("BufferedWriter: releaseTimeout; nothing is written or lost", () =>
     Effect.gen(function* () {
@@ -353,5 +441,59 @@ describe("AtomicFile: what users of atomic writes expect", () => {
         }).toEqual({ failed: true, a: "b", b: "a", files: ["a", "b"] })
       }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)),
     30_000
+  )
+})
+
+describe("ChildProcess stops the whole process group", () => {
+  /**
+   * A leader that exits on SIGTERM and a member of its group that ignores SIGTERM; it prints
+   * the member's pid once both are ready.
+   */
+  const family = Command.make(process.execPath, [
+    "-e",
+    `const member = require("node:child_process").spawn(process.execPath, ["-e",
+       'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
+       { stdio: ["ignore", "pipe", "inherit"] })
+     member.stdout.once("data", () => console.log(member.pid))
+     setInterval(() => {}, 1000)`
+  ])
+
+  /** Alive and not a zombie (nobody may reap orphans here). */
+  const isAlive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return false
+    }
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8")
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z"
+    } catch {
+      return true
+    }
+  }
+
+  it.live(
+    "a member that ignores SIGTERM is killed after the grace period",
+    () =>
+      Effect.gen(function* () {
+        const { resource, member } = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const resource = yield* ChildProcess.start(family, { gracePeriod: "200 millis" })
+            const child = yield* Resource.get(resource)
+            const line = yield* child.stdout.pipe(
+              Stream.decodeText(),
+              Stream.splitLines,
+              Stream.runHead
+            )
+            const member = Number(Option.getOrThrow(line))
+            expect(isAlive(member)).toBe(true)
+            return { resource, member }
+          })
+        )
+        expect(yield* Resource.awaitRelease(resource)).toEqual(Exit.succeed("killed"))
+        expect(isAlive(member)).toBe(false)
+      }).pipe(Effect.provide(NodeServices.layer)),
+    60_000
   )
 })

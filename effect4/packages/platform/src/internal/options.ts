@@ -4,7 +4,14 @@
  *
  * @internal
  */
+import type * as Duration from "effect/Duration"
 import { InvalidOptionsError } from "@scopeguard/core"
+
+/** A duration option, by the core's one duration checker. */
+export const duration = (
+  option: string,
+  value: Duration.Input | undefined
+): Duration.Duration | undefined => InvalidOptionsError.decodeDuration(option, value)
 
 /** The options object itself: `undefined`, or an object. */
 export const record = <A extends object>(value: A | undefined): A | undefined => {
