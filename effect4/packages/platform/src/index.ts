@@ -25,6 +25,13 @@ export * as BufferedWriter from "./BufferedWriter.js"
 export * as ChildProcess from "./ChildProcess.js"
 
 /**
+ * Run a program as the main of a process: a signal releases everything, within a deadline.
+ *
+ * @since 0.1.0
+ */
+export * as Shutdown from "./Shutdown.js"
+
+/**
  * @since 0.1.0
  */
 export { AtomicFileError, ProcessStopError } from "./Errors.js"
