@@ -138,8 +138,10 @@ export declare namespace Resource {
      * A release still running after this long is interrupted and abandoned; the close that
      * ran it completes on time and dies with a `ReleaseTimeoutError`. Without a
      * `drainTimeout` the bound covers the whole close: waiting for in-flight uses and the
-     * release (nothing else bounds the wait). With a `drainTimeout` the drain has its own
-     * bound and this one starts after it, so the release always gets to run. It holds
+     * release (nothing else bounds the wait). With a `drainTimeout` it starts once the uses
+     * have ended or the drain timeout has passed, and covers the wait for interrupted uses to
+     * stop as well as the release: the close takes at most the two bounds added, and the
+     * release gets its whole bound whenever the uses stop in time. It holds
      * even when the release is uninterruptible: the release is then left running, unobserved,
      * and keeps the process up until it ends; `state` already says `Released` with the
      * timeout's defect. With a timeout the release runs interruptibly in a fiber of its own.
@@ -151,7 +153,7 @@ export declare namespace Resource {
      * A close waits for the uses in flight (`Resource.use`) before it runs the release. After
      * `drainTimeout` the uses still running are interrupted (each fails with
      * `ResourceReleasedError`, status `Releasing`), and the release runs once their
-     * interruption has completed; `releaseTimeout`, if any, starts then. Without it the close
+     * interruption has completed (`releaseTimeout`, if any, bounds that wait). Without it the close
      * waits for them as long as they take (bounded only by `releaseTimeout`). With it, each
      * use runs in a fiber of its own so that it alone can be interrupted (a close from inside
      * the use is still recognised as coming from inside). Measured on the `Clock`, like

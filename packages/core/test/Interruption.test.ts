@@ -204,6 +204,23 @@ describe("every operation of Resource and Guard survives interruption at every s
   // With a releaseTimeout the release runs in a fiber of its own next to a timer. These run
   // on the live clock: the TestClock's own bookkeeping takes a semaphore permit in an
   // interruptible region (Effect-TS/effect#6910), which a sweep of every step does hit.
+  for (const mode of ["interrupt", "yield"] as const) {
+    it.effect(`Resource with releaseTimeout, explored on the TestClock (${mode} mode)`, () =>
+      Effect.gen(function* () {
+        // A finished timed release interrupts its timer without waiting for it: waiting, a
+        // timer interrupted inside the TestClock's bookkeeping would hold the run forever.
+        const program = Effect.scoped(
+          Effect.flatMap(
+            Resource.make(Effect.void, () => Effect.void, { releaseTimeout: "1 second" }),
+            Resource.close
+          )
+        )
+        const report = yield* Interruption.assertEveryStep(program, { mode })
+        expect(report.failures).toEqual([])
+      })
+    )
+  }
+
   it.live("Resource with releaseTimeout, released in time", () =>
     Effect.gen(function* () {
       const world = makeWorld()

@@ -40,18 +40,18 @@ export type Trigger = "close" | "scope"
 
 /** The life of a removable finalizer. Every transition is made by a function of this file. */
 export type Phase =
-  | { readonly _tag: "Armed" }
-  | { readonly _tag: "Committing" }
   | {
-      readonly _tag: "Running"
-      readonly by: Trigger
+      readonly _tag: "Armed"
       /**
-       * Set while a failed commit has decided to run the cleanup and has not started it yet
-       * (it runs its cleanups one by one, newest first): the commit's exit, and the fiber
-       * running the commit's cleanups.
+       * Set when a failed commit has decided to run the cleanup and has not started it yet
+       * (it runs its cleanups one by one, newest first). The cell is armed as it would be
+       * during a scope's rollback: `disarm`, `runNow` and a commit act on it as on any armed
+       * cell; a scope close runs it with the commit's exit (the strategy already decided).
        */
       readonly pending?: PendingRun | undefined
     }
+  | { readonly _tag: "Committing" }
+  | { readonly _tag: "Running"; readonly by: Trigger }
   | { readonly _tag: "Done"; readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger }
   | { readonly _tag: "Removed" }
   | { readonly _tag: "Skipped"; readonly scopeExit: Exit.Exit<unknown, unknown> }
@@ -59,7 +59,12 @@ export type Phase =
 /** A cleanup a failed commit has decided to run, not started yet. */
 export interface PendingRun {
   readonly exit: Exit.Exit<unknown, unknown>
-  readonly decider: Fiber.RuntimeFiber<unknown, unknown>
+}
+
+/** The cells a fiber is inside of (their finalizer, or a use of them), innermost first. */
+interface Inside {
+  readonly cell: Cell
+  readonly next: Inside | undefined
 }
 
 /** When the scope releases a resource nobody closed, on which of its exits to warn. */
@@ -100,6 +105,45 @@ const committing = globalValue(Symbol.for("@scopeguard/core/committing"), () =>
   FiberRef.unsafeMake<ReadonlySet<Cell>>(new Set(), { join: (parent) => parent })
 )
 
+/**
+ * The cells whose finalizer or use the current fiber runs — inherited by every fiber forked
+ * meanwhile (`Effect.timeout`, `race`, `fork` + `join` all fork): a close of one of them from
+ * such a fiber is re-entrant, never a wait for itself. Set and restored directly on the fiber
+ * (`setFiberRef`), not with `locally`, which would add operations to every close and use.
+ * A fiber forked inside and still running after the finalizer or use ended keeps the mark;
+ * the cell is settled by then, or released with the leases it waits for, so the mark changes
+ * nothing a wait would have done.
+ */
+const insideRef = globalValue(Symbol.for("@scopeguard/core/inside"), () =>
+  FiberRef.unsafeMake<Inside | undefined>(undefined, { join: (parent) => parent })
+)
+
+/**
+ * `RuntimeFiber` types `getFiberRef` but not its counterpart, which every fiber of Effect 3
+ * has (`FiberRuntime.setFiberRef`: the value the running fiber sees from its next operation).
+ * Setting the mark directly costs no operation; `FiberRef.set` would cost one per close.
+ */
+const setInside = (fiber: Fiber.RuntimeFiber<unknown, unknown>, value: Inside | undefined): void =>
+  (
+    fiber as unknown as {
+      setFiberRef: (ref: FiberRef.FiberRef<Inside | undefined>, value: Inside | undefined) => void
+    }
+  ).setFiberRef(insideRef, value)
+
+const isInside = (fiber: Fiber.RuntimeFiber<unknown, unknown>, cell: Cell): boolean => {
+  for (let at = fiber.getFiberRef(insideRef); at !== undefined; at = at.next) {
+    if (at.cell === cell) return true
+  }
+  return false
+}
+
+/** Marks `fiber` as inside `cell`; returns what to restore. */
+const enter = (fiber: Fiber.RuntimeFiber<unknown, unknown>, cell: Cell): Inside | undefined => {
+  const before = fiber.getFiberRef(insideRef)
+  setInside(fiber, { cell, next: before })
+  return before
+}
+
 /** A process-wide, increasing id shared by resources and guards. */
 export const nextId = (): number => ++ids.next
 
@@ -137,14 +181,20 @@ export class Cell implements Tracking.Entry {
   drained: Deferred.Deferred<void> | undefined = undefined
   /** Set when a drain timeout interrupted the uses: they report the resource released. */
   revoked = false
-  /** A release started from inside a use; the last lease returned runs it. */
-  deferred: { readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger } | undefined =
-    undefined
+  /** The fiber running a release asked for from inside a use; the last use waits for it. */
+  releaser: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** With both timeouts: completed when the drain ends or its timeout passes. */
+  due: Deferred.Deferred<void> | undefined = undefined
+  /** With both timeouts: the drain's timer, interrupted once the uses have ended. */
+  drainTimer: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** What the runner's inside-mark was before the finalizer ran (restored after). */
+  insideBefore: Inside | undefined = undefined
 
   constructor(
     readonly spec: Spec,
     readonly context: Context.Context<never>,
-    readonly tracker: Tracking.Tracker | undefined
+    /** Undefined until announced, for a `fromScoped` adoption that may still fail. */
+    public tracker: Tracking.Tracker | undefined
   ) {}
 
   get kind() {
@@ -180,8 +230,17 @@ export class Cell implements Tracking.Entry {
     if (this.tracker !== undefined) tell(this.tracker, "settled", this)
   }
 
+  /** Whether `fiber` (or a fiber that forked it) holds a lease. */
   holds(fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean {
-    return this.holders !== undefined && this.holders.has(fiber)
+    return (
+      this.leases > 0 &&
+      ((this.holders !== undefined && this.holders.has(fiber)) || isInside(fiber, this))
+    )
+  }
+
+  /** Whether `fiber` runs this cell's finalizer (or was forked by it). */
+  runsIn(fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean {
+    return this.runner === fiber || (this.runner !== undefined && isInside(fiber, this))
   }
 }
 
@@ -192,7 +251,9 @@ export class Cell implements Tracking.Entry {
 export const register = <H>(
   /** Called when the effect runs: each run makes a cell of its own (and an id). */
   makeSpec: () => Spec,
-  handle: (cell: Cell) => H
+  handle: (cell: Cell, tracker: Tracking.Tracker | undefined) => H,
+  /** `false`: the tracker is not told (nor attached) until `announce`. */
+  announced: boolean = true
 ): Effect.Effect<H, never, Scope.Scope> =>
   Effect.withFiberRuntime((fiber) => {
     const spec = makeSpec()
@@ -202,16 +263,16 @@ export const register = <H>(
     const tracker = tracking.isAnyInstalled()
       ? fiber.getFiberRef(tracking.currentTracker)
       : undefined
-    const cell = new Cell(spec, context, tracker)
+    const cell = new Cell(spec, context, announced ? tracker : undefined)
     return Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) => {
       cell.child = child
-      if (tracker !== undefined) tell(tracker, "opened", cell)
+      if (announced && tracker !== undefined) tell(tracker, "opened", cell)
       // On a scope that is already closed, `fork` returns a closed child and this runs the
       // finalizer at once with the scope's exit, as `Scope.addFinalizer` does. The handle is
       // made here, not by a `map` after: one operation less per make.
       return Effect.as(
         Scope.addFinalizerExit(child, (exit) => fromScope(cell, exit)),
-        handle(cell)
+        handle(cell, tracker)
       )
     })
   })
@@ -233,6 +294,16 @@ const fromScope = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect
 }
 
 const FALSE = Effect.succeed(false)
+
+/**
+ * Attaches the tracker of a cell registered unannounced, once what it holds exists, and tells
+ * it `opened` — unless the cell was released meanwhile (a tracker hears nothing of it then).
+ */
+export const announce = (cell: Cell, tracker: Tracking.Tracker | undefined): void => {
+  if (tracker === undefined || cell.phase._tag !== "Armed") return
+  cell.tracker = tracker
+  tell(tracker, "opened", cell)
+}
 
 /**
  * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
@@ -267,38 +338,40 @@ const fireUnmasked = (
     }
     switch (cell.phase._tag) {
       case "Armed": {
+        // A failed commit's pending run, met by a scope close: the commit's exit and decision
+        // stand (the strategy was checked against them). An explicit close or runNow acts as
+        // on any armed cell, as it would during a scope's rollback.
+        const pending = by === "scope" ? cell.phase.pending : undefined
+        const runExit = pending === undefined ? exit : pending.exit
         // Race: an explicit close and the scope closing both arrive here. This block runs to
         // completion before any other fiber runs, so exactly one of them moves Armed to
         // Running and runs the finalizer; the other finds Running below.
-        if (!begin(cell, exit, by, checkStrategy)) {
+        if (!begin(cell, runExit, by, pending === undefined && checkStrategy)) {
           return after === undefined ? FALSE : finish(FALSE, after)
         }
-        if (cell.leases > 0 && cell.holds(fiber)) {
-          // Race: a close from inside a use of this very resource. Waiting for the uses to
-          // end would wait for itself; the last lease returned runs the release instead, and
-          // only then closes the child scope: closed now, the parent would lose its entry and
+        if (cell.holds(fiber)) {
+          // Race: a close from inside a use of this very resource (or from a fiber the use
+          // forked). Waiting here for the uses to end would wait for itself: the release runs
+          // in a fiber of its own, which drains the uses as any close does (drainTimeout and
+          // releaseTimeout bound it), and the last use to end waits for it. The child scope
+          // is closed only after the release: closed now, the parent would lose its entry and
           // a `Scope.close` of the parent would return before the release had run.
-          cell.deferred = { exit, by }
-          return after === undefined ? TRUE : after.answer ? TRUE : (VOID as Effect.Effect<any>)
+          const release = Effect.withFiberRuntime(
+            (releaser: Fiber.RuntimeFiber<unknown, unknown>) =>
+              run(cell, runExit, by, releaser, { close: closeChild(cell), answer: false })
+          )
+          return Effect.flatMap(Effect.forkDaemon(Effect.ignore(release)), (releaser) => {
+            cell.releaser = releaser
+            return after === undefined || after.answer ? TRUE : (VOID as Effect.Effect<any>)
+          })
         }
-        return run(cell, exit, by, fiber, after)
+        return run(cell, runExit, by, fiber, after)
       }
       case "Running": {
-        const pending = cell.phase.pending
-        if (pending !== undefined && (by === "close" || fiber === pending.decider)) {
-          // A failed commit has decided to run this cleanup and not started it yet (it runs
-          // the newer ones first). An explicit close or runNow — typically from a newer
-          // compensation — takes the run over now, with the commit's exit, as it would run
-          // an armed guard during a scope's rollback; so does a scope closed from inside a
-          // compensation. The commit finds it Done and does not run it again. Waiting instead
-          // would wait for the commit, which waits for the compensation calling us.
-          startPending(cell)
-          return run(cell, pending.exit, "close", fiber, after)
-        }
-        // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
-        // use closes the resource it is using while another close drains. Waiting would
-        // wait for ourselves: return at once.
-        if (cell.runner === fiber || cell.holds(fiber)) return Effect.succeed(false)
+        // Re-entrant: the finalizer closes its own cell (from its own fiber, or one it
+        // forked), or a use closes the resource it is using while another close drains.
+        // Waiting would wait for ourselves: return at once.
+        if (cell.runsIn(fiber) || cell.holds(fiber)) return Effect.succeed(false)
         // Race: the other side is running the finalizer. `Scope.close` on a child that is
         // already closing returns at once, so without this wait a parent scope would finish
         // closing before an explicit close's release had finished.
@@ -335,8 +408,8 @@ const begin = (
     return false
   }
   if (pending !== undefined) {
-    // Decided, not started: the tracker hears `releasing` when the run starts.
-    cell.phase = { _tag: "Running", by, pending }
+    // Decided, not started: armed until it runs; the tracker hears `releasing` then.
+    cell.phase = { _tag: "Armed", pending }
     return true
   }
   cell.phase = { _tag: "Running", by }
@@ -372,8 +445,14 @@ const run = (
   // after it: a release timeout shorter than the drain would otherwise pass during the drain
   // and the release would never run. Without one, the release timeout bounds the wait for the
   // uses too (nothing else would), so that the close completes on time.
-  const drainFirst = leases && timeout !== undefined && cell.spec.drainTimeout !== undefined
+  const drainTimeout = cell.spec.drainTimeout
+  const drainFirst = leases && timeout !== undefined && drainTimeout !== undefined
   if (leases && !drainFirst) cleanup = Effect.zipRight(drain(cell), cleanup)
+  // With both: the release timeout starts once the uses have ended or the drain timeout has
+  // passed (its timer then interrupts them), and covers the wait for interrupted uses to stop
+  // as well as the release: a use that ignores its interruption cannot hold the close longer
+  // than drainTimeout + releaseTimeout.
+  if (drainFirst) cleanup = Effect.zipRight(awaitDrained(cell), cleanup)
   if (timeout !== undefined) {
     let timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
@@ -382,7 +461,7 @@ const run = (
         ? TRUE
         : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
-    if (drainFirst) timed = Effect.zipRight(drain(cell), timed)
+    if (drainFirst) timed = Effect.zipRight(drainUntilDue(cell, drainTimeout), timed)
     return after === undefined ? timed : finish(timed, after)
   }
   return settleWith(cell, by, cleanup, after)
@@ -411,11 +490,13 @@ const settleWith = (
 ): Effect.Effect<boolean> =>
   Effect.matchCauseEffect(cleanup, {
     onFailure: (cause) => {
+      leave(cell)
       cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by })
       const failed = Effect.failCause(cause) as Effect.Effect<never>
       return after === undefined ? failed : Effect.zipRight(after.close, failed)
     },
     onSuccess: (value) => {
+      leave(cell)
       cell.settle({ _tag: "Done", exit: value === undefined ? Exit.void : Exit.succeed(value), by })
       return after === undefined
         ? TRUE
@@ -424,6 +505,17 @@ const settleWith = (
           : (after.close as Effect.Effect<any>)
     }
   })
+
+/**
+ * Restores the runner's inside-mark once the finalizer has ended. Called where the finalizer
+ * was awaited in its runner's own fiber (with a release timeout it runs in a fiber of its own,
+ * which ends with it).
+ */
+const leave = (cell: Cell): void => {
+  const runner = cell.runner
+  if (runner !== undefined) setInside(runner, cell.insideBefore)
+  cell.insideBefore = undefined
+}
 
 /** `after` once `effect` has answered: the close happens whatever the effect did. */
 const finish = (effect: Effect.Effect<boolean>, after: After): Effect.Effect<boolean> =>
@@ -458,6 +550,7 @@ const callIn = (
   exit: Exit.Exit<unknown, unknown>
 ): Effect.Effect<unknown> => {
   cell.runner = fiber
+  cell.insideBefore = enter(fiber, cell)
   let effect: Effect.Effect<unknown, never, any>
   try {
     effect = cell.spec.finalizer(exit)
@@ -518,9 +611,10 @@ const runWithin = (
             result === timedOut
               ? // The cleanup may be uninterruptible: it is abandoned, not waited for.
                 Fiber.interruptFork(cleanupFiber)
-              : // The timer sleeps interruptibly and the cleanup has just completed the latch:
-                // wait for both to end, so that a finished close leaves no fiber running.
-                Effect.zipRight(Fiber.interrupt(timerFiber), Fiber.await(cleanupFiber))
+              : // The cleanup has just completed the latch: wait for its fiber to end. The
+                // timer is interrupted without waiting: a sleep on the TestClock interrupted in
+                // its bookkeeping never ends (Effect-TS/effect#6910), and would hold the close.
+                Effect.zipRight(Fiber.interruptFork(timerFiber), Fiber.await(cleanupFiber))
           )
       )
   )
@@ -595,9 +689,15 @@ export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>
       case "Done":
         return Effect.succeed(cell.phase.exit)
       case "Running":
-        if (cell.runner === fiber) {
+        if (cell.runsIn(fiber)) {
           return Effect.dieMessage(
             `awaitRelease of "${cell.label}" was called from inside its own release, which would wait for itself`
+          )
+        }
+        if (cell.holds(fiber)) {
+          // The release waits for this use to end.
+          return Effect.dieMessage(
+            `awaitRelease of "${cell.label}" was called from inside a use of it, whose end the release waits for`
           )
         }
         return Effect.zipRight(cell.awaitBusy(), awaitDone(cell))
@@ -625,8 +725,8 @@ export const withLease = <B, E, R, E2>(
       // one synchronous block: either the use holds its lease before the close starts (and
       // the close waits for it), or it finds the phase changed and is refused.
       if (cell.phase._tag !== "Armed") return Effect.fail(refused())
-      takeLease(cell, fiber)
-      const returned = returnLease(cell, fiber)
+      const before = takeLease(cell, fiber)
+      const returned = returnLease(cell, fiber, before)
       if (cell.spec.drainTimeout === undefined) {
         return Effect.ensuring(restore(Effect.suspend(use)), returned)
       }
@@ -634,8 +734,8 @@ export const withLease = <B, E, R, E2>(
       // interrupt the use alone (not the caller's whole fiber) when the timeout passes.
       const inUseFiber = Effect.withFiberRuntime(
         (useFiber: Fiber.RuntimeFiber<unknown, unknown>) => {
-          // The use's own fiber holds the lease too: a close from inside the use is then
-          // re-entrant (deferred to the last lease), not a drain waiting for itself.
+          // The use's own fiber holds the lease too (it also inherits the caller's mark): a
+          // close from inside the use is re-entrant, not a drain waiting for itself.
           hold(cell, useFiber)
           cell.useFibers ??= new Set()
           cell.useFibers.add(useFiber)
@@ -682,28 +782,48 @@ const unhold = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void =
   else cell.holders!.set(fiber, held - 1)
 }
 
-const takeLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+/** Takes a lease for `fiber` and marks it (and what it forks) inside; returns the old mark. */
+const takeLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>): Inside | undefined => {
   cell.leases++
   hold(cell, fiber)
+  return enter(fiber, cell)
 }
 
-const returnLease = (cell: Cell, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+const returnLease = (
+  cell: Cell,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  before: Inside | undefined
+) =>
   Effect.suspend(() => {
     cell.leases--
     unhold(cell, fiber)
+    setInside(fiber, before)
     if (cell.leases > 0) return Effect.void
     if (cell.drained !== undefined) Deferred.unsafeDone(cell.drained, Exit.void)
-    const deferred = cell.deferred
-    if (deferred === undefined) return Effect.void
-    // The release was asked for from inside a use: the last use to end runs it. Its outcome
-    // is recorded in the phase (`awaitRelease`, `state`); the use itself is not failed by it.
-    cell.deferred = undefined
-    return Effect.ignore(
-      Effect.withFiberRuntime((current) =>
-        run(cell, deferred.exit, deferred.by, current, { close: closeChild(cell), answer: false })
+    if (cell.due !== undefined) Deferred.unsafeDone(cell.due, Exit.void)
+    const releaser = cell.releaser
+    if (releaser === undefined) return Effect.void
+    // The release was asked for from inside a use and runs in a fiber of its own, which was
+    // waiting for this lease: the last use to end returns once it has finished. Its outcome
+    // is in the phase (`awaitRelease`, `state`); the use itself is not failed by it.
+    cell.releaser = undefined
+    return Effect.asVoid(Fiber.await(releaser))
+  })
+
+/** With a drain timeout: interrupts the uses still running when it passes. */
+const forkDrainTimer = (cell: Cell, drainTimeout: Duration.Duration) =>
+  Effect.forkDaemon(
+    Effect.interruptible(
+      Effect.zipRight(
+        Effect.sleep(drainTimeout),
+        Effect.suspend(() => {
+          cell.revoked = true
+          if (cell.due !== undefined) Deferred.unsafeDone(cell.due, Exit.void)
+          return Fiber.interruptAll(cell.useFibers ?? [])
+        })
       )
     )
-  })
+  )
 
 /**
  * Waits for the in-flight uses. With a drain timeout, a timer interrupts them when it passes;
@@ -716,20 +836,35 @@ const drain = (cell: Cell): Effect.Effect<void> =>
     const drained = Deferred.await(cell.drained)
     const drainTimeout = cell.spec.drainTimeout
     if (drainTimeout === undefined) return drained
-    return Effect.flatMap(
-      Effect.forkDaemon(
-        Effect.interruptible(
-          Effect.zipRight(
-            Effect.sleep(drainTimeout),
-            Effect.suspend(() => {
-              cell.revoked = true
-              return Fiber.interruptAll(cell.useFibers ?? [])
-            })
-          )
-        )
-      ),
-      (timer) => Effect.zipRight(drained, Fiber.interruptFork(timer))
+    return Effect.flatMap(forkDrainTimer(cell, drainTimeout), (timer) =>
+      Effect.zipRight(drained, Fiber.interruptFork(timer))
     )
+  })
+
+/**
+ * With both a drain and a release timeout: waits until the uses have ended or the drain
+ * timeout has passed (its timer is then interrupting them). The rest of the drain is waited
+ * for by `awaitDrained`, under the release timeout.
+ */
+const drainUntilDue = (cell: Cell, drainTimeout: Duration.Duration): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (cell.leases === 0) return Effect.void
+    cell.drained ??= Deferred.unsafeMake<void>(FiberId.none)
+    cell.due = Deferred.unsafeMake<void>(FiberId.none)
+    const due = Deferred.await(cell.due)
+    return Effect.flatMap(forkDrainTimer(cell, drainTimeout), (timer) => {
+      cell.drainTimer = timer
+      return due
+    })
+  })
+
+const awaitDrained = (cell: Cell): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const timer = cell.drainTimer
+    cell.drainTimer = undefined
+    const drained =
+      cell.drained === undefined || cell.leases === 0 ? Effect.void : Deferred.await(cell.drained)
+    return timer === undefined ? drained : Effect.zipRight(drained, Fiber.interruptFork(timer))
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -813,58 +948,59 @@ export const commit = <B, E, R>(
 const decide = <B, E>(
   cells: ReadonlyArray<Cell>,
   exit: Exit.Exit<B, E>
-): Effect.Effect<Exit.Exit<B, E>> =>
-  Effect.withFiberRuntime((fiber) => {
-    if (Exit.isSuccess(exit)) {
-      // The action succeeded: no cleanup may run now. One block moves every cell out.
-      for (const cell of cells) cell.settle(REMOVED)
-      return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
-    }
-    // The action failed or was interrupted: the cleanups run now, newest first, each with the
-    // action's exit and its own strategy; their defects are added to the action's cause.
-    // Race: a scope close waiting for this decision. Every cell leaves Committing in this one
-    // block, decided by the action's exit — Skipped, or Running with the run pending: back in
-    // Armed, even one yield later, a waiting scope close would take the cells that were not
-    // yet run and decide them by the scope's exit (an onFailure compensation skipped on a
-    // successful close). The waiters stay asleep until each cell settles. A pending run can
-    // be taken over by an explicit close or runNow (a newer compensation running an older
-    // guard, see `fire`); this loop then finds it started and waits for it.
-    const newestFirst = [...cells].reverse()
-    const pending: PendingRun = { exit, decider: fiber }
-    for (const cell of newestFirst) begin(cell, exit, "close", true, pending)
-    return Effect.map(
-      Effect.forEach(newestFirst, (cell) =>
-        Effect.exit(Effect.ensuring(runPending(cell, pending), closeChild(cell)))
-      ),
-      (results) => {
-        let cause = exit.cause
-        for (const result of results) {
-          if (Exit.isFailure(result)) cause = Cause.sequential(cause, result.cause)
-        }
-        return Exit.failCause(cause)
+): Effect.Effect<Exit.Exit<B, E>> => {
+  if (Exit.isSuccess(exit)) {
+    // The action succeeded: no cleanup may run now. One block moves every cell out.
+    for (const cell of cells) cell.settle(REMOVED)
+    return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
+  }
+  // The action failed or was interrupted: the cleanups run now, newest first, each with the
+  // action's exit and its own strategy; their defects are added to the action's cause.
+  // Race: a scope close waiting for this decision. Every cell leaves Committing in this one
+  // block, decided by the action's exit — Skipped, or armed with the run pending: plainly
+  // Armed, even one yield later, a waiting scope close would take the cells that were not yet
+  // run and decide them by the scope's exit (an onFailure compensation skipped on a successful
+  // close); with the pending run it runs them with the commit's exit. The waiters stay asleep
+  // until each cell settles. Until its run starts a cell is armed as during a scope's
+  // rollback: a newer compensation may run, disarm or commit an older guard.
+  const newestFirst = cells.length > 1 ? [...cells].reverse() : cells
+  const pending: PendingRun = { exit }
+  for (const cell of newestFirst) begin(cell, exit, "close", true, pending)
+  return Effect.map(
+    Effect.forEach(newestFirst, (cell) =>
+      Effect.exit(Effect.ensuring(runPending(cell, pending), closeChild(cell)))
+    ),
+    (results) => {
+      let cause = exit.cause
+      for (const result of results) {
+        if (Exit.isFailure(result)) cause = Cause.sequential(cause, result.cause)
       }
-    )
-  })
-
-/** Moves a cell from its pending run to running it (in one block with the check before it). */
-const startPending = (cell: Cell): void => {
-  cell.phase = RUNNING_BY_CLOSE
-  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
+      return Exit.failCause(cause)
+    }
+  )
 }
 
-const RUNNING_BY_CLOSE: Phase = { _tag: "Running", by: "close" }
-
 /**
- * A failed commit's turn to run one cleanup: run it if it is still pending; if a close took
- * the run over, wait for it (its outcome belongs to that close); if it was skipped, nothing.
+ * A failed commit's turn to run one cleanup: run it if it is still pending; if somebody else
+ * runs it (a close, a runNow, a scope close took it over) wait for that run, whose outcome
+ * belongs to its caller; if another commit is deciding it, wait for that decision and look
+ * again; if it was disarmed, skipped or has run, nothing.
  */
 const runPending = (cell: Cell, pending: PendingRun): Effect.Effect<boolean> =>
-  Effect.withFiberRuntime((fiber) => {
+  Effect.withFiberRuntime((fiber): Effect.Effect<boolean> => {
     const phase = cell.phase
-    if (phase._tag !== "Running") return FALSE
-    if (phase.pending === pending) {
-      startPending(cell)
-      return run(cell, pending.exit, "close", fiber, undefined)
+    switch (phase._tag) {
+      case "Armed":
+        if (phase.pending === pending) {
+          begin(cell, pending.exit, "close", false)
+          return run(cell, pending.exit, "close", fiber, undefined)
+        }
+        return Effect.zipRight(cell.awaitBusy(), runPending(cell, pending))
+      case "Committing":
+        return Effect.zipRight(cell.awaitBusy(), runPending(cell, pending))
+      case "Running":
+        return cell.runsIn(fiber) ? FALSE : Effect.as(cell.awaitBusy(), false)
+      default:
+        return FALSE
     }
-    return cell.runner === fiber ? FALSE : Effect.as(cell.awaitBusy(), false)
   })

@@ -1,3 +1,4 @@
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -7,6 +8,7 @@ import { pipeArguments } from "effect/Pipeable"
 import * as Scope from "effect/Scope"
 import { ResourceNotDetachableError, ResourceReleasedError } from "../Errors.js"
 import type * as Resource from "../Resource.js"
+import type * as Tracking from "../Tracking.js"
 import * as checked from "./options.js"
 import * as removable from "./removableFinalizer.js"
 
@@ -114,7 +116,7 @@ export const makeLabelled = <A, E, R, R2>(
       Effect.flatMap(acquire, (value) =>
         Effect.map(
           register<A>((exit, label) => release(value, exit, label), checkedOptions, detachable),
-          (resource) => {
+          ([resource]) => {
             resource.value = value
             return resource as Resource.Resource<A>
           }
@@ -131,8 +133,9 @@ export const makeLabelled = <A, E, R, R2>(
 const register = <A>(
   release: (exit: Exit.Exit<unknown, unknown>, label: string) => Effect.Effect<unknown, never, any>,
   checkedOptions: CheckedOptions,
-  detachable: boolean
-): Effect.Effect<ResourceImpl<A>, never, Scope.Scope> =>
+  detachable: boolean,
+  announced: boolean = true
+): Effect.Effect<readonly [ResourceImpl<A>, Tracking.Tracker | undefined], never, Scope.Scope> =>
   removable.register(
     (): removable.Spec => {
       const id = removable.nextId()
@@ -148,7 +151,8 @@ const register = <A>(
       }
     },
     // The value is set by the caller once known (for `fromScoped`, after the effect ran).
-    (cell) => new ResourceImpl<A>(undefined as A, cell, detachable)
+    (cell, tracker) => [new ResourceImpl<A>(undefined as A, cell, detachable), tracker] as const,
+    announced
   )
 
 /** @internal */
@@ -167,20 +171,26 @@ export const fromScoped = <A, E, R>(
       // interruption or a failure is already owned by the registered resource.
       return Effect.flatMap(Scope.make(), (inner) =>
         Effect.flatMap(
-          register<A>((exit) => Scope.close(inner, exit), checkedOptions, false),
-          (resource) =>
+          register<A>((exit) => Scope.close(inner, exit), checkedOptions, false, false),
+          ([resource, tracker]) =>
             Effect.matchCauseEffect(
               restore(Scope.extend(effect, inner) as Effect.Effect<A, E, Exclude<R, Scope.Scope>>),
               {
                 // A failed acquisition closes what it opened, with its own exit; nothing stays
-                // registered.
+                // registered (nor told to a tracker). As under `Effect.scoped`, the effect's own
+                // cause comes first and a failing close is added to it.
                 onFailure: (cause) =>
-                  Effect.zipRight(
+                  Effect.matchCauseEffect(
                     removable.closeWith(resource.cell, Exit.failCause(cause)),
-                    Effect.failCause(cause)
+                    {
+                      onFailure: (closed) => Effect.failCause(Cause.sequential(cause, closed)),
+                      onSuccess: () => Effect.failCause(cause)
+                    }
                   ),
                 onSuccess: (value) => {
                   resource.value = value
+                  // Acquired now: a tracker hears of it from here on.
+                  removable.announce(resource.cell, tracker)
                   return Effect.succeed(resource as Resource.Resource<A>)
                 }
               }
