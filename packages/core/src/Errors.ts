@@ -301,7 +301,8 @@ export class ResourceNotDetachableError extends Data.TaggedError("ResourceNotDet
 
 /**
  * `Guard.commit` was given a guard that is no longer armed (it ran, was disarmed, skipped, or
- * is being committed elsewhere). The final action was not run.
+ * is being committed elsewhere). The final action was not run. A programming error, not an
+ * outcome to handle: the commit dies with it (a defect), as Effect reports its own misuse.
  *
  * @example
  * ```ts
@@ -312,9 +313,8 @@ export class ResourceNotDetachableError extends Data.TaggedError("ResourceNotDet
  *   Effect.gen(function* () {
  *     const refund = yield* Guard.step(Effect.log("debit"), () => Effect.log("refund"))
  *     yield* Guard.disarm(refund)
- *     return yield* Guard.commit(refund, Effect.log("credit")).pipe(
- *       Effect.catchTag("GuardNotArmedError", (e) => Effect.succeed(e.message))
- *     )
+ *     // A programming error: the commit dies with it (Exit.die(GuardNotArmedError)).
+ *     return yield* Effect.exit(Guard.commit(refund, Effect.log("credit")))
  *   })
  * )
  * ```

@@ -19,6 +19,13 @@ import * as internal from "./internal/timer.js"
 /**
  * The longest delay one `setTimeout` honours: 2³¹−1 ms.
  *
+ * @example
+ * ```ts
+ * import { Timer } from "@scopeguard/core"
+ *
+ * const days = Timer.MAX_DELAY_MILLIS / 86_400_000 // about 24.8
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */

@@ -207,16 +207,17 @@ describe("every operation of Resource and Guard survives interruption at every s
   for (const mode of ["interrupt", "yield"] as const) {
     it.effect(`Resource with releaseTimeout, explored on the TestClock (${mode} mode)`, () =>
       Effect.gen(function* () {
-        // A finished timed release interrupts its timer without waiting for it: waiting, a
-        // timer interrupted inside the TestClock's bookkeeping would hold the run forever.
+        // A finished timed release waits for its timer's interruption. Preempted inside the
+        // TestClock's own bookkeeping — which only the explorer does — that timer never ends
+        // (Effect-TS/effect#6910): every point the runtime itself reaches passes.
         const program = Effect.scoped(
           Effect.flatMap(
             Resource.make(Effect.void, () => Effect.void, { releaseTimeout: "1 second" }),
             Resource.close
           )
         )
-        const report = yield* Interruption.assertEveryStep(program, { mode })
-        expect(report.failures).toEqual([])
+        const report = yield* Interruption.assertEveryStep(program, { mode, failOn: "reachable" })
+        expect(report.failures.filter((f) => f.reach !== "explorer-only")).toEqual([])
       })
     )
   }

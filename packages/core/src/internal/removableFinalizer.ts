@@ -611,10 +611,12 @@ const runWithin = (
             result === timedOut
               ? // The cleanup may be uninterruptible: it is abandoned, not waited for.
                 Fiber.interruptFork(cleanupFiber)
-              : // The cleanup has just completed the latch: wait for its fiber to end. The
-                // timer is interrupted without waiting: a sleep on the TestClock interrupted in
-                // its bookkeeping never ends (Effect-TS/effect#6910), and would hold the close.
-                Effect.zipRight(Fiber.interruptFork(timerFiber), Fiber.await(cleanupFiber))
+              : // The cleanup has just completed the latch, and the timer sleeps
+                // interruptibly: wait for both to end, so that a finished close leaves no fiber
+                // running. (On the TestClock, a sleep interrupted inside the clock's own
+                // bookkeeping never ends — Effect-TS/effect#6910; only an explorer preempts
+                // the timer there, and reports it as an explorer-only hang.)
+                Effect.zipRight(Fiber.interrupt(timerFiber), Fiber.await(cleanupFiber))
           )
       )
   )
