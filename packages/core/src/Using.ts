@@ -86,6 +86,9 @@ export interface Handle<A> extends AsyncDisposable {
  * @category models
  */
 export interface RunOptions {
+  // Invalid options (`null`, a signal that is not an `AbortSignal`, a layer that is not a
+  // `Layer`) start nothing: `run` rejects with a `UsingError` whose cause is an
+  // `InvalidOptionsError` defect.
   /**
    * Aborting interrupts the effect; `run` then rejects (a `UsingError` whose cause is an
    * interruption) after closing the scope. A signal that is already aborted runs nothing:

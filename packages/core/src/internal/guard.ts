@@ -58,11 +58,12 @@ const DEFAULTS: CheckedOptions = { label: undefined, when: "always" }
 const checkOptions = (options: Guard.Guard.Options | undefined): CheckedOptions =>
   options === undefined
     ? DEFAULTS
-    : {
+    : (checked.object(options),
+      {
         label: checked.label("label", options.label),
         when:
           checked.oneOf("when", options.when, ["always", "success", "failure"] as const) ?? "always"
-      }
+      })
 
 /** Registers the cell; must run uninterruptibly (see `removable.register`). */
 const register = (

@@ -14,6 +14,12 @@ export const duration = (
   value: Duration.DurationInput | undefined
 ): Duration.Duration | undefined => InvalidOptionsError.decodeDuration(option, value)
 
+/** The options object itself: `undefined` (the defaults) or an object; `null` is refused. */
+export const object = (value: unknown): void => {
+  if (value === undefined || (typeof value === "object" && value !== null)) return
+  throw new InvalidOptionsError({ option: "options", value, reason: "is not an object" })
+}
+
 /** A choice among fixed values. */
 export const oneOf = <const A extends ReadonlyArray<unknown>>(
   option: string,

@@ -78,6 +78,7 @@ const DEFAULTS: CheckedOptions = {
 /** The options, checked when the effect runs (building an effect never throws). */
 const checkOptions = (options: Resource.Options | undefined): CheckedOptions => {
   if (options === undefined) return DEFAULTS
+  checked.object(options)
   const timeout = checked.duration("releaseTimeout", options?.releaseTimeout)
   const warn = checked.oneOf("warnIfNotClosed", options?.warnIfNotClosed, [
     true,

@@ -4,9 +4,10 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
-import { DisposeError, NotDisposableError, UsingError } from "../Errors.js"
+import { DisposeError, InvalidOptionsError, NotDisposableError, UsingError } from "../Errors.js"
 import type * as Resource from "../Resource.js"
 import type * as Using from "../Using.js"
+import * as checked from "./options.js"
 import * as resource from "./resource.js"
 
 /** Functions are objects too: `await using` accepts a function with a dispose method. */
@@ -77,6 +78,38 @@ class HandleImpl<A> implements Using.Handle<A> {
   }
 }
 
+/** The options of `run`, checked before anything starts; the refusal, if any. */
+const checkRunOptions = (options: unknown): InvalidOptionsError | undefined => {
+  try {
+    checked.object(options)
+    const { signal, runtime, layer } = options as Record<string, unknown>
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidOptionsError({
+        option: "signal",
+        value: signal,
+        reason: "is not an AbortSignal"
+      })
+    }
+    if (
+      runtime !== undefined &&
+      !(typeof runtime === "object" && runtime !== null && "fiberRefs" in runtime)
+    ) {
+      throw new InvalidOptionsError({
+        option: "runtime",
+        value: runtime,
+        reason: "is not a Runtime"
+      })
+    }
+    if (layer !== undefined && !Layer.isLayer(layer)) {
+      throw new InvalidOptionsError({ option: "layer", value: layer, reason: "is not a Layer" })
+    }
+    return undefined
+  } catch (error) {
+    if (error instanceof InvalidOptionsError) return error
+    throw error
+  }
+}
+
 /** @internal */
 export const run = <A, E, R, E2 = never>(
   effect: Effect.Effect<A, E, R>,
@@ -85,6 +118,11 @@ export const run = <A, E, R, E2 = never>(
     readonly layer?: Layer.Layer<any, E2, never> | undefined
   } = {}
 ): Promise<Using.Handle<A>> => {
+  const invalid = checkRunOptions(options)
+  if (invalid !== undefined) {
+    // Nothing has started: reject as a failed run would, with the refusal as its cause.
+    return Promise.reject(new UsingError({ phase: "run", cause: Cause.die(invalid) }))
+  }
   const runtime = (options.runtime ?? Runtime.defaultRuntime) as Runtime.Runtime<never>
   const runExit = Runtime.runPromiseExit(runtime)
   const scope = Effect.runSync(Scope.make())
