@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
+import { ciReport } from "../vitest.report.js"
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
@@ -21,6 +22,7 @@ const bounds = { testTimeout: 60_000, hookTimeout: 60_000 }
 /** The Effect 4 edition: one vitest project per package. */
 export default defineConfig({
   test: {
+    ...ciReport("effect4"),
     projects: [
       { resolve, test: { ...bounds, name: "core", include: ["packages/core/test/**/*.test.ts"] } },
       {
