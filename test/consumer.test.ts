@@ -79,12 +79,15 @@ describe("a consumer of the packed packages", () => {
       join(project, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" })
     )
-    // Every `npm install` line of the README's Install section, with our tarballs in place of
+    // Every `npm install` line of the README's Effect 3 install lines, with our tarballs in place of
     // the names that are not on the registry yet.
-    for (const line of blockAfter("## Install", "sh").split("\n")) {
+    for (const line of blockAfter("### Effect 3", "sh").split("\n")) {
       const words = line.replace(/#.*/, "").trim().split(/\s+/)
       if (words[0] !== "npm" || words[1] !== "install") continue
-      const specs = words.slice(2).map((w) => tarballs[w] ?? w)
+      // `@scopeguard/core@^0.1.0` is our tarball; every other spec is installed as written.
+      const specs = words
+        .slice(2)
+        .map((w) => tarballs[w.replace(/^(@[^/]+\/[^@]+)@.*$/, "$1")] ?? w)
       run(project, "npm", [
         "install",
         ...specs,
