@@ -359,7 +359,7 @@ describe("Interruption.assertEveryStep", () => {
         expect(error.message).toBe(
           [
             `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn op ${failing[0]}, reachable with budget ${failing[0]! - 1})`,
+            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
             `replay one with: Interruption.runAt(program, ${failing[0]})`
           ].join("\n")
         )

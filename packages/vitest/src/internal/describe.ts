@@ -36,9 +36,9 @@ const describeWhere = (range: Interruption.Range): string => {
           where.op,
           ...(where.span === undefined ? [] : [`in ${where.span}`]),
           ...(where.source === undefined ? [] : [`at ${where.source}`]),
-          ...(range.budget === undefined && range.reach !== "uninterrupted"
-            ? [`turn op ${where.turn + 1}`]
-            : [])
+          // The same number as the JSON's `where.turn`: the operations its fiber had run in
+          // its turn before the step.
+          ...(range.reach === "uninterrupted" ? [] : [`turn: ${where.turn}`])
         ]
   const reach =
     range.reach === "budget" && range.budget !== undefined

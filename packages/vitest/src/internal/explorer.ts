@@ -60,6 +60,15 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   finished = false
   onReach: () => void = () => {}
 
+  /**
+   * Budget mode, interrupting: each fiber's last operation run outside a runtime-inserted
+   * yield, and how far into its turn it was (where a turn the budget ended was preempted).
+   */
+  readonly lastOp = new Map<
+    unknown,
+    { readonly effect: Effect.Effect<unknown, unknown, unknown>; readonly turn: number }
+  >()
+
   /** Budget mode: the steps at which a fiber's turn ends (a yield, or an async wait). */
   readonly turnEnds: Array<number> = []
 
@@ -153,6 +162,13 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       else if (count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
       this.rootLast = count
     }
+    if (
+      this.mode === "budget" &&
+      this.interruptAt !== undefined &&
+      !(fiber as unknown as { _isYielding?: boolean })._isYielding
+    ) {
+      this.lastOp.set(fiber, { effect, turn: this.turnOf(fiber) })
+    }
     if (this.mode === "budget" && this.interruptAt === undefined) {
       // A `Yield` ends the fiber's turn (the budget's, or the program's own `yieldNow`); an
       // `Async` usually does (it suspends unless its callback already ran).
@@ -162,11 +178,18 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     }
     if (this.steps === this.interruptAt && this.root !== undefined) {
       this.reached = true
+      // Budget mode: when the runtime ends a turn because its budget is used up, the step is
+      // the `Yield` it inserts (0 operations into a new turn); where the turn ended is the
+      // operation it preempted, after `budget` operations of its turn.
+      const preempted =
+        this.mode === "budget" && (fiber as unknown as { _isYielding?: boolean })._isYielding
+          ? this.lastOp.get(fiber)
+          : undefined
       this.where = whereOf(
         fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber"),
         fiber,
-        effect,
-        this.turnOf(fiber)
+        preempted?.effect ?? effect,
+        preempted?.turn ?? this.turnOf(fiber)
       )
       const root = this.root
       // Whom the interruption is for: the program's root, or the fiber holding step k (a
