@@ -346,10 +346,13 @@ export const step: <A, E, R, R2 = never>(
  *   arrives during the unrestored part waits for the decision, and `commit` then ends
  *   interrupted with the guards disarmed.
  *
- * Inside the action, `Guard.runNow`, `Guard.disarm` and closing the guards' scope do not wait
- * for the commit (they would wait for themselves): they return at once, and the action's exit
- * still decides. A compensation run by a failed commit may run an older guard
- * (`Guard.runNow`): it runs at once, as during a scope's rollback, and not again.
+ * Inside the action (and the fibers it forks), `Guard.runNow`, `Guard.disarm` and closing the
+ * guards' scope do not wait for the commit (they would wait for themselves): they return at
+ * once, and the action's exit still decides. Until a failed commit starts a compensation, its
+ * guard is armed as during a scope's rollback: a newer compensation (or anyone) may run it
+ * (`Guard.runNow`, with `Exit.void`), disarm it or commit it; a scope closing meanwhile runs
+ * it with the commit's exit. Whoever runs it gets its defect; the commit runs it only if
+ * nobody did.
  *
  * A guard that is not armed (it ran, was disarmed, skipped, or is being committed) is a
  * programming error: the commit dies with a `GuardNotArmedError` and runs nothing. A function
@@ -478,8 +481,9 @@ export const runNow: (self: Guard) => Effect.Effect<boolean> = internal.runNow
 export const isArmed: (self: Guard) => Effect.Effect<boolean> = internal.isArmed
 
 /**
- * `Armed`, `Running`, `Ran` (with the cleanup's `exit`), `Disarmed`, or `Skipped` (the scope
- * closed with an exit the strategy does not run for).
+ * `Armed`, `Committing` (a `Guard.commit` is running its action), `Running`, `Ran` (with the
+ * cleanup's `exit`), `Disarmed`, or `Skipped` (the scope closed with an exit the strategy does
+ * not run for). A guard whose failed commit has not started its compensation yet is `Armed`.
  *
  * @example
  * ```ts

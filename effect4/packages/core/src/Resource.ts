@@ -138,8 +138,10 @@ export declare namespace Resource {
      * A release still running after this long is interrupted and abandoned; the close that
      * ran it completes on time and dies with a `ReleaseTimeoutError`. Without a
      * `drainTimeout` the bound covers the whole close: waiting for in-flight uses and the
-     * release. With one, the drain has its own bound and this one starts after it, so that a
-     * release timeout shorter than the drain still lets the release run. It holds
+     * release (nothing else bounds the wait). With a `drainTimeout` it starts once the uses
+     * have ended or the drain timeout has passed, and covers the wait for interrupted uses to
+     * stop as well as the release: the close takes at most the two bounds added, and the
+     * release gets its whole bound whenever the uses stop in time. It holds
      * even when the release is uninterruptible: the release is then left running, unobserved,
      * and keeps the process up until it ends; `state` already says `Released` with the
      * timeout's defect. With a timeout the release runs interruptibly in a fiber of its own.
@@ -151,9 +153,11 @@ export declare namespace Resource {
      * A close waits for the uses in flight (`Resource.use`) before it runs the release. After
      * `drainTimeout` the uses still running are interrupted (each fails with
      * `ResourceReleasedError`, status `Releasing`), and the release runs once their
-     * interruption has completed. Without it the close waits for them as long as they take
-     * (bounded only by `releaseTimeout`). With it, each use runs in a fiber of its own so that
-     * it alone can be interrupted. Measured on the `Clock`, like `releaseTimeout`.
+     * interruption has completed (`releaseTimeout`, if any, bounds that wait). Without it the
+     * close waits for them as long as they take (bounded only by `releaseTimeout`). With it,
+     * each use runs in a fiber of its own so that it alone can be interrupted (a close from
+     * inside the use is still recognised as coming from inside). Measured on the `Clock`, like
+     * `releaseTimeout`.
      */
     readonly drainTimeout?: Duration.Input | undefined
     /**
@@ -228,8 +232,15 @@ export const make: <A, E, R, R2>(
  * Adopts a scoped effect — `FileSystem.open`, `Command.start`, an `Effect.acquireRelease`
  * from another library — as a `Resource`: the effect runs in a scope of its own, and closing
  * that scope (with the exit the release receives) is the release. `close`, leases, timeouts,
- * `state` and leak probes work as for `make`. `detach` fails with
- * `ResourceNotDetachableError`: handing the value over would leak what the inner scope holds.
+ * `state` and leak probes work as for `make`. Adopting does not change what the effect does:
+ * the resource is registered first and the effect then runs as interruptibly as the caller,
+ * as under `Effect.scoped` (a fiber it forks with `Effect.forkScoped` stays interruptible and
+ * is interrupted by the release); if it fails or is interrupted, what it opened is closed with
+ * its exit and nothing stays registered (a tracker hears of the resource only once adopted).
+ * The exit is then `Effect.scoped`'s: the effect's own cause first, and a failing close (a
+ * dying inner finalizer, a release timeout) added to it — which, by Effect 4's rule, makes a
+ * typed failure a defect too. `detach` fails with `ResourceNotDetachableError`: handing the
+ * value over would leak what the inner scope holds.
  *
  * @example
  * ```ts

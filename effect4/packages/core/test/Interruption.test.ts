@@ -204,6 +204,24 @@ describe("every operation of Resource and Guard survives interruption at every s
   // With a releaseTimeout the release runs in a fiber of its own next to a timer. These run
   // on the live clock: the TestClock's own bookkeeping takes a semaphore permit in an
   // interruptible region (Effect-TS/effect#6910), which a sweep of every step does hit.
+  for (const mode of ["interrupt", "yield"] as const) {
+    it.effect(`Resource with releaseTimeout, explored on the TestClock (${mode} mode)`, () =>
+      Effect.gen(function* () {
+        // Effect 3's TestClock can leave a timer interrupted inside its bookkeeping hanging
+        // (Effect-TS/effect#6910). Effect 4's does not: a finished timed release still waits
+        // for its timer to end (no fiber left running), and no step hangs.
+        const program = Effect.scoped(
+          Effect.flatMap(
+            Resource.make(Effect.void, () => Effect.void, { releaseTimeout: "1 second" }),
+            Resource.close
+          )
+        )
+        const report = yield* Interruption.assertEveryStep(program, { mode })
+        expect(report.failures).toEqual([])
+      })
+    )
+  }
+
   it.live("Resource with releaseTimeout, released in time", () =>
     Effect.gen(function* () {
       const world = makeWorld()

@@ -147,8 +147,7 @@ const notArmedState = (phase: removable.Phase): GuardNotArmedError["state"] => {
     case "Removed":
       return "Disarmed"
     case "Armed":
-    case "Pending":
-      // Armed is unreachable: only a cell that is not armed is reported.
+      // Unreachable: only a cell that is not armed is reported.
       return "Running"
     default:
       return phase._tag
@@ -220,7 +219,6 @@ export const state = (self: Guard.Guard): Effect.Effect<Guard.Guard.State> =>
       case "Committing":
         return COMMITTING
       case "Running":
-      case "Pending":
         return RUNNING
       case "Done":
         return { _tag: "Ran", exit: phase.exit, by: phase.by }

@@ -25,9 +25,10 @@
  *
  * Re-entrant calls — a release that closes its own resource, a use that closes the resource
  * it uses, a commit's action or compensation that runs or closes its own guards — would wait
- * for themselves. They are recognised through two `Context.Reference`s (the leases a fiber
- * holds, the commits it is inside), which fibers forked from there inherit, and through the
- * fiber running a release.
+ * for themselves. They are recognised through three `Context.Reference`s (the leases a fiber
+ * holds, the releases it runs, the commits whose action it runs), which every fiber forked
+ * from there inherits: Effect 4 forks for `Effect.timeout`, `race` and concurrent `all`, so a
+ * callback that calls back through one of them is still recognised.
  *
  * @internal
  */
@@ -59,19 +60,27 @@ interface Lease {
 
 /** The life of a removable finalizer. Every transition is made by a function of this file. */
 export type Phase =
-  | { readonly _tag: "Armed" }
+  | {
+      readonly _tag: "Armed"
+      /**
+       * Set when a failed commit has decided to run the cleanup and has not started it yet
+       * (it runs its cleanups one by one, newest first). The cell is armed as it would be
+       * during a scope's rollback: `disarm`, `runNow` and a commit act on it as on any armed
+       * cell; a scope close runs it with the commit's exit (the strategy already decided).
+       */
+      readonly pending?: PendingRun | undefined
+    }
   /** A commit's action is running; the commit decides what happens next. */
   | { readonly _tag: "Committing"; readonly commit: Commit }
-  /** A failed commit decided to run the cleanup (with `exit`); it has not started yet. */
-  | {
-      readonly _tag: "Pending"
-      readonly commit: Commit
-      readonly exit: Exit.Exit<unknown, unknown>
-    }
   | { readonly _tag: "Running"; readonly by: Trigger }
   | { readonly _tag: "Done"; readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger }
   | { readonly _tag: "Removed" }
   | { readonly _tag: "Skipped"; readonly scopeExit: Exit.Exit<unknown, unknown> }
+
+/** A cleanup a failed commit has decided to run, not started yet. */
+export interface PendingRun {
+  readonly exit: Exit.Exit<unknown, unknown>
+}
 
 /** When the scope releases a resource nobody closed, on which of its exits to warn. */
 export type WarnWhen = "success" | "always"
@@ -118,7 +127,7 @@ const Releasing = Context.Reference<ReadonlyArray<Cell>>("@scopeguard/core/Relea
   defaultValue: () => []
 })
 
-/** The commits whose action or compensations the current fiber runs. */
+/** The commits whose action the current fiber runs (or a fiber the action forked). */
 const Commits = Context.Reference<ReadonlyArray<Commit>>("@scopeguard/core/Commits", {
   defaultValue: () => []
 })
@@ -153,14 +162,18 @@ export class Cell implements Tracking.Entry {
   drained: Deferred.Deferred<void> | undefined = undefined
   /** Set when a drain timeout interrupted the uses: they report the resource released. */
   revoked = false
-  /** A release asked for from inside a use; the last lease returned runs it. */
-  deferred: { readonly exit: Exit.Exit<unknown, unknown>; readonly by: Trigger } | undefined =
-    undefined
+  /** The fiber running a release asked for from inside a use; the last use waits for it. */
+  releaser: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  /** With both timeouts: completed when the drain ends or its timeout passes. */
+  due: Deferred.Deferred<void> | undefined = undefined
+  /** With both timeouts: the drain's timer, interrupted once the uses have ended. */
+  drainTimer: Fiber.Fiber<unknown, unknown> | undefined = undefined
 
   constructor(
     readonly spec: Spec,
     readonly context: Context.Context<never>,
-    readonly tracker: Tracking.Tracker | undefined
+    /** Undefined until announced, for a `fromScoped` adoption that may still fail. */
+    public tracker: Tracking.Tracker | undefined
   ) {}
 
   get kind() {
@@ -225,7 +238,9 @@ const isInside = (fiber: Fiber.Fiber<unknown, unknown>, commit: Commit): boolean
 export const register = <H>(
   /** Called when the effect runs: each run makes a cell of its own (and an id). */
   makeSpec: () => Spec,
-  handle: (cell: Cell) => H
+  handle: (cell: Cell, tracker: Tracking.Tracker | undefined) => H,
+  /** `false`: the tracker is not told (nor attached) until `announce`. */
+  announced: boolean = true
 ): Effect.Effect<H, never, Scope.Scope> =>
   Effect.withFiber((fiber) => {
     const spec = makeSpec()
@@ -233,18 +248,28 @@ export const register = <H>(
     const scope = Context.getUnsafe(context, Scope.Scope)
     // Costs one comparison when no tracker is installed anywhere (the common case).
     const tracker = tracking.isAnyInstalled() ? fiber.getRef(tracking.CurrentTracker) : undefined
-    const cell = new Cell(spec, context, tracker)
+    const cell = new Cell(spec, context, announced ? tracker : undefined)
     // On a scope that is already closed, `forkUnsafe` returns a closed child, and
     // `addFinalizerExit` runs the finalizer at once with the scope's exit, as
     // `Scope.addFinalizer` does.
     const child = Scope.forkUnsafe(scope)
     cell.child = child
-    if (tracker !== undefined) tell(tracker, "opened", cell)
+    if (announced && tracker !== undefined) tell(tracker, "opened", cell)
     return Effect.as(
       Scope.addFinalizerExit(child, (exit) => fromScope(cell, exit)),
-      handle(cell)
+      handle(cell, tracker)
     )
   }) as Effect.Effect<H, never, Scope.Scope>
+
+/**
+ * Attaches the tracker of a cell registered unannounced, once what it holds exists, and tells
+ * it `opened` — unless the cell was released meanwhile (a tracker hears nothing of it then).
+ */
+export const announce = (cell: Cell, tracker: Tracking.Tracker | undefined): void => {
+  if (tracker === undefined || cell.phase._tag !== "Armed") return
+  cell.tracker = tracker
+  tell(tracker, "opened", cell)
+}
 
 /**
  * The child scope's finalizer. When a close, a disarm, a detach or a commit settled the cell,
@@ -271,7 +296,7 @@ const TRUE = Effect.succeed(true)
  * call would wait for itself (re-entrant: it returns at once).
  *
  * `checkStrategy`: whether a guard's strategy decides (the scope closing); `runNow` and
- * `close` run the cleanup whatever the strategy says.
+ * `close` run the cleanup whatever the strategy says (`Exit.void`).
  */
 export const fire = (
   cell: Cell,
@@ -293,24 +318,41 @@ const fireUnmasked = (
     const phase = cell.phase
     switch (phase._tag) {
       case "Armed": {
+        // A failed commit's pending run, met by the scope closing: the commit's exit and
+        // decision stand (the strategy was checked against them). An explicit close or runNow
+        // acts on it as on any armed cell, as it would during a scope's rollback.
+        const pending = by === "scope" ? phase.pending : undefined
+        const runExit = pending === undefined ? exit : pending.exit
         // Race: an explicit close and the scope closing both arrive here. This block runs to
         // completion before any other fiber runs, so exactly one of them moves Armed to
         // Running and runs the finalizer; the other finds Running below.
-        if (!begin(cell, exit, by, checkStrategy)) return FALSE
+        if (!begin(cell, runExit, by, pending === undefined && checkStrategy)) return FALSE
         if (cell.holds(fiber)) {
-          // Race: a close from inside a use of this very resource (or a fiber forked from
-          // it). Waiting for the uses to end would wait for itself: the last lease returned
-          // runs the release. The entry stays in the scope until then, so that a scope
-          // closing meanwhile waits for that release.
-          cell.deferred = { exit, by }
-          return TRUE
+          // Race: a close from inside a use of this very resource (or from a fiber the use
+          // forked). Waiting here for the uses to end would wait for itself: the release runs
+          // in a fiber of its own, which drains the uses as any close does (drainTimeout and
+          // releaseTimeout bound it), and the last use to end waits for it. The entry stays
+          // in the scope until the release has settled the cell, so that a scope closing
+          // meanwhile waits for the release. The releaser holds no lease (it does not inherit
+          // the use's), and is uninterruptible, as any release.
+          const release = Effect.withFiber((releaser) => run(cell, runExit, by, releaser))
+          return Effect.flatMap(
+            Effect.forkDetach(
+              Effect.ignoreCause(Effect.provideService(release, Leases, [])),
+              NO_INTERRUPT
+            ),
+            (releaser) => {
+              cell.releaser = releaser
+              return TRUE
+            }
+          )
         }
-        return run(cell, exit, by, fiber)
+        return run(cell, runExit, by, fiber)
       }
       case "Running":
-        // Re-entrant: the finalizer itself closes its own cell (from its own fiber), or a
-        // use closes the resource it is using while another close drains. Waiting would
-        // wait for ourselves: return at once.
+        // Re-entrant: the finalizer itself closes its own cell (from its own fiber or one it
+        // forked), or a use closes the resource it is using while another close drains.
+        // Waiting would wait for ourselves: return at once.
         if (cell.releasedBy(fiber) || cell.holds(fiber)) return FALSE
         // Race: the other side is running the finalizer. `Scope.close` on a child that is
         // already closing returns at once, so without this wait a parent scope would finish
@@ -319,24 +361,18 @@ const fireUnmasked = (
       case "Committing":
         // From inside the commit's own action (a `runNow`, or its scope closing): the commit
         // decides when the action ends, and waiting for that would wait for ourselves. Leave
-        // the guard to the decision.
+        // the guard to the decision: a failed commit still runs the cleanup.
         if (isInside(fiber, phase.commit)) return FALSE
-        // A commit is deciding whether the cleanup is still needed: wait until it has settled
-        // the cell (Removed, or run or skipped by the action's exit).
-        return Effect.as(cell.awaitSettled(), false)
-      case "Pending":
-        // A failed commit will run this cleanup, newest first, and has not started it. An
-        // explicit close or runNow (typically from a newer compensation) takes the run over
-        // now, with the commit's exit, as it would run an armed guard during a scope's
-        // rollback; so does a scope closed from inside the commit. The commit then finds it
-        // run and does not run it again. Waiting instead would wait for the commit, which
-        // waits for the compensation calling us.
-        if (by === "close" || isInside(fiber, phase.commit)) return claim(cell, phase.exit, fiber)
-        return Effect.as(cell.awaitSettled(), false)
+        // A commit is deciding whether the cleanup is still needed: wait until the cell has
+        // settled (Removed, or run or skipped by the action's exit), then look again.
+        return Effect.andThen(cell.awaitSettled(), fireUnmasked(cell, exit, by, checkStrategy))
       default:
         return FALSE
     }
   })
+
+/** A release forked from inside a use runs to the end, as any release. */
+const NO_INTERRUPT = { uninterruptible: true } as const
 
 /**
  * Moves an Armed cell to Running (`true`: the caller runs the finalizer), or to Skipped when
@@ -357,17 +393,6 @@ const begin = (
   cell.phase = { _tag: "Running", by }
   if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
   return true
-}
-
-/** Runs a Pending cell now (Pending → Running in this block). */
-const claim = (
-  cell: Cell,
-  exit: Exit.Exit<unknown, unknown>,
-  fiber: Fiber.Fiber<unknown, unknown>
-): Effect.Effect<boolean> => {
-  cell.phase = { _tag: "Running", by: "close" }
-  if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
-  return run(cell, exit, "close", fiber)
 }
 
 /**
@@ -396,8 +421,14 @@ const run = (
   // after it: a release timeout shorter than the drain would otherwise pass during the drain
   // and the release would never run. Without one, the release timeout bounds the wait for the
   // uses too (nothing else would), so that the close completes on time.
-  const drainFirst = leases && timeout !== undefined && cell.spec.drainTimeout !== undefined
+  const drainTimeout = cell.spec.drainTimeout
+  const drainFirst = leases && timeout !== undefined && drainTimeout !== undefined
   if (leases && !drainFirst) cleanup = Effect.andThen(drain(cell), cleanup)
+  // With both: the release timeout starts once the uses have ended or the drain timeout has
+  // passed (its timer then interrupts them), and covers the wait for interrupted uses to stop
+  // as well as the release: a use that ignores its interruption cannot hold the close longer
+  // than drainTimeout + releaseTimeout.
+  if (drainFirst) cleanup = Effect.andThen(awaitDrained(cell), cleanup)
   if (timeout !== undefined) {
     const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
@@ -406,7 +437,7 @@ const run = (
         ? TRUE
         : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
-    return drainFirst ? Effect.andThen(drain(cell), timed) : timed
+    return drainFirst ? Effect.andThen(drainUntilDue(cell, drainTimeout), timed) : timed
   }
   return settleWith(cell, by, cleanup)
 }
@@ -455,8 +486,8 @@ const callIn = (
     return Effect.provideService(effect as Effect.Effect<unknown>, Releasing, releasing)
   }
   // The maker's services, but the runner's position: which releases it runs, which leases it
-  // holds and which commit it runs are the runner's (a compensation run by a failed commit is
-  // inside that commit).
+  // holds and which commit's action it runs are the runner's (a `runNow` from inside a use or
+  // a commit's action passes them on).
   const context = Context.add(
     Context.add(
       Context.add(cell.context, Leases, fiber.getRef(Leases)),
@@ -572,8 +603,16 @@ export const awaitDone = (cell: Cell): Effect.Effect<Exit.Exit<unknown, unknown>
         )
       )
     }
-    // Armed, Committing, Pending or Running: wait for a run. Removed or Skipped: it never
-    // comes (documented).
+    if (phase._tag === "Running" && cell.holds(fiber)) {
+      // The release (asked for from inside this use) waits for this use to end.
+      return Effect.die(
+        new Error(
+          `awaitRelease of "${cell.label}" was called from inside a use of it, whose end the release waits for`
+        )
+      )
+    }
+    // Armed, Committing or Running: wait for a run. Removed or Skipped: it never comes
+    // (documented).
     return Effect.andThen(cell.awaitSettled(), awaitDone(cell))
   })
 
@@ -637,18 +676,39 @@ const returnLease = (lease: Lease): Effect.Effect<void> =>
     lease.active = false
     cell.leases--
     if (cell.leases > 0) return Effect.void
-    const deferred = cell.deferred
-    cell.deferred = undefined
+    const releaser = cell.releaser
+    cell.releaser = undefined
     // Last: the drain's waiter (a release) runs inline when woken.
     if (cell.drained !== undefined) Deferred.doneUnsafe(cell.drained, Exit.void)
-    if (deferred === undefined) return Effect.void
-    // The release was asked for from inside a use: the last use to end runs it, and settling
-    // it removes the entry from the scope. Its outcome is recorded in the phase
-    // (`awaitRelease`, `state`); the use itself is not failed by it.
-    return Effect.ignoreCause(
-      Effect.withFiber((current) => run(cell, deferred.exit, deferred.by, current))
-    )
+    if (cell.due !== undefined) Deferred.doneUnsafe(cell.due, Exit.void)
+    if (releaser === undefined) return Effect.void
+    // The release was asked for from inside a use and runs in a fiber of its own, which was
+    // waiting for this lease: the last use to end returns once it has finished. Its outcome
+    // is in the phase (`awaitRelease`, `state`); the use itself is not failed by it.
+    return Effect.asVoid(Fiber.await(releaser))
   })
+
+/**
+ * With a drain timeout: when it passes, interrupts the uses still running (without waiting:
+ * the drain waits for their leases) and marks the drain due. Interruptible: it is interrupted
+ * once the uses have ended.
+ */
+const forkDrainTimer = (cell: Cell, drainTimeout: Duration.Duration) =>
+  Effect.forkDetach(
+    Effect.interruptible(
+      Effect.andThen(
+        Effect.sleep(drainTimeout),
+        Effect.withFiber((timer) => {
+          cell.revoked = true
+          const uses = cell.useFibers === undefined ? [] : Array.from(cell.useFibers)
+          for (const use of uses) use.interruptUnsafe(timer.id)
+          // Last: the close waiting for the drain to be due runs inline when woken.
+          if (cell.due !== undefined) Deferred.doneUnsafe(cell.due, Exit.void)
+          return Effect.void
+        })
+      )
+    )
+  )
 
 /**
  * Waits for the in-flight uses. With a drain timeout, a timer interrupts them when it passes;
@@ -662,25 +722,42 @@ const drain = (cell: Cell): Effect.Effect<void> =>
     const drainTimeout = cell.spec.drainTimeout
     if (drainTimeout === undefined) return drained
     return Effect.withFiber((fiber) =>
-      Effect.flatMap(
-        Effect.forkDetach(
-          Effect.interruptible(
-            Effect.andThen(
-              Effect.sleep(drainTimeout),
-              Effect.suspend(() => {
-                cell.revoked = true
-                return Fiber.interruptAll(cell.useFibers ?? [])
-              })
-            )
-          )
-        ),
-        (timer) =>
-          Effect.andThen(
-            drained,
-            Effect.sync(() => timer.interruptUnsafe(fiber.id))
-          )
+      Effect.flatMap(forkDrainTimer(cell, drainTimeout), (timer) =>
+        Effect.andThen(
+          drained,
+          Effect.sync(() => timer.interruptUnsafe(fiber.id))
+        )
       )
     )
+  })
+
+/**
+ * With both a drain and a release timeout: waits until the uses have ended or the drain
+ * timeout has passed (its timer has then interrupted them). The rest of the drain is waited
+ * for by `awaitDrained`, under the release timeout.
+ */
+const drainUntilDue = (cell: Cell, drainTimeout: Duration.Duration): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (cell.leases === 0) return Effect.void
+    cell.drained ??= Deferred.makeUnsafe<void>()
+    cell.due = Deferred.makeUnsafe<void>()
+    const due = Deferred.await(cell.due)
+    return Effect.flatMap(forkDrainTimer(cell, drainTimeout), (timer) => {
+      cell.drainTimer = timer
+      return due
+    })
+  })
+
+/** The rest of a drain that is due: the interrupted uses stopping (under the release timeout). */
+const awaitDrained = (cell: Cell): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    // Due: either the uses have ended (the timer still sleeps) or the timer has fired.
+    const timer = cell.drainTimer
+    cell.drainTimer = undefined
+    if (timer !== undefined) timer.interruptUnsafe(fiber.id)
+    return cell.drained === undefined || cell.leases === 0
+      ? Effect.void
+      : Deferred.await(cell.drained)
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -751,7 +828,7 @@ export const commit = <B, E, R>(
                       Effect.andThen(Fiber.interrupt(actionFiber), Fiber.await(actionFiber))
                     )
             ),
-            (exit) => decide(token, exit, inside)
+            (exit) => decide(token, exit)
           )
         )
       }
@@ -764,15 +841,11 @@ export const commit = <B, E, R>(
       } catch (error) {
         effect = Effect.die(error)
       }
-      return Effect.flatMap(Effect.exit(inside(effect)), (exit) => decide(token, exit, inside))
+      return Effect.flatMap(Effect.exit(inside(effect)), (exit) => decide(token, exit))
     })
   )
 
-const decide = <B, E>(
-  token: Commit,
-  exit: Exit.Exit<B, E>,
-  inside: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>
-): Effect.Effect<B, E> => {
+const decide = <B, E>(token: Commit, exit: Exit.Exit<B, E>): Effect.Effect<B, E> => {
   const cells = token.cells
   if (Exit.isSuccess(exit)) {
     // The action succeeded: no cleanup may run now. One block moves every cell out, then
@@ -783,12 +856,15 @@ const decide = <B, E>(
   }
   // The action failed or was interrupted: the cleanups run now, newest first, each with the
   // action's exit and its own strategy; their defects are added to the action's cause.
-  // Race: a scope close waiting for this decision. Every cell goes from Committing to Pending
-  // (or Skipped) in this one block, decided by the action's exit: back in Armed, even one
-  // yield later, a waiting scope close would take the cells that were not yet run and decide
-  // them by the scope's exit (an onFailure compensation skipped on a successful close). The
-  // waiters stay asleep until each cell settles.
+  // Race: a scope close waiting for this decision. Every cell leaves Committing in this one
+  // block, decided by the action's exit — Skipped, or armed with the run pending: plainly
+  // Armed, even one yield later, a waiting scope close would take the cells that were not yet
+  // run and decide them by the scope's exit (an onFailure compensation skipped on a successful
+  // close); with the pending run it runs them with the commit's exit. The waiters stay asleep
+  // until each cell settles. Until its run starts a cell is armed as during a scope's
+  // rollback: a newer compensation (or anyone) may run, disarm or commit an older guard.
   const newestFirst = [...cells].reverse()
+  const pending: PendingRun = { exit }
   const skipped: Array<Cell> = []
   for (const cell of newestFirst) {
     const runsFor = cell.spec.runsFor
@@ -796,35 +872,44 @@ const decide = <B, E>(
       cell.phase = { _tag: "Skipped", scopeExit: exit }
       skipped.push(cell)
     } else {
-      cell.phase = { _tag: "Pending", commit: token, exit }
+      cell.phase = { _tag: "Armed", pending }
     }
   }
   for (const cell of skipped) cell.completeSettle()
   return Effect.flatMap(
-    inside(
-      Effect.forEach(newestFirst, (cell) =>
-        Effect.withFiber((fiber): Effect.Effect<Exit.Exit<unknown, unknown> | undefined> => {
-          switch (cell.phase._tag) {
-            case "Pending":
-              return Effect.exit(claim(cell, exit, fiber))
-            case "Running":
-              // A compensation ran it first (`Guard.runNow` on an older guard) and has not
-              // finished: its defect is that run's; wait for it.
-              return Effect.as(cell.awaitSettled(), undefined)
-            default:
-              return Effect.undefined
-          }
-        })
-      )
-    ),
+    Effect.forEach(newestFirst, (cell) => Effect.exit(runPending(cell, pending))),
     (results) => {
       let cause: Cause.Cause<E> = exit.cause
       for (const result of results) {
-        if (result !== undefined && Exit.isFailure(result)) {
-          cause = Cause.combine(cause, result.cause as Cause.Cause<never>)
-        }
+        if (Exit.isFailure(result)) cause = Cause.combine(cause, result.cause as Cause.Cause<never>)
       }
       return Effect.failCause(cause)
     }
   )
 }
+
+/**
+ * A failed commit's turn to run one cleanup: run it if it is still pending; if somebody else
+ * runs it (a close, a runNow, a scope close took it over) wait for that run, whose outcome
+ * belongs to its caller; if another commit is deciding it (or has decided to run it), wait
+ * until it has settled and look again; if it was disarmed, skipped or has run, nothing.
+ */
+const runPending = (cell: Cell, pending: PendingRun): Effect.Effect<boolean> =>
+  Effect.withFiber((fiber): Effect.Effect<boolean> => {
+    const phase = cell.phase
+    switch (phase._tag) {
+      case "Armed":
+        if (phase.pending === pending) {
+          // The tracker hears `releasing` now, when this compensation starts.
+          begin(cell, pending.exit, "close", false)
+          return run(cell, pending.exit, "close", fiber)
+        }
+        return Effect.andThen(cell.awaitSettled(), runPending(cell, pending))
+      case "Committing":
+        return Effect.andThen(cell.awaitSettled(), runPending(cell, pending))
+      case "Running":
+        return cell.releasedBy(fiber) ? FALSE : Effect.as(cell.awaitSettled(), false)
+      default:
+        return FALSE
+    }
+  })

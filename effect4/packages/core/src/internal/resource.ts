@@ -159,25 +159,33 @@ export const fromScoped = <A, E, R>(
     const inner = Scope.makeUnsafe()
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
-        // Registered first, so that the inner scope is never without an owner...
+        // Registered first, so that the inner scope is never without an owner (a tracker
+        // hears of it only once adopted)...
         removable.register(
           specOf(checkedOptions, (exit) => Scope.close(inner, exit)),
-          (cell) => cell
+          (cell, tracker) => [cell, tracker] as const,
+          false
         ),
-        (cell) =>
+        ([cell, tracker]) =>
           Effect.matchCauseEffect(
             // ...then the effect runs as it would anywhere else: interruptible where its
             // caller is (a fiber it forks is interruptible, and the close can stop it).
             restore(Scope.provide(effect, inner)) as Effect.Effect<A, E, Exclude<R, Scope.Scope>>,
             {
               // A failed acquisition closes what it opened, with its own exit, and leaves
-              // nothing registered.
+              // nothing registered (nor told to a tracker). The close is the effect's
+              // `onExit`, as under `Effect.scoped`: its own cause comes first and a failing
+              // close (a dying inner finalizer, a release timeout) is added to it, by Effect's
+              // own rule (which then makes the typed failure a defect too).
               onFailure: (cause) =>
-                Effect.andThen(
-                  removable.closeWith(cell, Exit.failCause(cause)),
-                  Effect.failCause(cause)
+                Effect.onExit(Effect.failCause(cause), () =>
+                  removable.closeWith(cell, Exit.failCause(cause))
                 ),
-              onSuccess: (value) => Effect.succeed(new ResourceImpl(value, cell, false))
+              onSuccess: (value) => {
+                // Acquired now: a tracker hears of it from here on.
+                removable.announce(cell, tracker)
+                return Effect.succeed(new ResourceImpl(value, cell, false))
+              }
             }
           )
       )
@@ -191,7 +199,6 @@ const released = (self: ResourceImpl<unknown>): ResourceReleasedError | undefine
     case "Committing":
       return undefined
     case "Running":
-    case "Pending":
       return new ResourceReleasedError({ id: self.id, label: self.label, status: "Releasing" })
     case "Removed":
       return new ResourceReleasedError({ id: self.id, label: self.label, status: "Detached" })
@@ -254,7 +261,6 @@ const stateOf = (phase: removable.Phase): Resource.State => {
     case "Committing":
       return ACQUIRED
     case "Running":
-    case "Pending":
       return RELEASING
     case "Done":
       return { _tag: "Released", exit: phase.exit, by: phase.by }
