@@ -6,7 +6,7 @@
  * of a negative number is `Duration.zero` (a valid bound), not a negative duration.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Scope } from "effect"
+import { Cause, Duration, Effect, Exit, type Scope } from "effect"
 import { Guard, InvalidOptionsError, Resource, Using, UsingError } from "@scopeguard/core"
 import { makeLog } from "./util.js"
 
