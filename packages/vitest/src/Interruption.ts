@@ -143,7 +143,10 @@ export interface Options<R = never> {
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
   /**
    * Wall-clock time a run may take after its interruption before it is reported as a hang,
-   * and a `check` may take before it is reported as not returning. Any `Duration` input
+   * and a `check` may take before it is reported as not returning. The bound of a run scales
+   * with the program: `max(hangTimeout, 3 × the uninterrupted run's wall time)`, and
+   * `max(hangTimeout, 10 s)` for a run without interruption, so that a program slower than
+   * `hangTimeout` is explored rather than reported as a hang at step 0. Any `Duration` input
    * (`"30 days"` is honoured: the timer is `Timer.set`'s, not a bare `setTimeout`, which fires
    * a delay above 2³¹−1 ms after 1 ms). `Infinity`: no bound — a run or a check that hangs
    * then hangs the exploration. Default: 1 second.
@@ -275,8 +278,9 @@ export interface BudgetRun {
 /**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
  * execution (two dry runs, in budget mode one more per budget, then one per point explored).
- * `deterministic` is `false` when the two dry runs took different numbers of steps
- * (`dryRunSteps`); `unreached` lists the points (steps; in budget mode, steps of that
+ * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
+ * finished after the same number of steps (`dryRunSteps`) and every explored run reached its
+ * step; `unreached` lists the points (steps; in budget mode, steps of that
  * budget's run) at which the run had already finished, so nothing was interrupted.
  *
  * @since 0.1.0

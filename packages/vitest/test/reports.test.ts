@@ -75,3 +75,95 @@ describe("the text and the JSON of a report agree", () => {
     120_000
   )
 })
+
+/** A program that waits `millis` of real time. */
+const takesMillis = (millis: number) =>
+  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+describe("the hang bound scales with the uninterrupted run", () => {
+  it.live(
+    "a program slower than hangTimeout is explored, not cut short at step 0",
+    () =>
+      Effect.gen(function* () {
+        // Each run takes 300 ms of real time, six times hangTimeout. Before, step 0 and every
+        // other run were hangs ("did not finish within 50ms") and the report said deterministic.
+        const report = yield* Interruption.explore(takesMillis(300), { hangTimeout: "50 millis" })
+        expect([report.failures, report.deterministic, report.runs]).toEqual([
+          [],
+          true,
+          report.steps + 2
+        ])
+        expect(report.steps).toBeGreaterThan(0)
+        // runAt replays a point with the bound explore holds it to.
+        const replay = yield* Interruption.runAt(takesMillis(300), report.steps, {
+          hangTimeout: "50 millis"
+        })
+        expect([replay.reached, replay.failures]).toEqual([true, []])
+      }),
+    120_000
+  )
+
+  it.live(
+    "a program that hangs without interruption is a hang at step 0 after 10 s, and nothing more is run",
+    () =>
+      Effect.gen(function* () {
+        const report = yield* Interruption.explore(Effect.never, { hangTimeout: "50 millis" })
+        expect([report.runs, report.deterministic, report.failures]).toEqual([
+          1,
+          false,
+          [
+            {
+              step: 0,
+              kind: "hang",
+              message: "did not finish within 10s without interruption",
+              reach: "uninterrupted"
+            }
+          ]
+        ])
+      }),
+    120_000
+  )
+})
+
+describe("deterministic is true only when it is", () => {
+  it.effect(
+    "runs that end before their step make the report not deterministic, and its text says why",
+    () =>
+      Effect.gen(function* () {
+        // The two dry runs take the same steps; every later run takes fewer.
+        let run = 0
+        const program = () =>
+          Effect.suspend(() => {
+            run++
+            return run <= 2
+              ? Effect.forEach(Array.from({ length: 20 }), () => Effect.void)
+              : Effect.void
+          })
+        const report = yield* Interruption.explore(program)
+        expect(report.dryRunSteps[0]).toBe(report.dryRunSteps[1])
+        expect(report.unreached.length).toBeGreaterThan(0)
+        // Before, `deterministic` only compared the two dry runs: true.
+        expect(report.deterministic).toBe(false)
+        run = 0
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, { check: () => Effect.fail("always") })
+        )
+        expect(error.message).toContain(
+          `note: the program is not deterministic: ${error.report.unreached.length} runs ended before the step they were to be interrupted at, which the run without interruption reached (use TestClock and in-memory state)`
+        )
+      }),
+    120_000
+  )
+
+  it.effect(
+    "a deterministic program is reported deterministic",
+    () =>
+      Effect.gen(function* () {
+        const report = yield* Interruption.explore(
+          Effect.forEach(Array.from({ length: 20 }), () => Effect.void)
+        )
+        expect([report.deterministic, report.unreached, report.failures]).toEqual([true, [], []])
+      }),
+    120_000
+  )
+})

@@ -79,9 +79,15 @@ export const formatReport = (report: Interruption.Report): string => {
     )
   }
   if (!report.deterministic) {
-    lines.push(
-      `note: the program is not deterministic: two dry runs took ${report.dryRunSteps[0]} and ${report.dryRunSteps[1]} steps (use TestClock and in-memory state)`
-    )
+    const [a, b] = report.dryRunSteps
+    const unreached = report.unreached.length
+    const why =
+      a !== b
+        ? `two dry runs took ${a} and ${b} steps`
+        : unreached > 0
+          ? `${unreached} run${unreached === 1 ? "" : "s"} ended before the step ${unreached === 1 ? "it was" : "they were"} to be interrupted at, which the run without interruption reached`
+          : "a run without interruption did not finish"
+    lines.push(`note: the program is not deterministic: ${why} (use TestClock and in-memory state)`)
   }
   const first = report.failures.find((f) => f.step > 0) ?? report.failures[0]
   if (first !== undefined) {

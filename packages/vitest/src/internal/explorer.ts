@@ -28,6 +28,32 @@ import { describeEntry, describeLive } from "./describe.js"
 
 const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
 
+/**
+ * An uninterrupted run (the dry runs, `runAt` at step 0) is a hang only after
+ * `max(hangTimeout, UNINTERRUPTED_FLOOR)`: its duration is not known yet, and a slow program
+ * must not be cut short at step 0.
+ */
+export const UNINTERRUPTED_FLOOR = Duration.seconds(10)
+
+/**
+ * Every other run is a hang after `max(hangTimeout, SLOWDOWN × the uninterrupted run's wall
+ * time)` (the faster of the two dry runs), from its start and again from its interruption: a
+ * run never needs much longer than the run it perturbs, even on a loaded machine.
+ */
+export const SLOWDOWN = 3
+
+/** The larger of two durations. */
+const maxDuration = (a: Duration.Duration, b: Duration.Duration): Duration.Duration =>
+  Duration.greaterThan(a, b) ? a : b
+
+/** The bound of the runs after the dry runs, from the faster dry run's wall time. */
+export const runBoundOf = (hangTimeout: Duration.Duration, millis: number): Duration.Duration =>
+  maxDuration(hangTimeout, Duration.millis(Math.ceil(SLOWDOWN * millis)))
+
+/** The bound of an uninterrupted run. */
+const uninterruptedBound = (hangTimeout: Duration.Duration): Duration.Duration =>
+  maxDuration(hangTimeout, UNINTERRUPTED_FLOOR)
+
 /** The fiber id the explorer interrupts with, so that traces name it. */
 const explorerId = FiberId.make(-1, 0)
 
@@ -333,11 +359,20 @@ export interface Run {
   readonly where: Interruption.Where | undefined
   /** Budget mode, without an interruption: the steps at which a turn ended. */
   readonly turnEnds: ReadonlyArray<number>
+  /** The run's wall-clock time, in milliseconds (to its end, or to the hang bound). */
+  readonly millis: number
+  /** The bound it was held to (`Settings.runBound`). */
+  readonly bound: Duration.Duration
 }
 
 /** How every run of one exploration is made. */
 export interface Settings {
   readonly hangTimeout: Duration.Duration
+  /**
+   * The wall-clock bound of a run, from its start and again from its interruption: for an
+   * uninterrupted run `max(hangTimeout, UNINTERRUPTED_FLOOR)`, for the others `runBoundOf`.
+   */
+  readonly runBound: Duration.Duration
   readonly mode: Interruption.Mode
   readonly isolate: boolean
   readonly target: Interruption.Target
@@ -358,7 +393,7 @@ export const runOnce = <A, E, R>(
   settings: Settings
 ): Effect.Effect<Run, never, R> =>
   Effect.gen(function* () {
-    const { hangTimeout, mode, isolate, budget, target } = settings
+    const { runBound, mode, isolate, budget, target } = settings
     const probe = leakProbe.unsafeMake()
     const supervisor = new StepSupervisor(interruptAt, mode, target)
     const gate = yield* Deferred.make<void>()
@@ -393,10 +428,12 @@ export const runOnce = <A, E, R>(
     // so that a hung run can be abandoned: a child would be awaited when the explorer ends.
     const fiber = yield* Effect.forkDaemon(Effect.zipRight(Deferred.await(gate), supervised))
     supervisor.root = fiber
+    const started = performance.now()
     yield* Deferred.succeed(gate, undefined)
-    const outcome = yield* awaitWithin(fiber, supervisor, hangTimeout).pipe(
+    const outcome = yield* awaitWithin(fiber, supervisor, runBound).pipe(
       Effect.onInterrupt(() => Fiber.interruptFork(fiber))
     )
+    const millis = performance.now() - started
     if (outcome._tag === "Hung") {
       supervisor.finished = true
       // Abandoned: it may be stuck in an uninterruptible region, so do not wait for it.
@@ -418,7 +455,9 @@ export const runOnce = <A, E, R>(
           : Array.from(supervisor.running, (running) => supervisor.describe(running)),
       fibersSeen: supervisor.fibersSeen,
       where: supervisor.where,
-      turnEnds: supervisor.turnEnds
+      turnEnds: supervisor.turnEnds,
+      millis,
+      bound: runBound
     } satisfies Run
   })
 
@@ -589,8 +628,16 @@ const judge = <R>(
       : settings.mode === "yield"
         ? "after the yield"
         : "after its interruption"
+    const scaled = Duration.equals(run.bound, settings.hangTimeout)
+      ? ""
+      : step === 0
+        ? ""
+        : ` (${SLOWDOWN} × the uninterrupted run's time)`
     return Effect.succeed([
-      failure("hang", `did not finish within ${Duration.format(settings.hangTimeout)} ${after}`)
+      failure(
+        "hang",
+        `did not finish within ${Duration.format(run.bound)} ${step === 0 ? "without interruption" : after}${scaled}`
+      )
     ])
   }
   const exit = run.outcome.exit
@@ -674,31 +721,60 @@ export const explore = <A, E, R, R2 = never>(
     const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     checkProgram(program)
     const { hangTimeout, mode, budgets, target } = checked
-    const settings: Settings = {
+    const dry: Settings = {
       hangTimeout,
+      runBound: uninterruptedBound(hangTimeout),
       mode,
       target,
       isolate: yield* shouldIsolate(checked)
     }
     // Two dry runs: the step count, and whether it is the same every time.
-    const first = yield* runOnce(program, undefined, settings)
-    const second = yield* runOnce(program, undefined, settings)
-    let runs = 2
+    const first = yield* runOnce(program, undefined, dry)
     const explored: Array<{
       readonly point: Point
       readonly failures: ReadonlyArray<Interruption.Failure>
-    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, checked, settings) }]
+    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, checked, dry) }]
     const steps = first.steps
+    if (first.outcome._tag === "Hung") {
+      // The program hangs with no interruption: nothing to compare the other runs with.
+      const failures = explored[0]!.failures
+      return {
+        mode,
+        steps,
+        runs: 1,
+        failures,
+        ranges: toRanges(explored),
+        reachable: failures.length,
+        deterministic: false,
+        dryRunSteps: [steps, steps] as const,
+        unreached: [],
+        fibers: first.fibersSeen,
+        isolated: dry.isolate,
+        target,
+        ...(mode === "budget" ? { budgets: [] } : {}),
+        sampled: undefined
+      } satisfies Interruption.Report
+    }
+    const second = yield* runOnce(program, undefined, dry)
+    let runs = 2
+    const settings: Settings = {
+      ...dry,
+      runBound: runBoundOf(
+        hangTimeout,
+        second.outcome._tag === "Hung" ? first.millis : Math.min(first.millis, second.millis)
+      )
+    }
     // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
     let points: Array<Point>
     const perBudget: Array<Interruption.BudgetRun> = []
     if (mode === "budget") {
       points = []
       for (const budget of budgets) {
-        const dry = yield* runOnce(program, undefined, { ...settings, budget })
+        // Uninterrupted: bounded like the dry runs.
+        const budgetRun = yield* runOnce(program, undefined, { ...dry, budget })
         runs++
-        perBudget.push({ budget, steps: dry.steps, points: dry.turnEnds.length })
-        for (const step of dry.turnEnds) points.push({ step, budget })
+        perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
+        for (const step of budgetRun.turnEnds) points.push({ step, budget })
       }
     } else {
       points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
@@ -725,7 +801,10 @@ export const explore = <A, E, R, R2 = never>(
       failures,
       ranges: toRanges(explored),
       reachable: failures.filter((f) => f.reach !== "explorer-only").length,
-      deterministic: first.steps === second.steps,
+      // Deterministic only when every run followed the uninterrupted one: both dry runs ended
+      // after the same steps, and every run reached its step (its prefix is the dry run's).
+      deterministic:
+        first.steps === second.steps && second.outcome._tag === "Exited" && unreached.length === 0,
       dryRunSteps: [first.steps, second.steps] as const,
       unreached,
       fibers: first.fibersSeen,
@@ -820,13 +899,20 @@ export const runAt = <A, E, R, R2 = never>(
     checkProgram(program)
     checkStep(step)
     const { hangTimeout, mode, budget, target } = checked
-    const settings: Settings = {
+    const dry: Settings = {
       hangTimeout,
+      runBound: uninterruptedBound(hangTimeout),
       mode,
       target,
       isolate: yield* shouldIsolate(checked),
       ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
     }
+    // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to.
+    const uninterrupted = step === 0 ? undefined : yield* runOnce(program, undefined, dry)
+    const settings: Settings =
+      uninterrupted === undefined || uninterrupted.outcome._tag === "Hung"
+        ? dry
+        : { ...dry, runBound: runBoundOf(hangTimeout, uninterrupted.millis) }
     const run = yield* runOnce(program, step, settings)
     const failures = yield* judge(run, step, checked, settings)
     return {
