@@ -171,6 +171,14 @@ export interface Options<R = never> {
    */
   readonly defects?: boolean | undefined
   /**
+   * Whether an exploration that takes longer than a second shows its progress on stderr:
+   * points done of the total, failing points so far, time elapsed and an estimate of the time
+   * left. On a terminal it is one line rewritten in place; elsewhere (a CI log, and under
+   * vitest, whose workers' stderr is no terminal) a line every 5 seconds; a last line says
+   * when it is done. Default: `true`.
+   */
+  readonly progress?: boolean | undefined
+  /**
    * Whether each run gets fresh test services (its own `TestClock`, `TestRandom`, …), so that
    * a run that wedges them cannot wedge the runs after it. Default: when the program runs on
    * test services (as in `it.effect`); `false` keeps the services of the caller.

@@ -25,6 +25,7 @@ import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
 import { describeEntry, describeLive } from "./describe.js"
+import * as progress from "./progress.js"
 
 const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
 
@@ -721,6 +722,7 @@ export const explore = <A, E, R, R2 = never>(
     const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
     checkProgram(program)
     const { hangTimeout, mode, budgets, target } = checked
+    const shown = progress.make(yield* progress.ProgressConsole, checked.progress)
     const dry: Settings = {
       hangTimeout,
       runBound: uninterruptedBound(hangTimeout),
@@ -785,14 +787,21 @@ export const explore = <A, E, R, R2 = never>(
         ? points
         : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
     const unreached: Array<number> = []
+    // Point 0 (the run without interruption) and the chosen points.
+    const total = chosen.length + 1
+    let failing = explored[0]!.failures.length > 0 ? 1 : 0
     for (const point of chosen) {
       const pointSettings =
         point.budget === undefined ? settings : { ...settings, budget: point.budget }
       const run = yield* runOnce(program, point.step, pointSettings)
       runs++
       if (!run.reached) unreached.push(point.step)
-      explored.push({ point, failures: yield* judge(run, point.step, checked, pointSettings) })
+      const pointFailures = yield* judge(run, point.step, checked, pointSettings)
+      if (pointFailures.length > 0) failing++
+      explored.push({ point, failures: pointFailures })
+      shown.update(explored.length, total, failing)
     }
+    shown.end(explored.length, total, failing)
     const failures = explored.flatMap((e) => e.failures)
     return {
       mode,

@@ -35,6 +35,7 @@ export interface Checked<R> {
   readonly leaks: boolean
   readonly fibers: boolean
   readonly defects: boolean
+  readonly progress: boolean
   readonly isolate: boolean | undefined
   readonly sample: { readonly runs: number; readonly seed: number } | undefined
 }
@@ -127,6 +128,7 @@ export const check = <R>(
   const fibers = boolean("fibers", options.fibers) ?? true
   const defects = boolean("defects", options.defects) ?? true
   const isolate = boolean("isolate", options.isolate)
+  const progress = boolean("progress", options.progress) ?? true
   // Not `??`: a `null` is refused as a wrong value, not read as the default.
   const hangTimeout = InvalidOptionsError.decodeDuration(
     "hangTimeout",
@@ -146,6 +148,7 @@ export const check = <R>(
     leaks,
     fibers,
     defects,
+    progress,
     isolate,
     sample: checkedSample
   }
