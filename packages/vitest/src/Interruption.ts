@@ -13,7 +13,8 @@
  * 3. after each run, the `check` decides whether it left things as they must be, every
  *    `Resource` / `Guard` made during the run must be released / settled (`leaks`), no fiber
  *    of the run may still run (`fibers`), its `Exit` may hold no defect (`defects`), and a run
- *    that does not finish within `hangTimeout` (wall-clock) after its interruption is a hang.
+ *    that does not finish within `max(hangTimeout, 3 × the uninterrupted run's time)`
+ *    (wall-clock) after its interruption is a hang.
  *
  * Options are checked when the effect runs: a wrong one (`null` and wrong types included:
  * only `undefined` means the default) dies with an `InvalidOptionsError` naming it.

@@ -99,6 +99,13 @@ describe("the hang bound scales with the uninterrupted run", () => {
           hangTimeout: "50 millis"
         })
         expect([replay.reached, replay.failures]).toEqual([true, []])
+        // Budget mode too: its dry run per budget is bounded like the others.
+        const budget = yield* Interruption.explore(takesMillis(300), {
+          hangTimeout: "50 millis",
+          mode: "budget",
+          budgets: [10, 2048]
+        })
+        expect([budget.failures, budget.deterministic]).toEqual([[], true])
       }),
     120_000
   )

@@ -769,6 +769,7 @@ export const explore = <A, E, R, R2 = never>(
     // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
     let points: Array<Point>
     const perBudget: Array<Interruption.BudgetRun> = []
+    const budgetBounds = new Map<number, Duration.Duration>()
     if (mode === "budget") {
       points = []
       for (const budget of budgets) {
@@ -776,6 +777,14 @@ export const explore = <A, E, R, R2 = never>(
         const budgetRun = yield* runOnce(program, undefined, { ...dry, budget })
         runs++
         perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
+        // A small budget's runs yield more often, and may be slower than the default's: its
+        // points are bounded by its own dry run too.
+        if (budgetRun.outcome._tag === "Exited") {
+          budgetBounds.set(
+            budget,
+            maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
+          )
+        }
         for (const step of budgetRun.turnEnds) points.push({ step, budget })
       }
     } else {
@@ -792,7 +801,13 @@ export const explore = <A, E, R, R2 = never>(
     let failing = explored[0]!.failures.length > 0 ? 1 : 0
     for (const point of chosen) {
       const pointSettings =
-        point.budget === undefined ? settings : { ...settings, budget: point.budget }
+        point.budget === undefined
+          ? settings
+          : {
+              ...settings,
+              budget: point.budget,
+              runBound: budgetBounds.get(point.budget) ?? settings.runBound
+            }
       const run = yield* runOnce(program, point.step, pointSettings)
       runs++
       if (!run.reached) unreached.push(point.step)
