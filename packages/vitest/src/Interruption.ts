@@ -286,7 +286,9 @@ export interface BudgetRun {
 
 /**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
- * execution (two dry runs, in budget mode one more per budget, then one per point explored).
+ * execution (two dry runs, in budget mode one more per budget, then one per point explored;
+ * `1` when the first dry run hangs: the program hangs without interruption, and nothing more
+ * is run).
  * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
  * finished after the same number of steps (`dryRunSteps`) and every explored run reached its
  * step; `unreached` lists the points (steps; in budget mode, steps of that
@@ -401,7 +403,9 @@ export const assertEveryStep: <A, E, R, R2 = never>(
 ) => Effect.Effect<Report, InterruptionError, R | R2> = internal.assertEveryStep
 
 /**
- * Replays one interruption point, for debugging a failure reported by `explore`.
+ * Replays one interruption point, for debugging a failure reported by `explore`. Past step 0
+ * it runs the program once without interruption first, to hold the step to the hang bound
+ * `explore` does (`max(hangTimeout, 3 × that run's time)`).
  *
  * @example
  * ```ts
