@@ -13,7 +13,7 @@
  * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
  * Prints:
  *   broken: 5 of 80 interruption points failed (79 steps; step 0 is the run without interruption):
- *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn op 33, reachable with budget 32)
+ *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32)
  *   broken: replay one with: Interruption.runAt(program, 33)
  *   fixed: 85 interruption points, 0 failures
  */
