@@ -1,0 +1,611 @@
+/**
+ * The Effect 4 section of `npm run bench` (`npm run bench` in `effect4/` runs it alone). Both
+ * editions, built, side by side in this one Node 22 process: the Effect 4 edition
+ * (`effect4/packages/*\/dist`, which load effect 4 from `effect4/node_modules`) and the Effect 3
+ * edition (`packages/*\/dist`, which load effect 3 from the root `node_modules`). Every number
+ * is measured in this run and every ratio compares numbers of this run: the machines are shared
+ * and noisy, so compare ratios, not absolute times, between runs.
+ *
+ * The method is the Effect 3 bench's (`bench/run.ts`): uses run inside one long-lived scope
+ * provided once, as in a server; the cases (of both editions) are interleaved round by round,
+ * with a gc before each, and the median is kept.
+ *
+ *   1. µs per use in a long-lived scope, against each edition's floor: `Scope.fork` +
+ *      `addFinalizer` + close, and the same with registering and removing each in one
+ *      uninterruptible region (the floor a removable cleanup that is safe against interruption
+ *      can reach, and the one the targets are measured against);
+ *   2. closing a long-lived scope that holds 100,000 live cleanups, per cleanup;
+ *   3. heap kept by a long-lived scope after 100,000 and 1,000,000 disarmed guards (flat), and
+ *      per use by the "committed flag" pattern against Guard.disarm and Resource.close;
+ *   4. 1,000,000 live guards made, then their scope closed.
+ *
+ * It ends with the Effect 4 budget: each target of issue 17, the measured ratio, met or not.
+ */
+import { Effect, Exit, Scope } from "effect"
+import { Guard, Resource } from "@scopeguard/core"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+// Types only: at run time both are loaded from where the Effect 3 edition resolves them.
+import type * as Effect3 from "../../node_modules/effect/dist/dts/index.js"
+import type * as Core3 from "../../packages/core/dist/index.js"
+
+// ---------------------------------------------------------------------------------------------
+// Loading both editions: each one's `effect` is the one its own folder resolves.
+
+const repo = fileURLToPath(new URL("../..", import.meta.url))
+
+/** The package `name` as Node finds it from the file `from`: its folder, version, ESM entry. */
+const packageFrom = (from: string, name: string) => {
+  const manifest = createRequire(from).resolve(`${name}/package.json`)
+  const json = JSON.parse(readFileSync(manifest, "utf8")) as {
+    version: string
+    exports: Record<string, string | Record<string, string>>
+  }
+  const dot = json.exports["."]!
+  const entry = typeof dot === "string" ? dot : (dot["import"] ?? dot["default"]!)
+  return { dir: dirname(manifest), version: json.version, entry: join(dirname(manifest), entry) }
+}
+
+const core4 = packageFrom(fileURLToPath(import.meta.url), "@scopeguard/core")
+const core3 = packageFrom(join(repo, "package.json"), "@scopeguard/core")
+const effect4 = packageFrom(core4.entry, "effect")
+const effect3 = packageFrom(core3.entry, "effect")
+const expected = {
+  node: process.version.startsWith("v22."),
+  core4: core4.dir === join(repo, "effect4/packages/core"),
+  core3: core3.dir === join(repo, "packages/core"),
+  effect4:
+    effect4.dir === join(repo, "effect4/node_modules/effect") && /^4\./.test(effect4.version),
+  effect3: effect3.dir === join(repo, "node_modules/effect") && /^3\./.test(effect3.version),
+  // The modules this file uses are the ones the editions use.
+  sameEffect4: packageFrom(fileURLToPath(import.meta.url), "effect").dir === effect4.dir,
+  builtCore4: core4.entry === join(core4.dir, "dist/index.js")
+}
+const show = (path: string) => relative(repo, path)
+console.log(
+  `\n# The Effect 4 edition, side by side with the Effect 3 edition (${process.version})\n`
+)
+console.log(
+  `- Effect 4 edition: ${show(core4.entry)}, effect ${effect4.version} from ${show(effect4.dir)}`
+)
+console.log(
+  `- Effect 3 edition: ${show(core3.entry)}, effect ${effect3.version} from ${show(effect3.dir)}`
+)
+const wrong = Object.entries(expected).filter(([, ok]) => !ok)
+if (wrong.length > 0) throw new Error(`unexpected resolution: ${wrong.map(([k]) => k).join(", ")}`)
+
+const E3 = (await import(pathToFileURL(effect3.entry).href)) as typeof Effect3
+const S3 = (await import(pathToFileURL(core3.entry).href)) as typeof Core3
+
+// ---------------------------------------------------------------------------------------------
+// Method
+
+/** `SCOPEGUARD_BENCH_QUICK=1`: fewer rounds, no 1,000,000-guard run (as the Effect 3 bench). */
+const quick = process.env["SCOPEGUARD_BENCH_QUICK"] === "1"
+const rounds = quick ? 5 : 9
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+if ((globalThis as { gc?: unknown }).gc === undefined) throw new Error("run with --expose-gc")
+const median = (xs: ReadonlyArray<number>) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+let sectionStarted = performance.now()
+const section = (title: string) => {
+  const now = performance.now()
+  console.log(`\n(${((now - sectionStarted) / 1000).toFixed(0)} s)\n\n## ${title}\n`)
+  sectionStarted = now
+}
+const budget: Array<{ target: string; limit: number; measured: number }> = []
+
+/**
+ * Runs every measure once per round, interleaved, a gc before each; the medians. A measure
+ * with a `rounds` of its own takes part in that many of the first rounds only.
+ */
+const sample = (
+  measures: Record<string, { readonly run: () => number; readonly rounds: number }>
+): Map<string, number> => {
+  const samples = new Map<string, Array<number>>()
+  const most = Math.max(...Object.values(measures).map((m) => m.rounds))
+  for (let round = 0; round < most; round++) {
+    for (const [name, measure] of Object.entries(measures)) {
+      if (round >= measure.rounds) continue
+      gc()
+      samples.set(name, [...(samples.get(name) ?? []), measure.run()])
+    }
+  }
+  return new Map(Array.from(samples, ([name, list]) => [name, median(list)] as const))
+}
+
+/** A markdown table; numbers with two decimals. */
+const table = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string | number>>
+) => {
+  console.log(`| ${header.join(" | ")} |\n| --- |${" ---: |".repeat(header.length - 1)}`)
+  for (const row of rows) {
+    console.log(`| ${row.map((c) => (typeof c === "number" ? c.toFixed(2) : c)).join(" | ")} |`)
+  }
+}
+
+/** One edition's measures, written once per API (the names are the same, the types are not). */
+interface Edition {
+  /** µs per use: `count` uses in a loop inside one long-lived scope, provided once. */
+  readonly perUse: Record<string, (count: number) => number>
+  /** µs per cleanup: close a scope that holds 100,000 live ones. */
+  readonly closing: Partial<Record<string, () => number>>
+  /**
+   * Bytes the heap grew by while `count` uses ran in one long-lived scope (after gc). Run by
+   * `runPromise`: inside one long `runSync`, Effect 4 leaves a cancelled microtask pending per
+   * scheduler yield (every 2,048 operations) until the call returns, about 0.8 bytes per use
+   * here, which a heap measured inside the call would count.
+   */
+  readonly heap: Record<string, (count: number) => Promise<number>>
+}
+
+const FLOOR = "floor: Scope.fork + addFinalizer + close the child"
+const BOUND = "floor, uninterruptible: register and remove each in one uninterruptible region"
+const ACQUIRE_CHILD = "Effect.acquireRelease in a child scope + close it"
+const GUARD = "Guard.make + Guard.disarm"
+const RESOURCE = "Resource.make + Resource.close"
+const STEP = "Guard.step + Guard.commit"
+const ADD = "Scope.addFinalizer"
+const ACQUIRE = "Effect.acquireRelease"
+const GUARD_LIVE = "Guard.make"
+const RESOURCE_LIVE = "Resource.make"
+const CHILDREN = "child scopes: Scope.fork + addFinalizer (Effect 4 only)"
+const FLAG = "acquireRelease + committed flag (never removed)"
+
+// ---------------------------------------------------------------------------------------------
+// The Effect 4 edition
+
+const edition4 = ((): Edition => {
+  const noop = Effect.void
+  const release = () => noop
+  const inScope =
+    (use: Effect.Effect<unknown, never, Scope.Scope>) =>
+    (count: number): number =>
+      Effect.runSync(
+        Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          const loop = Effect.provideService(
+            Effect.gen(function* () {
+              for (let i = 0; i < count; i++) yield* use
+            }),
+            Scope.Scope,
+            scope
+          )
+          const start = performance.now()
+          yield* loop
+          const elapsed = performance.now() - start
+          yield* Scope.close(scope, Exit.void)
+          return (elapsed * 1000) / count
+        })
+      )
+  const closing = (register: Effect.Effect<unknown, never, Scope.Scope>) => (): number =>
+    Effect.runSync(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Effect.provideService(
+          Effect.gen(function* () {
+            for (let i = 0; i < 100_000; i++) yield* register
+          }),
+          Scope.Scope,
+          scope
+        )
+        const start = performance.now()
+        yield* Scope.close(scope, Exit.void)
+        return ((performance.now() - start) * 1000) / 100_000
+      })
+    )
+  const heap =
+    (use: Effect.Effect<unknown, never, Scope.Scope>) =>
+    (count: number): Promise<number> =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          gc()
+          const before = process.memoryUsage().heapUsed
+          yield* Effect.provideService(
+            Effect.gen(function* () {
+              for (let i = 0; i < count; i++) yield* use
+            }),
+            Scope.Scope,
+            scope
+          )
+          gc()
+          const after = process.memoryUsage().heapUsed
+          yield* Scope.close(scope, Exit.void)
+          return after - before
+        })
+      )
+  const guard = Effect.flatMap(Guard.make(noop), Guard.disarm)
+  const resource = Effect.flatMap(Resource.make(noop, release), Resource.close)
+  return {
+    perUse: {
+      [FLOOR]: inScope(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.flatMap(Scope.fork(scope, "sequential"), (child) =>
+            Effect.andThen(Scope.addFinalizer(child, noop), Scope.close(child, Exit.void))
+          )
+        )
+      ),
+      [BOUND]: inScope(
+        Effect.flatMap(
+          Effect.uninterruptible(
+            Effect.flatMap(Effect.scope, (scope) =>
+              Effect.tap(Scope.fork(scope, "sequential"), (child) =>
+                Scope.addFinalizer(child, noop)
+              )
+            )
+          ),
+          (child) => Effect.uninterruptible(Scope.close(child, Exit.void))
+        )
+      ),
+      [ACQUIRE_CHILD]: inScope(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.flatMap(Scope.fork(scope, "sequential"), (child) =>
+            Effect.andThen(
+              Scope.provide(Effect.acquireRelease(noop, release), child),
+              Scope.close(child, Exit.void)
+            )
+          )
+        )
+      ),
+      [GUARD]: inScope(guard),
+      [RESOURCE]: inScope(resource),
+      [STEP]: inScope(
+        Effect.flatMap(Guard.step(noop, release), (g) => Effect.orDie(Guard.commit(g, noop)))
+      )
+    },
+    closing: {
+      [ADD]: closing(Effect.addFinalizer(() => noop)),
+      [ACQUIRE]: closing(Effect.acquireRelease(noop, release)),
+      [CHILDREN]: closing(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.flatMap(Scope.fork(scope, "sequential"), (child) =>
+            Scope.addFinalizer(child, noop)
+          )
+        )
+      ),
+      [GUARD_LIVE]: closing(Guard.make(noop)),
+      [RESOURCE_LIVE]: closing(Resource.make(noop, release))
+    },
+    heap: {
+      [FLAG]: heap(
+        Effect.flatMap(
+          Effect.sync(() => ({ committed: false })),
+          (flag) =>
+            Effect.andThen(
+              Effect.addFinalizer(() => noop),
+              Effect.sync(() => {
+                flag.committed = true
+              })
+            )
+        )
+      ),
+      [GUARD]: heap(guard),
+      [RESOURCE]: heap(resource)
+    }
+  }
+})()
+
+// ---------------------------------------------------------------------------------------------
+// The Effect 3 edition: the same measures on Effect 3's API (`bench/run.ts`'s)
+
+const edition3 = ((): Edition => {
+  const { Effect, ExecutionStrategy, Exit, Scope } = E3
+  const { Guard, Resource } = S3
+  type Use = Effect3.Effect.Effect<unknown, never, Effect3.Scope.Scope>
+  const noop = Effect.void
+  const release = () => noop
+  const inScope =
+    (use: Use) =>
+    (count: number): number =>
+      Effect.runSync(
+        Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          const loop = Effect.provideService(
+            Effect.gen(function* () {
+              for (let i = 0; i < count; i++) yield* use
+            }),
+            Scope.Scope,
+            scope
+          )
+          const start = performance.now()
+          yield* loop
+          const elapsed = performance.now() - start
+          yield* Scope.close(scope, Exit.void)
+          return (elapsed * 1000) / count
+        })
+      )
+  const closing = (register: Use) => (): number =>
+    Effect.runSync(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        yield* Effect.provideService(
+          Effect.gen(function* () {
+            for (let i = 0; i < 100_000; i++) yield* register
+          }),
+          Scope.Scope,
+          scope
+        )
+        const start = performance.now()
+        yield* Scope.close(scope, Exit.void)
+        return ((performance.now() - start) * 1000) / 100_000
+      })
+    )
+  const heap =
+    (use: Use) =>
+    (count: number): Promise<number> =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          gc()
+          const before = process.memoryUsage().heapUsed
+          yield* Effect.provideService(
+            Effect.gen(function* () {
+              for (let i = 0; i < count; i++) yield* use
+            }),
+            Scope.Scope,
+            scope
+          )
+          gc()
+          const after = process.memoryUsage().heapUsed
+          yield* Scope.close(scope, Exit.void)
+          return after - before
+        })
+      )
+  const guard = Effect.flatMap(Guard.make(noop), Guard.disarm)
+  const resource = Effect.flatMap(Resource.make(noop, release), Resource.close)
+  return {
+    perUse: {
+      [FLOOR]: inScope(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+            Effect.zipRight(Scope.addFinalizer(child, noop), Scope.close(child, Exit.void))
+          )
+        )
+      ),
+      [BOUND]: inScope(
+        Effect.flatMap(
+          Effect.uninterruptible(
+            Effect.flatMap(Effect.scope, (scope) =>
+              Effect.tap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+                Scope.addFinalizer(child, noop)
+              )
+            )
+          ),
+          (child) => Effect.uninterruptible(Scope.close(child, Exit.void))
+        )
+      ),
+      [ACQUIRE_CHILD]: inScope(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.flatMap(Scope.fork(scope, ExecutionStrategy.sequential), (child) =>
+            Effect.zipRight(
+              Scope.extend(Effect.acquireRelease(noop, release), child),
+              Scope.close(child, Exit.void)
+            )
+          )
+        )
+      ),
+      [GUARD]: inScope(guard),
+      [RESOURCE]: inScope(resource),
+      [STEP]: inScope(
+        Effect.flatMap(Guard.step(noop, release), (g) => Effect.orDie(Guard.commit(g, noop)))
+      )
+    },
+    closing: {
+      [ADD]: closing(Effect.addFinalizer(() => noop)),
+      [ACQUIRE]: closing(Effect.acquireRelease(noop, release)),
+      [GUARD_LIVE]: closing(Guard.make(noop)),
+      [RESOURCE_LIVE]: closing(Resource.make(noop, release))
+    },
+    heap: {
+      [FLAG]: heap(
+        Effect.flatMap(
+          Effect.sync(() => ({ committed: false })),
+          (flag) =>
+            Effect.zipRight(
+              Effect.addFinalizer(() => noop),
+              Effect.sync(() => {
+                flag.committed = true
+              })
+            )
+        )
+      ),
+      [GUARD]: heap(guard),
+      [RESOURCE]: heap(resource)
+    }
+  }
+})()
+
+/**
+ * Both editions' measures of one kind, interleaved in one sampling. A name only the Effect 4
+ * edition has is measured on it alone (`undefined` for Effect 3).
+ */
+const both = <A>(
+  of: (edition: Edition) => Partial<Record<string, A>>,
+  measure: (a: A, edition: 3 | 4) => () => number,
+  count: { readonly 3: number; readonly 4: number } = { 3: rounds, 4: rounds }
+) => {
+  const measures: Record<string, { run: () => number; rounds: number }> = {}
+  for (const name of Object.keys(of(edition4))) {
+    const three = of(edition3)[name]
+    if (three !== undefined) measures[`3 ${name}`] = { run: measure(three, 3), rounds: count[3] }
+    measures[`4 ${name}`] = { run: measure(of(edition4)[name]!, 4), rounds: count[4] }
+  }
+  const medians = sample(measures)
+  return {
+    names: Object.keys(of(edition4)),
+    get: (edition: 3 | 4, name: string) => medians.get(`${edition} ${name}`)!,
+    get3: (name: string): number | undefined => medians.get(`3 ${name}`)
+  }
+}
+const speedUp = (three: number | undefined, four: number) =>
+  three === undefined ? "—" : `${(three / four).toFixed(1)}×`
+const maybe = (x: number | undefined) => (x === undefined ? "—" : x)
+
+// 1. ------------------------------------------------------------------------------------------
+const n3 = 10_000
+const n4 = 50_000
+section(
+  `1. µs per use in a long-lived scope (median of ${rounds} interleaved rounds; ${n3.toLocaleString("en")} uses per sample on Effect 3, ${n4.toLocaleString("en")} on Effect 4)`
+)
+for (const e of [edition3, edition4]) for (const use of Object.values(e.perUse)) use(3_000) // warm up
+const perUse = both(
+  (e) => e.perUse,
+  (use, edition) => () => use(edition === 3 ? n3 : n4)
+)
+table(
+  [
+    "use",
+    "Effect 3 µs",
+    "× floor",
+    "× unint. floor",
+    "Effect 4 µs",
+    "× floor",
+    "× unint. floor",
+    "Effect 3 → 4 speed-up"
+  ],
+  perUse.names.map((name) => [
+    name,
+    perUse.get(3, name),
+    perUse.get(3, name) / perUse.get(3, FLOOR),
+    perUse.get(3, name) / perUse.get(3, BOUND),
+    perUse.get(4, name),
+    perUse.get(4, name) / perUse.get(4, FLOOR),
+    perUse.get(4, name) / perUse.get(4, BOUND),
+    speedUp(perUse.get(3, name), perUse.get(4, name))
+  ])
+)
+console.log(
+  "\n(× unint. floor: against the floor with registering and removing each uninterruptible, which the targets use)"
+)
+budget.push(
+  {
+    target:
+      "Guard make+disarm ≤ 1.15× the floor (fork + addFinalizer + close, each half uninterruptible)",
+    limit: 1.15,
+    measured: perUse.get(4, GUARD) / perUse.get(4, BOUND)
+  },
+  {
+    target:
+      "Resource make+close ≤ 1.3× the floor (fork + addFinalizer + close, each half uninterruptible)",
+    limit: 1.3,
+    measured: perUse.get(4, RESOURCE) / perUse.get(4, BOUND)
+  }
+)
+
+// 2. ------------------------------------------------------------------------------------------
+const closingRounds = { 3: quick ? 1 : 3, 4: quick ? 3 : 7 }
+section(
+  `2. closing a scope that holds 100,000 live cleanups, µs per cleanup (median of ${closingRounds[4]} interleaved rounds on Effect 4, the first ${closingRounds[3]} of them on Effect 3 too)`
+)
+const closeCosts = both(
+  (e) => e.closing,
+  (close) => close,
+  closingRounds
+)
+table(
+  [
+    "cleanup",
+    "Effect 3 µs",
+    "× acquireRelease",
+    "Effect 4 µs",
+    "× acquireRelease",
+    "× child scopes",
+    "Effect 3 → 4 speed-up"
+  ],
+  closeCosts.names.map((name) => {
+    const three = closeCosts.get3(name)
+    const acquire3 = closeCosts.get(3, ACQUIRE)
+    return [
+      name,
+      maybe(three),
+      three === undefined ? "—" : three / acquire3,
+      closeCosts.get(4, name),
+      closeCosts.get(4, name) / closeCosts.get(4, ACQUIRE),
+      closeCosts.get(4, name) / closeCosts.get(4, CHILDREN),
+      speedUp(three, closeCosts.get(4, name))
+    ]
+  })
+)
+console.log(
+  "\n(child scopes: each cleanup registered on a child scope of its own, as a removable one must be on Effect 4's public API, and the child left open: the floor for closing live guards)"
+)
+budget.push({
+  target: "closing 100,000 live guards ≤ 1.0× acquireRelease's close",
+  limit: 1.0,
+  measured: closeCosts.get(4, GUARD_LIVE) / closeCosts.get(4, ACQUIRE)
+})
+
+// 3. ------------------------------------------------------------------------------------------
+section("3. heap kept by a long-lived scope (runPromise)")
+{
+  // The sections before ran in `runSync` and left microtasks pending (see `Edition.heap`):
+  // let them run before each measure, or the garbage they hold is counted as freed.
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+  await settle()
+  const at100k = await edition4.heap[GUARD]!(100_000)
+  await settle()
+  const at1m = await edition4.heap[GUARD]!(1_000_000)
+  console.log(
+    `Effect 4, Guard.make + Guard.disarm: heap growth ${(at100k / 1024).toFixed(0)} KiB after 100,000, ${(at1m / 1024).toFixed(0)} KiB after 1,000,000\n`
+  )
+  budget.push({
+    target: "heap flat after 1,000,000 disarms: growth < 1 MB (measured in MB)",
+    limit: 1,
+    measured: Math.max(at100k, at1m) / 1_000_000
+  })
+  const perUseKept = async (heap: (count: number) => Promise<number>) => {
+    await settle()
+    return Math.max(0, (await heap(100_000)) / 100_000).toFixed(0)
+  }
+  const rows: Array<Array<string>> = []
+  for (const name of Object.keys(edition4.heap)) {
+    rows.push([
+      name,
+      await perUseKept(edition3.heap[name]!),
+      await perUseKept(edition4.heap[name]!)
+    ])
+  }
+  table(
+    [
+      "100,000 uses in a long-lived scope",
+      "Effect 3 bytes kept per use",
+      "Effect 4 bytes kept per use"
+    ],
+    rows
+  )
+}
+
+// 4. ------------------------------------------------------------------------------------------
+if (!quick) {
+  section("4. Effect 4: 1,000,000 live guards made, then their scope closed")
+  const result = Effect.runSync(
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const started = performance.now()
+      yield* Effect.provideService(
+        Effect.gen(function* () {
+          for (let i = 0; i < 1_000_000; i++) yield* Guard.make(Effect.void)
+        }),
+        Scope.Scope,
+        scope
+      )
+      const made = performance.now()
+      yield* Scope.close(scope, Exit.void)
+      return { make: made - started, close: performance.now() - made }
+    })
+  )
+  console.log(
+    `made in ${(result.make / 1000).toFixed(1)} s, closed in ${(result.close / 1000).toFixed(1)} s (no stack overflow)`
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+section("Effect 4 budget (ratios from this run)")
+table(
+  ["target", "measured", "met"],
+  budget.map(({ target, limit, measured }) => [target, measured, measured <= limit ? "yes" : "no"])
+)
