@@ -84,7 +84,7 @@ describe("a consumer of the packed packages", () => {
     for (const line of blockAfter("### Effect 3", "sh").split("\n")) {
       const words = line.replace(/#.*/, "").trim().split(/\s+/)
       if (words[0] !== "npm" || words[1] !== "install") continue
-      // `@scopeguard/core@^0.1.0` is our tarball; every other spec is installed as written.
+      // `@scopeguard/core@0` is our tarball; every other spec is installed as written.
       const specs = words
         .slice(2)
         .map((w) => tarballs[w.replace(/^(@[^/]+\/[^@]+)@.*$/, "$1")] ?? w)
