@@ -279,7 +279,7 @@ describe("a consumer of the packed Effect 4 edition", () => {
     }
   })
 
-  it("the install lines give effect 4.1, vitest 5, @effect/vitest 4 and our 0.2 packages, with no invalid peer", () => {
+  it("the install lines give effect 4.1, vitest 5, @effect/vitest 4 and our 4.x packages, with no invalid peer", () => {
     // `npm ls` exits non-zero on a missing or invalid peer.
     run(project, "npm", ["ls", "--all", "--silent"])
     expect({
@@ -292,7 +292,7 @@ describe("a consumer of the packed Effect 4 edition", () => {
       effect: "4.1",
       vitest: "5",
       "@effect/vitest": "4",
-      core: "0.2",
+      core: "4.0",
       ours: packages.map(() => versionIn(project, "@scopeguard/core"))
     })
   }, 60_000)
