@@ -1,0 +1,76 @@
+/**
+ * The interruption harness catching a leak in a deliberately broken program, and passing the
+ * fixed one — the Effect 4 edition.
+ *
+ * Shows: a connection opened in one step and its close registered in the next: interrupted in
+ * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
+ * it takes (a step is a point where Effect 4's runtime asks the scheduler whether the fiber
+ * should yield), interrupted exactly there, and its report names each failing step and why.
+ * `Interruption.runAt` replays one of them. The same program written with
+ * `Effect.acquireRelease` passes at every step.
+ *
+ * This edition's harness is the minimal one: its report lists the failing steps one per line
+ * (the Effect 3 explorer groups them into ranges and names the fiber, the operation and its
+ * turn), and the step numbers count Effect 4's scheduler checks, not Effect 3's operations.
+ *
+ * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
+ * Prints:
+ *   broken: 5 of 27 interruption points failed:
+ *   broken:   step 12 (check): 1 connection(s) left open
+ *   broken:   step 13 (check): 1 connection(s) left open
+ *   broken:   step 14 (check): 1 connection(s) left open
+ *   broken:   step 15 (check): 1 connection(s) left open
+ *   broken:   step 16 (check): 1 connection(s) left open
+ *   broken: replayed with Interruption.runAt(broken, 12): 1 connection(s) left open
+ *   fixed: 30 interruption points, 0 failures
+ */
+import { Console, Effect, Result } from "effect"
+import { Interruption } from "@scopeguard/vitest"
+
+let open = 0
+const connect = Effect.sync(() => {
+  open++
+})
+const disconnect = Effect.sync(() => {
+  open--
+})
+const check = () => (open === 0 ? Effect.void : Effect.fail(`${open} connection(s) left open`))
+
+// Broken: opening and registering the close are two steps; an interruption between them leaks.
+const broken = Effect.scoped(
+  Effect.gen(function* () {
+    open = 0
+    yield* connect
+    yield* Effect.addFinalizer(() => disconnect)
+  })
+)
+
+// Fixed: acquireRelease makes the two one uninterruptible step.
+const fixed = Effect.scoped(
+  Effect.gen(function* () {
+    open = 0
+    yield* Effect.acquireRelease(connect, () => disconnect)
+  })
+)
+
+const program = Effect.gen(function* () {
+  const failed = yield* Effect.flip(Interruption.assertEveryStep(broken, { check }))
+  for (const line of failed.message.split("\n")) yield* Console.log(`broken: ${line}`)
+
+  // Replay the first failing step alone, and run the check on what it left.
+  const step = failed.report.failures[0]!.step
+  yield* Interruption.runAt(broken, step)
+  const replayed = yield* Effect.result(check())
+  yield* Console.log(
+    `broken: replayed with Interruption.runAt(broken, ${step}): ${
+      Result.isFailure(replayed) ? replayed.failure : "no leak"
+    }`
+  )
+
+  const report = yield* Interruption.assertEveryStep(fixed, { check })
+  yield* Console.log(
+    `fixed: ${report.runs} interruption points, ${report.failures.length} failures`
+  )
+})
+
+Effect.runPromise(program)
