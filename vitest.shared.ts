@@ -1,5 +1,9 @@
 import { fileURLToPath } from "node:url"
 import type { ViteUserConfig } from "vitest/config"
+import { syncCommon } from "./tools/sync-common.mjs"
+
+// The packages' copies of common/ (generated, not committed) are current before any test runs.
+syncCommon()
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 

@@ -1,6 +1,10 @@
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
+import { syncCommon } from "../tools/sync-common.mjs"
 import { ciReport } from "../vitest.report.js"
+
+// The packages' copies of common/ (generated, not committed) are current before any test runs.
+syncCommon()
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 

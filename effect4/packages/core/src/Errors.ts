@@ -6,6 +6,7 @@
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
+import * as rules from "./internal/common/rules.js"
 
 /**
  * Raised by `Resource.get`, `Resource.use` and `Resource.detach` when the resource can no
@@ -240,7 +241,7 @@ export class InvalidOptionsError extends Data.TaggedError("InvalidOptionsError")
   }
 
   override get message(): string {
-    return `Invalid option ${this.option}: ${show(this.value)} ${this.reason}`
+    return rules.message(this.option, this.value, this.reason)
   }
 }
 
@@ -274,21 +275,6 @@ const decode = (value: Duration.Input): Duration.Duration | undefined => {
   } catch {
     return undefined
   }
-}
-
-const show = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "bigint") return `${value}n`
-  // JSON would show `[NaN, 0]` as `[null,0]`.
-  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`
-  if (typeof value === "object" && value !== null) {
-    try {
-      return JSON.stringify(value)
-    } catch {
-      return String(value)
-    }
-  }
-  return String(value)
 }
 
 /**

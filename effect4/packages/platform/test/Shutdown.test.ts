@@ -728,11 +728,11 @@ describe("Shutdown.runMain as the main program of a process", () => {
   )
 
   it.live(
-    "an invalid log or exit: reported through Effect's logger, process.exit(2)",
+    "an invalid log or exit, or options that are not an object: reported through Effect's logger, process.exit(2)",
     () =>
       Effect.promise(async () => {
         const results = []
-        for (const scenario of ["invalid-log", "invalid-exit"]) {
+        for (const scenario of ["invalid-log", "invalid-exit", "invalid-options"]) {
           const child = spawnFixture(scenario)
           results.push({ code: await child.exited, lines: child.lines, stderr: child.stderr })
         }
@@ -748,6 +748,11 @@ describe("Shutdown.runMain as the main program of a process", () => {
               "ERROR: shutdown: Invalid option exit: 42 is not a function",
               `ERROR: shutdown: Invalid option deadline: "5s" ${InvalidOptionsError.durationReason}`
             ],
+            stderr: []
+          },
+          {
+            code: 2,
+            lines: ["ERROR: shutdown: Invalid option options: null is not an object"],
             stderr: []
           }
         ])

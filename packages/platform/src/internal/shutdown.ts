@@ -11,75 +11,17 @@ import * as LogLevel from "effect/LogLevel"
 import { constants } from "node:os"
 import { InvalidOptionsError, Timer, Tracking } from "@scopeguard/core"
 import type * as Shutdown from "../Shutdown.js"
+import * as rules from "./common/rules.js"
+import { Ledger, done } from "./common/ledger.js"
+import { refusing } from "./options.js"
 
 // ---------------------------------------------------------------------------------------------
-// What is busy: the ledger the deadline report is made from.
+// What is busy: the ledger the deadline report is made from (shared by both editions).
 
-/** What a tracked entry is doing while the shutdown waits for it. */
-export type Doing = "releasing" | "committing" | "compensating"
-
-/** One busy entry, and since when (`performance.now()`). */
-export interface Busy {
-  readonly entry: Tracking.Entry
-  readonly doing: Doing
-  readonly since: number
-}
-
-/**
- * Every tracked `Resource` and `Guard` that is releasing, committing or compensating, with its
- * start. A guard that is told `releasing` while it is committing is running the compensation
- * of a failed commit. `onDone` is told when a releasing or compensating entry has settled.
- *
- * @internal
- */
-export class Ledger {
-  readonly busy = new Map<Tracking.Entry, Busy>()
-  readonly tracker: Tracking.Tracker
-
-  constructor(
-    readonly now: () => number,
-    readonly onDone: (busy: Busy, millis: number) => void
-  ) {
-    this.tracker = {
-      opened: () => {},
-      committing: (entry) => {
-        this.busy.set(entry, { entry, doing: "committing", since: this.now() })
-      },
-      releasing: (entry) => {
-        const doing = this.busy.get(entry)?.doing === "committing" ? "compensating" : "releasing"
-        // Deleted first: the report lists entries in the order they became busy.
-        this.busy.delete(entry)
-        this.busy.set(entry, { entry, doing, since: this.now() })
-      },
-      settled: (entry) => {
-        const busy = this.busy.get(entry)
-        if (busy === undefined) return
-        this.busy.delete(entry)
-        if (busy.doing !== "committing") this.onDone(busy, Math.round(this.now() - busy.since))
-      }
-    }
-  }
-
-  /** One line per busy entry: `  guard "refund" (#7) committing for 1000 ms`. */
-  report(now: number): Array<string> {
-    return Array.from(this.busy.values(), (busy) => `  ${describe(busy)} for ${elapsed(busy, now)}`)
-  }
-}
-
-const describe = ({ entry, doing }: Busy): string =>
-  `${entry.kind} "${entry.label}" (#${entry.id}) ${doing}`
-
-const elapsed = (busy: Busy, now: number): string => `${Math.round(now - busy.since)} ms`
-
-/** `released resource "http" (#3)`, `compensated guard "refund" (#7)`. */
-const done = ({ entry, doing }: Busy): string =>
-  `${doing === "compensating" ? "compensated" : "released"} ${entry.kind} "${entry.label}" (#${entry.id})`
+export { type Busy, type Doing, Ledger } from "./common/ledger.js"
 
 // ---------------------------------------------------------------------------------------------
-// Options: all checked before anything starts.
-
-/** The signals that can never be listened to: `process.on` throws EINVAL for them. */
-const uncatchable: ReadonlyArray<string> = ["SIGKILL", "SIGSTOP"]
+// Options: all checked before anything starts, by the two editions' shared rules.
 
 interface Checked {
   readonly deadline: Duration.Duration
@@ -89,9 +31,10 @@ interface Checked {
   readonly exit: (code: number) => void
 }
 
+/** Runs a rule; a refusal is collected (as an `InvalidOptionsError`) and `fallback` used. */
 const check = <A>(errors: Array<InvalidOptionsError>, decode: () => A, fallback: A): A => {
   try {
-    return decode()
+    return refusing(decode)
   } catch (error) {
     if (!(error instanceof InvalidOptionsError)) throw error
     errors.push(error)
@@ -99,66 +42,29 @@ const check = <A>(errors: Array<InvalidOptionsError>, decode: () => A, fallback:
   }
 }
 
-const refuse = (option: string, value: unknown, reason: string): never => {
-  throw new InvalidOptionsError({ option, value, reason })
-}
-
-const decodeSignals = (value: unknown): ReadonlyArray<Shutdown.Signal> | undefined => {
-  if (value === undefined) return undefined
-  if (!Array.isArray(value)) return refuse("signals", value, "is not an array of signal names")
-  if (value.length === 0) {
-    return refuse("signals", value, "is empty: no signal would start the shutdown")
-  }
-  for (const name of value) {
-    if (typeof name !== "string" || !Object.hasOwn(constants.signals, name)) {
-      return refuse(
-        "signals",
-        value,
-        `contains ${JSON.stringify(name)}, which is not a signal of this platform (os.constants.signals)`
-      )
-    }
-    if (uncatchable.includes(name)) {
-      return refuse(
-        "signals",
-        value,
-        `contains "${name}", which cannot be listened to (SIGKILL and SIGSTOP cannot be caught)`
-      )
-    }
-  }
-  return [...new Set(value as ReadonlyArray<Shutdown.Signal>)]
-}
-
-const decodeExitCode = (value: unknown): number | undefined => {
-  if (value === undefined) return undefined
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 255) {
-    return value
-  }
-  return refuse("deadlineExitCode", value, "is not an exit code (an integer from 0 to 255)")
-}
-
-const decodeFunction = <F>(option: string, value: unknown): F | undefined => {
-  if (value === undefined || typeof value === "function") return value as F | undefined
-  return refuse(option, value, "is not a function")
-}
-
 /** Every option, checked; the invalid ones are collected (a valid `log` / `exit` still serves). */
 const checkOptions = (
-  options: Shutdown.Options | undefined
+  input: Shutdown.Options | undefined
 ): { readonly checked: Checked; readonly errors: ReadonlyArray<InvalidOptionsError> } => {
   const errors: Array<InvalidOptionsError> = []
-  const log = check(errors, () => decodeFunction<Checked["log"]>("log", options?.log), undefined)
-  const exit = check(
-    errors,
-    () => decodeFunction<Checked["exit"]>("exit", options?.exit),
-    undefined
-  )
+  const options = check(errors, () => rules.object(input), undefined)
+  const log = check(errors, () => rules.func<Checked["log"]>("log", options?.log), undefined)
+  const exit = check(errors, () => rules.func<Checked["exit"]>("exit", options?.exit), undefined)
   const deadline = check(
     errors,
     () => InvalidOptionsError.decodeDuration("deadline", options?.deadline),
     undefined
   )
-  const signals = check(errors, () => decodeSignals(options?.signals), undefined)
-  const deadlineExitCode = check(errors, () => decodeExitCode(options?.deadlineExitCode), undefined)
+  const signals = check(
+    errors,
+    () => rules.signals<Shutdown.Signal>("signals", options?.signals, constants.signals),
+    undefined
+  )
+  const deadlineExitCode = check(
+    errors,
+    () => rules.exitCode("deadlineExitCode", options?.deadlineExitCode),
+    undefined
+  )
   return {
     checked: {
       deadline: deadline ?? Duration.seconds(10),

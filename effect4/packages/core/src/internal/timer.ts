@@ -1,9 +1,10 @@
 import * as Duration from "effect/Duration"
 import { InvalidOptionsError } from "../Errors.js"
 import type * as Timer from "../Timer.js"
+import * as timer from "./common/timer.js"
 
 /** @internal */
-export const MAX_DELAY_MILLIS = 2 ** 31 - 1
+export const MAX_DELAY_MILLIS = timer.MAX_DELAY_MILLIS
 
 const decode = (option: string, duration: Duration.Input): Duration.Duration => {
   const decoded = InvalidOptionsError.decodeDuration(option, duration)
@@ -33,26 +34,5 @@ export const set = (
 ): Timer.Cancel => {
   const decoded = decode(option, duration)
   if (!Duration.isFinite(decoded)) return () => {}
-  const keepAlive = options?.keepAlive ?? true
-  let remaining = Math.ceil(Duration.toMillis(decoded))
-  let handle: ReturnType<typeof setTimeout> | undefined
-  let cancelled = false
-  const arm = () => {
-    const step = Math.min(remaining, MAX_DELAY_MILLIS)
-    remaining -= step
-    handle = setTimeout(() => {
-      handle = undefined
-      if (cancelled) return
-      if (remaining > 0) return arm()
-      cancelled = true
-      callback()
-    }, step)
-    if (!keepAlive) handle.unref()
-  }
-  arm()
-  return () => {
-    cancelled = true
-    if (handle !== undefined) clearTimeout(handle)
-    handle = undefined
-  }
+  return timer.arm(Duration.toMillis(decoded), callback, options?.keepAlive ?? true)
 }

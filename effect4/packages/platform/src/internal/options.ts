@@ -1,36 +1,43 @@
 /**
- * The checks of the platform modules' options, by the core's rules: inside the effect a
- * constructor builds, dying with an `InvalidOptionsError` naming the option.
+ * Checks the options of this package's constructors when their effect runs (building an
+ * effect never throws), by the two editions' shared rules (`common/rules.ts`) and with the
+ * same `InvalidOptionsError` as `@scopeguard/core` (durations are decoded by
+ * `InvalidOptionsError.decodeDuration`).
  *
  * @internal
  */
 import type * as Duration from "effect/Duration"
 import { InvalidOptionsError } from "@scopeguard/core"
+import * as rules from "./common/rules.js"
 
-/** A duration option, by the core's one duration checker. */
+/** Runs a rule; its refusal becomes an `InvalidOptionsError`. */
+export const refusing = <A>(rule: () => A): A => {
+  try {
+    return rule()
+  } catch (error) {
+    if (!(error instanceof rules.Refusal)) throw error
+    throw new InvalidOptionsError({
+      option: error.option,
+      value: error.value,
+      reason: error.reason
+    })
+  }
+}
+
+/** A duration option; `undefined` stays `undefined`. Refuses `NaN`, negatives, typos. */
 export const duration = (
   option: string,
   value: Duration.Input | undefined
 ): Duration.Duration | undefined => InvalidOptionsError.decodeDuration(option, value)
 
-/** The options object itself: `undefined`, or an object. */
-export const record = <A extends object>(value: A | undefined): A | undefined => {
-  if (value === undefined || (typeof value === "object" && value !== null)) return value
-  throw new InvalidOptionsError({ option: "options", value, reason: "is not an object" })
-}
-
-/** A number of bytes: `undefined`, or a non-negative number. */
-export const bytes = (option: string, value: number | undefined): number | undefined => {
-  if (value === undefined || (typeof value === "number" && value >= 0)) return value
-  throw new InvalidOptionsError({
-    option,
-    value,
-    reason: "is not a number of bytes (a non-negative number)"
-  })
-}
+/** A number of bytes: non-negative (`Infinity` allowed: never by size). */
+export const bytes = (option: string, value: number | undefined): number | undefined =>
+  refusing(() => rules.bytes(option, value))
 
 /** A label: a string, or `undefined` for the default. */
-export const label = (option: string, value: unknown): string | undefined => {
-  if (value === undefined || typeof value === "string") return value
-  throw new InvalidOptionsError({ option, value, reason: "is not a string" })
-}
+export const label = (option: string, value: unknown): string | undefined =>
+  refusing(() => rules.label(option, value))
+
+/** The options object itself: `undefined`, or an object. */
+export const record = <A extends object>(value: A | undefined): A | undefined =>
+  refusing(() => rules.object(value))
