@@ -3,7 +3,7 @@
  * print exactly what their header's `Prints:` block promises: run from source with tsx, and
  * compiled by tsc and run by plain Node 22.
  */
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -24,20 +24,30 @@ const { promised } = (await import(
   new URL("../../examples/tour/promised.ts", import.meta.url).href
 )) as { readonly promised: (source: string) => Array<string> }
 
-const run = (args: Array<string>) =>
-  execFileSync(node, args, { encoding: "utf8", cwd: root }).trimEnd().split("\n")
+/**
+ * A child process's output, awaited rather than execFileSync: a worker blocked in child
+ * processes for a whole file's worth of examples on a loaded machine misses vitest's RPC
+ * deadline.
+ */
+const exec = (args: Array<string>) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(node, args, { encoding: "utf8", cwd: root }, (error, stdout, stderr) =>
+      error === null ? resolve(stdout) : reject(new Error(`${error.message}\n${stdout}${stderr}`))
+    )
+  )
+
+/** An example's output lines. */
+const run = async (args: Array<string>) => (await exec(args)).trimEnd().split("\n")
 
 describe("examples print what their header says", () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // The build pipeline: tsc compiles the examples (lowering `await using`) and the packages
     // they import, whose `dist` plain node then loads.
-    execFileSync(node, [`${root}node_modules/typescript/bin/tsc`, "-b", "examples"], {
-      cwd: root
-    })
+    await exec([`${root}node_modules/typescript/bin/tsc`, "-b", "examples"])
   }, 180_000)
 
-  it("runs on Node 22 and finds every example", () => {
-    expect(execFileSync(node, ["--version"], { encoding: "utf8" })).toMatch(/^v22\./)
+  it("runs on Node 22 and finds every example", async () => {
+    expect(await exec(["--version"])).toMatch(/^v22\./)
     expect(files).toEqual([
       "atomic-file.ts",
       "await-using.ts",
@@ -53,15 +63,15 @@ describe("examples print what their header says", () => {
   for (const file of files) {
     const expected = promised(readFileSync(examples + file, "utf8"))
 
-    it(`${file}, run from source with tsx`, () => {
+    it(`${file}, run from source with tsx`, async () => {
       expect(expected.length).toBeGreaterThan(0)
-      expect(run(["--import", "tsx", "--conditions=@scopeguard/source", examples + file])).toEqual(
-        expected
-      )
+      expect(
+        await run(["--import", "tsx", "--conditions=@scopeguard/source", examples + file])
+      ).toEqual(expected)
     }, 60_000)
 
-    it(`${file}, compiled by tsc and run by plain node`, () => {
-      expect(run([built + file.replace(/\.ts$/, ".js")])).toEqual(expected)
+    it(`${file}, compiled by tsc and run by plain node`, async () => {
+      expect(await run([built + file.replace(/\.ts$/, ".js")])).toEqual(expected)
     }, 60_000)
   }
 })
