@@ -100,13 +100,17 @@ afterEach(() => {
 
 interface Sent {
   readonly response: Promise<{ status: number; body: string }>
+  /** The response's `connection` header. */
+  readonly connection: Promise<string | undefined>
   readonly abort: () => void
 }
 
 const send = (app: App, method: string, path: string): Sent => {
   let abort = () => {}
+  let connection: (value: string | undefined) => void = () => {}
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpRequest({ host: "127.0.0.1", port: app.port, method, path }, (res) => {
+      connection(res.headers.connection)
       let body = ""
       res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk))
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
@@ -115,7 +119,11 @@ const send = (app: App, method: string, path: string): Sent => {
     abort = () => req.destroy()
     req.end()
   })
-  return { response, abort }
+  return {
+    response,
+    connection: new Promise((resolve) => (connection = resolve)),
+    abort
+  }
 }
 
 const rows = (app: App) => {
@@ -145,12 +153,12 @@ describe("examples/app: a layered service shut down by a signal", () => {
     for (const name of ["a", "b", "c"]) await app.line(new RegExp(`job ${name}: started`))
     app.child.kill("SIGTERM")
     await app.line(/shutdown: SIGTERM received/)
-    const late = await within(
-      5000,
-      "the late request",
-      send(app, "POST", "/jobs?name=late&ms=0").response
-    )
+    const lateRequest = send(app, "POST", "/jobs?name=late&ms=0")
+    const late = await within(5000, "the late request", lateRequest.response)
     expect(late).toEqual({ status: 503, body: "shutting down" })
+    // While the intake drains, responses close their connections (without that, the server's
+    // stop could wait out the 5 s keep-alive timeout of a connection still writing its response).
+    expect(await lateRequest.connection).toBe("close")
     const responses = await within(
       10_000,
       "the in-flight responses",

@@ -154,14 +154,28 @@ const listJobs = Effect.map(
   (rows) => HttpServerResponse.unsafeJson(rows)
 )
 
-/** Every request holds a lease on the intake: closing it drains the requests in flight. */
+/**
+ * Every request holds a lease on the intake: closing it drains the requests in flight.
+ *
+ * Once the intake is closing, every response also closes its connection. Node's
+ * `server.close()` drops only the keep-alive connections idle at that moment; a connection
+ * whose response is still being written then (the lease returns before the response is sent)
+ * would keep the server's stop waiting for its keep-alive timeout (5 s).
+ */
 const withIntake = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(Intake, (intake) =>
     Resource.use(intake, () => handler).pipe(
       Effect.catchTag("ResourceReleasedError", () =>
         HttpServerResponse.text("shutting down", { status: 503 })
       ),
-      Effect.catchAll((error) => HttpServerResponse.text(String(error), { status: 500 }))
+      Effect.catchAll((error) => HttpServerResponse.text(String(error), { status: 500 })),
+      Effect.flatMap((response) =>
+        Effect.map(Resource.state(intake), (state) =>
+          state._tag === "Acquired"
+            ? response
+            : HttpServerResponse.setHeader(response, "connection", "close")
+        )
+      )
     )
   )
 
