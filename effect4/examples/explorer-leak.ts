@@ -9,20 +9,21 @@
  * `Interruption.runAt` replays one of them. The same program written with
  * `Effect.acquireRelease` passes at every step.
  *
- * This edition's harness is the minimal one: its report lists the failing steps one per line
- * (the Effect 3 explorer groups them into ranges and names the fiber, the operation and its
- * turn), and the step numbers count Effect 4's scheduler checks, not Effect 3's operations.
+ * This edition's explorer runs every fiber on a scheduler of its own: its report lists the
+ * failing steps one per line, each with the schedule `Interruption.replay` reproduces it from
+ * (`"i13"`: preempt at point 13 and interrupt the root); the step numbers count Effect 4's
+ * scheduler checks, not Effect 3's operations.
  *
  * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
  * Prints:
- *   broken: 5 of 27 interruption points failed:
- *   broken:   step 12 (check): 1 connection(s) left open
- *   broken:   step 13 (check): 1 connection(s) left open
- *   broken:   step 14 (check): 1 connection(s) left open
- *   broken:   step 15 (check): 1 connection(s) left open
- *   broken:   step 16 (check): 1 connection(s) left open
- *   broken: replayed with Interruption.runAt(broken, 12): 1 connection(s) left open
- *   fixed: 30 interruption points, 0 failures
+ *   broken: 5 of 28 interruption points failed:
+ *   broken:   step 13 (check): 1 connection(s) left open [replay: "i13"]
+ *   broken:   step 14 (check): 1 connection(s) left open [replay: "i14"]
+ *   broken:   step 15 (check): 1 connection(s) left open [replay: "i15"]
+ *   broken:   step 16 (check): 1 connection(s) left open [replay: "i16"]
+ *   broken:   step 17 (check): 1 connection(s) left open [replay: "i17"]
+ *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
+ *   fixed: 31 interruption points, 0 failures
  */
 import { Console, Effect, Result } from "effect"
 import { Interruption } from "@scopeguard/vitest"

@@ -28,13 +28,25 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
   readonly report: Interruption.Report
 }> {
   override get message(): string {
-    const { failures, runs } = this.report
+    const { failures, runs, mode, pct } = this.report
+    const what = mode === "pct" ? "run" : "step"
     const shown = failures
       .slice(0, 10)
-      .map((f) => `step ${f.step} (${f.kind}): ${f.message}`)
+      .map(
+        (f) =>
+          `${what} ${f.step} (${f.kind}): ${f.message} [replay: "${f.schedule}"${
+            f.original === undefined
+              ? ""
+              : `, shrunk from ${f.original.split(" ").length} decisions`
+          }]`
+      )
       .join("\n  ")
     const more = failures.length > 10 ? `\n  … and ${failures.length - 10} more` : ""
-    return `${failures.length} of ${runs} interruption points failed:\n  ${shown}${more}`
+    const head =
+      mode === "pct"
+        ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
+        : `${failures.length} of ${runs} interruption points failed`
+    return `${head}:\n  ${shown}${more}`
   }
 }
 

@@ -55,36 +55,89 @@ import type { InterruptionError } from "./Errors.js"
 import * as internal from "./internal/explorer.js"
 
 /**
- * How a step is perturbed: `"interrupt"` (the default) — the fiber at step `k` yields there and
- * the program's root fiber is interrupted while it is paused; `"yield"` — it only yields, so
- * that every other ready fiber runs in that gap (a check-then-act split by a preemption).
+ * How the runs are scheduled:
+ *
+ * - `"interrupt"` (the default): one run per point; the fiber at point `k` is preempted there
+ *   and the `target` (the root, or the fiber holding the point) is interrupted while it is
+ *   paused;
+ * - `"yield"`: one run per point; the fiber at point `k` is only preempted, so that every other
+ *   ready fiber runs in that gap (a check-then-act split by a preemption);
+ * - `"pct"`: `runs` seeded random schedules with priority change points (PCT): a bug that needs
+ *   `depth` ordering constraints is found by each run with at least the probability the report
+ *   states (`Report.pct`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield"
+export type Mode = "interrupt" | "yield" | "pct"
+
+/**
+ * Whom the interruption is for in interrupt mode: the program's root fiber (the default), or
+ * the fiber holding the point (a child, a daemon, a `FiberSet`'s fiber).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = "root" | "holder"
+
+/**
+ * Which points Effect's default scheduler can reach: `"uninterrupted"` (a run without
+ * preemption), `"turn-start"` (the first point of a fiber's turn — it had just started,
+ * resumed or yielded, so any scheduler may run another fiber right before it), `"budget"`
+ * (`budget` operations into its turn: the default scheduler with
+ * `Scheduler.MaxOpsBeforeYield` set to `budget` preempts there, if the turns before ran as in
+ * this run).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reach = "uninterrupted" | "turn-start" | "budget"
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface Options<R = never> {
-  /** Default `"interrupt"`. */
+  /** Default `"interrupt"`: see `Mode`. */
   readonly mode?: Mode | undefined
-  /** An invariant checked after each run that finished; a failure marks that step. */
+  /** Interrupt mode: interrupt the root (the default) or the fiber holding the point. */
+  readonly target?: Target | undefined
+  /**
+   * An invariant checked after each run that finished; a failure marks that point. It is
+   * user code: failing, dying, throwing, returning something else than an Effect and not
+   * returning within `hangTimeout` (real time) are each a failure of kind `"check"`.
+   */
   readonly check?:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, R>) | undefined
-  /** On the real clock, from the interruption (default 2 seconds). */
+  /**
+   * Real time a run may wait on the outside world (a real timer, I/O) or keep running, and a
+   * `check` may take (default 2 seconds). A run bounded by it is a `"hang"`; a run in which no
+   * fiber can run and nothing waits on the outside world is a `"deadlock"` at once, whatever
+   * the bound. A perturbed run may take `max(hangTimeout, 3 × the uninterrupted run's time)`;
+   * an uninterrupted one `max(hangTimeout, 10 s)`.
+   */
   readonly hangTimeout?: Duration.Input | undefined
   /** Whether a `Resource` still acquired or a `Guard` still armed after a run fails it (default `true`). */
   readonly leaks?: boolean | undefined
+  /** Whether a fiber of the run left running (or waiting) after it ended fails it (default `true`). */
+  readonly fibers?: boolean | undefined
   /**
    * Whether a run whose `Exit` holds a defect (the run dies, a cleanup dies when the run is
-   * interrupted, the program function throws) marks that step, kind `"defect"`. A typed
+   * interrupted, the program function throws) marks that point, kind `"defect"`. A typed
    * failure never does (the `check` judges it), nor does the harness's interruption. `false`
    * leaves defects to the `check`. Default: `true`.
    */
   readonly defects?: boolean | undefined
+  /** Whether an exploration longer than a second prints its progress on stderr (default `true`). */
+  readonly progress?: boolean | undefined
+  /** PCT mode: the seed of the schedules (default 1): the same seed, the same runs. */
+  readonly seed?: number | undefined
+  /** PCT mode: how many schedules (default 100). */
+  readonly runs?: number | undefined
+  /** PCT mode: the bug depth d targeted, the number of ordering constraints (default 2). */
+  readonly depth?: number | undefined
+  /** PCT mode: whether failing schedules are shrunk to the fewest decisions (default `true`). */
+  readonly shrink?: boolean | undefined
 }
 
 /**
@@ -97,15 +150,42 @@ export interface Options<R = never> {
 export type Program<A, E, R> = Effect.Effect<A, E, R> | (() => Effect.Effect<A, E, R>)
 
 /**
- * One failing point. Step `0` is a run without interruption.
+ * One failing run. In interrupt and yield modes `step` is the point perturbed (`0`: a run
+ * without perturbation); in PCT mode, the run's number. `schedule` replays it exactly with
+ * `replay`.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Failure {
   readonly step: number
-  readonly kind: "check" | "hang" | "leak" | "defect"
+  readonly kind: "check" | "hang" | "deadlock" | "leak" | "fibers" | "defect"
   readonly message: string
+  /** The run's schedule: `"i12"`, `"y3 s4:1"` (see `replay`). */
+  readonly schedule: string
+  /** Which points Effect's default scheduler reaches (of the first preemption). */
+  readonly reach: Reach
+  /** With `reach: "budget"`: the `MaxOpsBeforeYield` that preempts there. */
+  readonly budget?: number | undefined
+  /** The preemptions of `schedule`. */
+  readonly preemptions?: number | undefined
+  /** A shrunk failure: the schedule it was shrunk from. */
+  readonly original?: string | undefined
+}
+
+/**
+ * PCT's guarantee for the program explored: each run finds a bug of depth `depth` with
+ * probability at least `perRun` = 1 / (n · k^(depth-1)), n fibers and k points; `atLeastOnce`
+ * over all the runs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PctBound {
+  readonly seed: number
+  readonly depth: number
+  readonly perRun: number
+  readonly atLeastOnce: number
 }
 
 /**
@@ -113,15 +193,38 @@ export interface Failure {
  * @category models
  */
 export interface Report {
-  /** The steps of the uninterrupted run. */
+  readonly mode: Mode
+  /** The points of the uninterrupted run: every time a fiber asked the scheduler. */
   readonly steps: number
-  /** The perturbed runs: one per step. */
+  /** The perturbed runs: one per point (PCT: `runs`). */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
-  /** Whether two uninterrupted runs took the same number of steps. */
+  /** Whether two uninterrupted runs took the same points, fiber by fiber. */
   readonly deterministic: boolean
-  /** Steps a perturbed run ended before reaching (its run was shorter). */
+  /** Points a perturbed run ended before reaching (its run was shorter). */
   readonly unreached: ReadonlyArray<number>
+  /** Events of all runs that happened outside the explorer's scheduler (target: 0). */
+  readonly outsideControl: number
+  /** The most fibers a run had. */
+  readonly fibers: number
+  /** PCT mode: the probability bound. */
+  readonly pct?: PctBound | undefined
+}
+
+/**
+ * One run replayed by `replay`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Replayed<A, E> {
+  /** `undefined` if the root did not end (a deadlock, a hang). */
+  readonly exit: Exit.Exit<A, E> | undefined
+  /** What the checks found, as `explore` reports it (`step` 0). */
+  readonly failure: Failure | undefined
+  readonly points: number
+  /** The schedule as it was followed. */
+  readonly schedule: string
 }
 
 /**
@@ -137,7 +240,7 @@ export interface Report {
  *
  * const program = Effect.scoped(Effect.flatMap(Guard.make(Effect.void), Guard.disarm))
  * const report = Interruption.explore(program, { hangTimeout: "1 second" })
- * // Effect<{ steps, runs, failures: [], deterministic: true, unreached: [] }>
+ * // Effect<{ mode: "interrupt", steps, runs, failures: [], deterministic: true, unreached: [], outsideControl: 0, fibers: 1 }>
  * ```
  *
  * @since 0.1.0
@@ -190,3 +293,28 @@ export const runAt: <A, E, R, R2 = never>(
   step: number,
   options?: Options<R2>
 ) => Effect.Effect<Exit.Exit<A, E> | undefined, never, R | R2> = internal.runAt
+
+/**
+ * Runs the program once on a schedule a `Failure` printed (`Failure.schedule`), exactly as it
+ * ran then: the same preemptions, interruptions and choices of the next fiber, and the same
+ * checks. Tokens: `yN` preempt at point N, `iN` preempt and interrupt the root, `hN` interrupt
+ * the fiber holding point N, `sN:M` run the queued task M (0: first) at step N. An invalid
+ * schedule dies with `InvalidOptionsError`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const replayed = Interruption.replay(Effect.yieldNow, "i1")
+ * // Effect<{ exit: Exit.Failure (interrupted), failure: undefined, points, schedule: "i1" }>
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const replay: <A, E, R, R2 = never>(
+  program: Program<A, E, R>,
+  schedule: string,
+  options?: Options<R2>
+) => Effect.Effect<Replayed<A, E>, never, R | R2> = internal.replay

@@ -125,19 +125,70 @@ describe("Interruption.explore (the minimal harness)", () => {
     })
   )
 
-  it.live("a run that does not finish after its interruption is a hang", () =>
+  it.effect("a run in which no fiber can run is a deadlock at once, naming its fibers", () =>
     Effect.gen(function* () {
+      // Waits forever on nothing: no clock, no outside world. The default hangTimeout is 2 s;
+      // the deadlock is reported without waiting for it (each run: microseconds).
       const program = Effect.uninterruptible(
         Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.never))
       )
-      const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
-      expect(report.failures.length).toBeGreaterThan(0)
+      const report = yield* Interruption.explore(program, { hangTimeout: "1 hour" })
       expect(report.failures[0]).toEqual({
         step: 0,
-        kind: "hang",
-        message: "did not finish within 20ms after it started"
+        kind: "deadlock",
+        message:
+          "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root, uninterruptible) suspended",
+        schedule: "",
+        reach: "uninterrupted"
+      })
+      // Two fibers waiting on each other's Deferred: each named.
+      const crossed = Effect.gen(function* () {
+        const a = yield* Deferred.make<void>()
+        const b = yield* Deferred.make<void>()
+        const child = yield* Effect.forkChild(
+          Effect.andThen(Deferred.await(a), Deferred.succeed(b, undefined))
+        )
+        yield* Deferred.await(b)
+        yield* Deferred.succeed(a, undefined)
+        yield* Fiber.join(child)
+      })
+      const deadlock = yield* Interruption.replay(crossed, "")
+      expect(deadlock).toEqual({
+        exit: undefined,
+        failure: {
+          step: 0,
+          kind: "deadlock",
+          message:
+            "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended; fiber 2 (a child of fiber 1) suspended",
+          schedule: "",
+          reach: "uninterrupted"
+        },
+        points: deadlock.points,
+        schedule: ""
       })
     })
+  )
+
+  it.live(
+    "a run waiting on the outside world for longer than hangTimeout is a hang",
+    () =>
+      Effect.gen(function* () {
+        // A real timer that fires after the bound: the run waits on the outside world.
+        const program = Effect.callback<void>((resume) => {
+          const timer = setTimeout(() => resume(Effect.void), 60_000)
+          return Effect.sync(() => clearTimeout(timer))
+        })
+        const replayed = yield* Interruption.replay(program, "", { hangTimeout: "50 millis" })
+        expect(replayed.failure).toEqual({
+          step: 0,
+          kind: "hang",
+          message:
+            "did not finish within 50ms, waiting on the outside world — fiber 1 (the root) suspended",
+          schedule: "",
+          reach: "uninterrupted"
+        })
+      }),
+    60_000
   )
 
   it.effect("a program that dies is a failure without a check; defects: false leaves it", () =>
@@ -147,7 +198,9 @@ describe("Interruption.explore (the minimal harness)", () => {
       expect(report.failures[0]).toEqual({
         step: 0,
         kind: "defect",
-        message: "the run died: Error: bug"
+        message: "the run died: Error: bug",
+        schedule: "",
+        reach: "uninterrupted"
       })
       const quiet = yield* Interruption.explore(dying, { defects: false })
       expect(quiet.failures).toEqual([])

@@ -1,12 +1,10 @@
 /**
- * The interrupt-at-every-step harness for Effect 4 (the full explorer is a later issue).
- *
- * Effect 4's run loop asks the `Scheduler` in a fiber's context `shouldYield(fiber)` once per
- * iteration: every point where the runtime can preempt a fiber. A run of the program under a
- * `StepScheduler` counts those calls — the steps. To perturb step `k`, the scheduler answers
- * `true` at its `k`-th call (the fiber yields right there) and, in interrupt mode, queues the
- * root fiber's interruption ahead of every other task, so that it lands while that fiber is
- * paused. Fibers the program forks inherit the scheduler through their context.
+ * The explorer of the Effect 4 edition, on a deterministic scheduler of its own (`Controller`):
+ * every fiber of a run runs only when the explorer says so, so a run is a function of its
+ * schedule — the points where the running fiber is preempted (and the root or the holder
+ * interrupted) and which ready fiber runs at each step. A schedule is written as tokens:
+ * `y12` preempt at point 12, `i12` preempt there and interrupt the root, `h12` interrupt the
+ * holder, `s5:2` run the third queued task at step 5 (the default is Effect's own order).
  *
  * @internal
  */
@@ -20,71 +18,68 @@ import * as Scheduler from "effect/Scheduler"
 import { InvalidOptionsError, Timer, Tracking } from "@scopeguard/core"
 import { InterruptionError } from "../Errors.js"
 import type * as Interruption from "../Interruption.js"
+import { Controller, defaultPick, type FiberLike, type Strategy, type Task } from "./controller.js"
 import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
 
-/** Runs ahead of a yielding fiber's resumption (priority 0) in the shared queue. */
-const INTERRUPT_PRIORITY = -1
-
-class StepScheduler implements Scheduler.Scheduler {
-  readonly executionMode: "sync" | "async"
-  /** One queue for every fiber of the run: their order is the order of the queue. */
-  private readonly dispatcher: Scheduler.SchedulerDispatcher
-  steps = 0
-
-  constructor(
-    readonly parent: Scheduler.Scheduler,
-    readonly target: number,
-    readonly onTarget: (dispatcher: Scheduler.SchedulerDispatcher) => void
-  ) {
-    this.executionMode = parent.executionMode
-    this.dispatcher = parent.makeDispatcher()
-  }
-
-  shouldYield(fiber: Fiber.Fiber<unknown, unknown>): boolean {
-    const step = ++this.steps
-    if (step === this.target) {
-      this.onTarget(this.dispatcher)
-      return true
-    }
-    return this.parent.shouldYield(fiber)
-  }
-
-  makeDispatcher(): Scheduler.SchedulerDispatcher {
-    return this.dispatcher
-  }
-}
-
 interface Settings {
   readonly mode: Interruption.Mode
+  readonly target: "root" | "holder"
   readonly hangTimeout: Duration.Duration
+  readonly hangMillis: number
   readonly leaks: boolean
+  readonly fibers: boolean
   readonly defects: boolean
+  readonly progress: boolean
+  readonly seed: number
+  readonly runs: number
+  readonly depth: number
+  readonly shrink: boolean
   readonly check:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>) | undefined
 }
 
 const DEFAULT_HANG_TIMEOUT = "2 seconds"
+/** A run without interruption may take this long before it is a hang (real time, ms). */
+const DRY_RUN_BOUND = 10_000
+
+const positiveInteger = (option: string, value: unknown, fallback: number, min = 1): number => {
+  if (value === undefined) return fallback
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new InvalidOptionsError({ option, value, reason: `is not an integer of at least ${min}` })
+  }
+  return value
+}
+
+const boolean = (option: string, value: unknown, fallback: boolean): boolean => {
+  if (value === undefined) return fallback
+  if (typeof value !== "boolean") {
+    throw new InvalidOptionsError({ option, value, reason: "is not a boolean" })
+  }
+  return value
+}
+
+const MODES: ReadonlyArray<Interruption.Mode> = ["interrupt", "yield", "pct"]
 
 const checkOptions = (options: Interruption.Options<any> | undefined): Settings => {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new InvalidOptionsError({ option: "options", value: options, reason: "is not an object" })
   }
   const mode = options?.mode ?? "interrupt"
-  if (mode !== "interrupt" && mode !== "yield") {
+  if (!MODES.includes(mode)) {
     throw new InvalidOptionsError({
       option: "mode",
       value: mode,
-      reason: 'is not one of "interrupt", "yield"'
+      reason: 'is not one of "interrupt", "yield", "pct"'
     })
   }
-  const leaks = options?.leaks ?? true
-  if (typeof leaks !== "boolean") {
-    throw new InvalidOptionsError({ option: "leaks", value: leaks, reason: "is not a boolean" })
-  }
-  const defects = options?.defects ?? true
-  if (typeof defects !== "boolean") {
-    throw new InvalidOptionsError({ option: "defects", value: defects, reason: "is not a boolean" })
+  const target = options?.target ?? "root"
+  if (target !== "root" && target !== "holder") {
+    throw new InvalidOptionsError({
+      option: "target",
+      value: target,
+      reason: 'is not one of "root", "holder"'
+    })
   }
   const check = options?.check
   if (check !== undefined && typeof check !== "function") {
@@ -94,92 +89,328 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     "hangTimeout",
     options?.hangTimeout ?? DEFAULT_HANG_TIMEOUT
   )!
-  return { mode, hangTimeout, leaks, defects, check }
+  const seed = options?.seed ?? 1
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
+    throw new InvalidOptionsError({ option: "seed", value: seed, reason: "is not an integer" })
+  }
+  return {
+    mode,
+    target,
+    hangTimeout,
+    hangMillis: Duration.toMillis(hangTimeout),
+    leaks: boolean("leaks", options?.leaks, true),
+    fibers: boolean("fibers", options?.fibers, true),
+    defects: boolean("defects", options?.defects, true),
+    progress: boolean("progress", options?.progress, true),
+    shrink: boolean("shrink", options?.shrink, true),
+    seed,
+    runs: positiveInteger("runs", options?.runs, 100),
+    depth: positiveInteger("depth", options?.depth, 2),
+    check
+  }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Schedules
+
+type Token =
+  | { readonly kind: "y" | "i" | "h"; readonly point: number }
+  | { readonly kind: "s"; readonly step: number; readonly index: number }
+
+const formatToken = (t: Token): string =>
+  t.kind === "s" ? `s${t.step}:${t.index}` : `${t.kind}${t.point}`
+
+/** `"i12"`, `"y3 s4:1 y9"`; the empty string is the schedule without preemption. */
+export const formatSchedule = (tokens: ReadonlyArray<Token>): string =>
+  tokens.map(formatToken).join(" ")
+
+const parseSchedule = (schedule: unknown): Array<Token> => {
+  if (typeof schedule !== "string") {
+    throw new InvalidOptionsError({
+      option: "schedule",
+      value: schedule,
+      reason: "is not a string"
+    })
+  }
+  const tokens: Array<Token> = []
+  for (const word of schedule.split(/\s+/)) {
+    if (word === "") continue
+    const point = /^([yih])([1-9]\d*)$/.exec(word)
+    if (point !== null) {
+      tokens.push({ kind: point[1] as "y" | "i" | "h", point: Number(point[2]) })
+      continue
+    }
+    const pick = /^s([1-9]\d*):(\d+)$/.exec(word)
+    if (pick !== null) {
+      tokens.push({ kind: "s", step: Number(pick[1]), index: Number(pick[2]) })
+      continue
+    }
+    throw new InvalidOptionsError({
+      option: "schedule",
+      value: schedule,
+      reason: `has "${word}", which is none of yN, iN, hN, sN:M`
+    })
+  }
+  return tokens
+}
+
+const preemptions = (tokens: ReadonlyArray<Token>): number =>
+  tokens.filter((t) => t.kind !== "s").length
+
+/** What a strategy needs of its run. */
+interface RunHandle {
+  readonly controller: () => Controller
+  readonly interruptRoot: () => void
+  /** Decisions taken, in order: the run's schedule. */
+  readonly log: Array<Token>
+  /** Where the first preemption fell: its turn's first point, or how many ops into it. */
+  reach: { readonly first: boolean; readonly ops: number } | undefined
+}
+
+type MakeStrategy = (run: RunHandle) => Strategy
+
+const preempted = (run: RunHandle, fiber: FiberLike, first: boolean) => {
+  if (run.reach === undefined) {
+    run.reach = { first, ops: (fiber as unknown as { currentOpCount: number }).currentOpCount }
+  }
+}
+
+/** Follows a schedule exactly; Effect's own order everywhere else. */
+const replayStrategy =
+  (tokens: ReadonlyArray<Token>): MakeStrategy =>
+  (run) => {
+    const points = new Map<number, "y" | "i" | "h">()
+    const picks = new Map<number, number>()
+    for (const t of tokens) {
+      if (t.kind === "s") picks.set(t.step, t.index)
+      else points.set(t.point, t.kind)
+    }
+    return {
+      point: (point, fiber, first) => {
+        const kind = points.get(point)
+        if (kind === undefined) return false
+        run.log.push({ kind, point })
+        preempted(run, fiber, first)
+        if (kind === "i") run.controller().runNext(run.interruptRoot)
+        else if (kind === "h") run.controller().runNext(() => fiber.interruptUnsafe())
+        return true
+      },
+      pick: (queue, step) => {
+        const index = picks.get(step)
+        if (index !== undefined && index < queue.length) {
+          run.log.push({ kind: "s", step, index })
+          return index
+        }
+        return defaultPick(queue)
+      }
+    }
+  }
+
+/** A small seeded generator (mulberry32): the same seed, the same numbers. */
+const random = (seed: number): (() => number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * PCT (Burckhardt et al., 2010): every fiber gets a random priority above `depth`, the
+ * highest-priority ready fiber runs, and at `depth - 1` random points the running fiber's
+ * priority drops below every initial one. A bug of depth d in a program of n fibers and k
+ * points is found by one run with probability at least 1 / (n · k^(d-1)).
+ */
+const pctStrategy =
+  (seed: number, depth: number, points: number): MakeStrategy =>
+  (run) => {
+    const rng = random(seed)
+    const changes = new Map<number, number>()
+    for (let i = 1; i < depth; i++)
+      changes.set(1 + Math.floor(rng() * Math.max(1, points)), depth - i)
+    const fibers = new Map<FiberLike, number>()
+    const tasks = new WeakMap<Task, number>()
+    const priority = (task: Task): number => {
+      if (task.fiber !== undefined) {
+        const known = fibers.get(task.fiber)
+        if (known !== undefined) return known
+      }
+      let p = tasks.get(task)
+      if (p === undefined) {
+        p = depth + rng()
+        tasks.set(task, p)
+      }
+      return p
+    }
+    return {
+      owner: (fiber, task) => {
+        if (!fibers.has(fiber))
+          fibers.set(fiber, task === undefined ? depth + rng() : priority(task))
+      },
+      point: (point, fiber, first) => {
+        const change = changes.get(point)
+        if (change !== undefined) fibers.set(fiber, change)
+        const mine = fibers.get(fiber) ?? depth
+        for (const task of run.controller().queue) {
+          if (priority(task) > mine) {
+            run.log.push({ kind: "y", point })
+            preempted(run, fiber, first)
+            return true
+          }
+        }
+        return false
+      },
+      pick: (queue, step) => {
+        let best = 0
+        for (let i = 1; i < queue.length; i++) {
+          if (priority(queue[i]!) > priority(queue[best]!)) best = i
+        }
+        if (best !== defaultPick(queue)) run.log.push({ kind: "s", step, index: best })
+        return best
+      }
+    }
+  }
+
+// ---------------------------------------------------------------------------------------------
+// One run
+
+type Ending = "exit" | "deadlock" | "outside" | "busy"
+
 interface Run {
+  readonly points: number
   readonly steps: number
-  /** `undefined` when the run did not finish within the hang timeout. */
+  readonly outside: number
+  readonly fiberCount: number
+  readonly trace: number
+  readonly ending: Ending
+  /** `undefined` unless the root ended. */
   readonly exit: Exit.Exit<unknown, unknown> | undefined
   readonly live: ReadonlyArray<Tracking.Entry>
+  /** Fibers of the run that had not ended when it was over, described. */
+  readonly left: ReadonlyArray<string>
+  readonly schedule: ReadonlyArray<Token>
+  readonly reach: RunHandle["reach"]
+  readonly millis: number
 }
 
 /**
  * A function is the per-run setup: called before the run starts (so that even a run
- * interrupted at its first step starts from fresh state); a throw is the run's defect.
+ * interrupted at its first point starts from fresh state); a throw is the run's defect.
  */
 const toEffect = <A, E, R>(program: Interruption.Program<A, E, R>): Effect.Effect<A, E, R> => {
   if (Effect.isEffect(program)) return program
   try {
-    return program()
+    const effect = program()
+    return Effect.isEffect(effect)
+      ? effect
+      : Effect.die(new TypeError(`the program function returned ${String(effect)}, not an Effect`))
   } catch (error) {
     return Effect.die(error)
   }
 }
 
+/** The run in progress (runs are sequential): what `Interruption.layer` hands out. */
+let currentController: Controller | undefined = undefined
+
+/** @internal */
+export const currentScheduler = (): Scheduler.Scheduler | undefined => currentController
+
 /**
- * Runs the program once from scratch under a `StepScheduler` perturbing step `target` (0:
- * none), with the caller's services (its `TestClock`, its layers) and a fresh leak probe.
+ * Runs the program once from scratch under a `Controller` following `strategy`, with the
+ * caller's services and a fresh leak probe. `bound`: real-time milliseconds the run may take.
  */
 const runOnce = <A, E, R>(
   program: Interruption.Program<A, E, R>,
-  target: number,
-  settings: Settings
+  strategy: MakeStrategy,
+  settings: Settings,
+  bound: number
 ): Effect.Effect<Run, never, R> =>
   Effect.withFiber((parent) => {
     const probe = settings.leaks ? makeProbe() : undefined
-    let root: Fiber.Fiber<A, E> | undefined
-    let interrupted = false
-    let armHang: () => void = () => {}
-    const scheduler = new StepScheduler(
-      parent.getRef(Scheduler.Scheduler),
-      target,
-      (dispatcher) => {
-        if (settings.mode !== "interrupt") return
-        dispatcher.scheduleTask(() => {
-          interrupted = true
-          root?.interruptUnsafe()
-          armHang()
-        }, INTERRUPT_PRIORITY)
-      }
-    )
     let effect: Effect.Effect<A, E, R> = toEffect(program)
     if (probe !== undefined) effect = Tracking.withTracker(effect, probe.tracker)
-    const context = Context.add(
-      parent.context as Context.Context<R>,
-      Scheduler.Scheduler,
-      scheduler
-    )
     return Effect.callback<Run>((resume) => {
-      let cancelHang: Timer.Cancel = () => {}
+      const started = Date.now()
+      // Known once started; the strategy's interruption reads it later.
+      const cell: { root?: Fiber.Fiber<A, E> } = {}
       let finished = false
-      const done = (exit: Exit.Exit<unknown, unknown> | undefined) => {
+      let idle = 0
+      let cancelHang: Timer.Cancel | undefined
+      const handle: RunHandle = {
+        controller: () => controller,
+        interruptRoot: () => cell.root?.interruptUnsafe(),
+        log: [],
+        reach: undefined
+      }
+      const finish = (ending: Ending) => {
         if (finished) return
         finished = true
-        cancelHang()
-        resume(Effect.succeed({ steps: scheduler.steps, exit, live: probe?.unsafeLive() ?? [] }))
+        controller.closed = true
+        if (currentController === controller) currentController = undefined
+        cancelHang?.()
+        const exit = cell.root?.pollUnsafe()
+        const left = controller.live().map((f) => controller.describe(f))
+        resume(
+          Effect.succeed({
+            points: controller.points,
+            steps: controller.steps,
+            outside: controller.outside,
+            fiberCount: controller.fibers.size,
+            trace: controller.trace,
+            ending: exit !== undefined && ending !== "busy" ? "exit" : ending,
+            exit,
+            live: probe?.unsafeLive() ?? [],
+            left,
+            schedule: handle.log,
+            reach: handle.reach,
+            millis: Date.now() - started
+          })
+        )
       }
-      // The hang bound counts from the interruption (or from the start, when nothing is
-      // interrupted), on the real clock: the program may wait on a TestClock nobody moves.
-      armHang = () => {
-        cancelHang()
-        cancelHang = Timer.set("hangTimeout", settings.hangTimeout, () => {
-          root?.interruptUnsafe()
-          done(undefined)
+      const onIdle = () => {
+        if (finished) return
+        if (controller.aborted) return finish("busy")
+        // The root has ended and every fiber that could run has: the run is over.
+        if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
+        // Nothing can run. Promises already resolved land in microtasks: let them, then
+        // decide between a deadlock and a wait on the outside world.
+        const at = ++idle
+        setImmediate(() => {
+          if (finished || at !== idle || controller.queue.length > 0) return
+          if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
+          if (!controller.outsideWaits()) return finish("deadlock")
+          cancelHang ??= Timer.set("hangTimeout", Math.max(0, bound - (Date.now() - started)), () =>
+            finish("outside")
+          )
         })
       }
-      if (settings.mode !== "interrupt" || target === 0) armHang()
-      root = Effect.runForkWith(context)(effect)
-      // A dispatcher that runs tasks at once may have run the interruption before `root` was
-      // known: deliver it now.
-      if (interrupted) root.interruptUnsafe()
-      const removeObserver = root.addObserver((exit) => done(exit))
+      const controller = new Controller(
+        strategy(handle),
+        started + bound,
+        onIdle,
+        (parent as unknown as { currentSpanLocal?: unknown }).currentSpanLocal
+      )
+      currentController = controller
+      const context = Context.add(
+        parent.context as Context.Context<R>,
+        Scheduler.Scheduler,
+        controller
+      )
+      cell.root = Effect.runForkWith(context)(effect)
+      controller.started = true
+      controller.drive()
       return Effect.sync(() => {
-        removeObserver()
-        cancelHang()
+        finished = true
+        controller.closed = true
+        cancelHang?.()
       })
     })
   })
+
+// ---------------------------------------------------------------------------------------------
+// Judging a run
 
 const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error)
@@ -190,48 +421,185 @@ const describeFailure = (cause: Cause.Cause<unknown>): string => {
   return Cause.pretty(cause)
 }
 
+/** Runs the user's check in the caller's services, bounded by `hangTimeout` of real time. */
+const runCheck = (
+  check: NonNullable<Settings["check"]>,
+  exit: Exit.Exit<unknown, unknown>,
+  settings: Settings
+): Effect.Effect<string | undefined> =>
+  Effect.withFiber((parent) =>
+    Effect.callback<string | undefined>((resume) => {
+      const checking = Effect.suspend(() => {
+        const result: unknown = check(exit)
+        return Effect.isEffect(result)
+          ? (result as Effect.Effect<void, unknown>)
+          : Effect.die(new TypeError(`the check returned ${String(result)}, not an Effect`))
+      })
+      const fiber = Effect.runForkWith(parent.context)(Effect.exit(checking))
+      let done = false
+      const cancel = Timer.set("hangTimeout", settings.hangTimeout, () => {
+        if (done) return
+        done = true
+        fiber.interruptUnsafe()
+        resume(
+          Effect.succeed(`the check did not return within ${Duration.format(settings.hangTimeout)}`)
+        )
+      })
+      fiber.addObserver((checked) => {
+        if (done) return
+        done = true
+        cancel()
+        const outcome = Exit.isSuccess(checked) ? checked.value : undefined
+        resume(
+          Effect.succeed(
+            outcome === undefined
+              ? undefined
+              : Exit.isSuccess(outcome)
+                ? undefined
+                : describeFailure(outcome.cause)
+          )
+        )
+      })
+      return Effect.sync(() => {
+        done = true
+        cancel()
+        fiber.interruptUnsafe()
+      })
+    })
+  )
+
+const fiberList = (left: ReadonlyArray<string>): string =>
+  left.length === 0 ? "no fiber left" : left.join("; ")
+
+const reachOf = (run: Run): Pick<Interruption.Failure, "reach" | "budget"> => {
+  if (run.reach === undefined) return { reach: "uninterrupted" }
+  if (run.reach.first) return { reach: "turn-start" }
+  return { reach: "budget", budget: run.reach.ops }
+}
+
 /** What went wrong in one run, if anything. */
 const judge = (
   run: Run,
   step: number,
-  settings: Settings
+  settings: Settings,
+  bound: number
 ): Effect.Effect<Interruption.Failure | undefined> => {
-  if (run.exit === undefined) {
-    const after = step === 0 ? "after it started" : "after its interruption"
-    return Effect.succeed({
-      step,
-      kind: "hang",
-      message: `did not finish within ${Duration.format(settings.hangTimeout)} ${after}`
-    })
+  const base = { step, schedule: formatSchedule(run.schedule), ...reachOf(run) }
+  const fail = (kind: Interruption.Failure["kind"], message: string) =>
+    Effect.succeed<Interruption.Failure>({ ...base, kind, message })
+  switch (run.ending) {
+    case "deadlock":
+      return fail(
+        "deadlock",
+        `deadlocked: no fiber can run and none waits on the outside world — ${fiberList(run.left)}`
+      )
+    case "outside":
+      return fail(
+        "hang",
+        `did not finish within ${Duration.format(Duration.millis(bound))}, waiting on the outside world — ${fiberList(run.left)}`
+      )
+    case "busy":
+      return fail(
+        "hang",
+        `did not finish within ${Duration.format(Duration.millis(bound))}: still running after ${run.points} points — ${fiberList(run.left)}`
+      )
   }
   if (run.live.length > 0) {
-    return Effect.succeed({
-      step,
-      kind: "leak",
-      message: `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
-    })
+    return fail(
+      "leak",
+      `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
+    )
   }
-  const exit = run.exit
+  if (settings.fibers && run.left.length > 0) {
+    return fail(
+      "fibers",
+      `left ${run.left.length} fiber${run.left.length === 1 ? "" : "s"} running: ${run.left.join("; ")}`
+    )
+  }
+  const exit = run.exit!
   if (settings.defects && Exit.isFailure(exit)) {
     const defects = exit.cause.reasons.filter(Cause.isDieReason).map((reason) => reason.defect)
     if (defects.length > 0) {
-      return Effect.succeed({
-        step,
-        kind: "defect",
-        message: `the run died: ${defects.map(describeError).join("; ")}`
-      })
+      return fail("defect", `the run died: ${defects.map(describeError).join("; ")}`)
     }
   }
   const check = settings.check
   if (check === undefined) return Effect.undefined
-  return Effect.map(
-    Effect.exit(Effect.suspend(() => check(exit))),
-    (checked): Interruption.Failure | undefined =>
-      Exit.isSuccess(checked)
-        ? undefined
-        : { step, kind: "check", message: describeFailure(checked.cause) }
-  ) as Effect.Effect<Interruption.Failure | undefined>
+  return Effect.map(runCheck(check, exit, settings), (message) =>
+    message === undefined ? undefined : { ...base, kind: "check" as const, message }
+  )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Progress (the Effect 3 explorer's lines)
+
+const seconds = (ms: number): string =>
+  ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`
+
+const makeProgress = (enabled: boolean) => {
+  const start = Date.now()
+  let last = 0
+  let printed = false
+  const write = (text: string) => {
+    try {
+      process.stderr.write(text)
+    } catch {
+      enabled = false
+    }
+  }
+  return {
+    update: (done: number, total: number, failing: number) => {
+      if (!enabled) return
+      const now = Date.now()
+      if (now - start < 1_000 || now - last < 5_000) return
+      last = now
+      printed = true
+      const left = done === 0 ? 0 : ((now - start) / done) * (total - done)
+      write(
+        `scopeguard explorer: ${done}/${total} points, ${failing} failing, ${seconds(now - start)} elapsed, ~${seconds(left)} left\n`
+      )
+    },
+    end: (done: number, total: number, failing: number) => {
+      if (!enabled || !printed) return
+      write(
+        `scopeguard explorer: ${done}/${total} points, ${failing} failing, done in ${seconds(Date.now() - start)}\n`
+      )
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exploring
+
+/** Shrinks a failing schedule: drops each decision that the failure does not need. */
+const shrink = <A, E, R>(
+  program: Interruption.Program<A, E, R>,
+  failure: Interruption.Failure,
+  tokens: ReadonlyArray<Token>,
+  settings: Settings,
+  bound: number
+): Effect.Effect<Interruption.Failure, never, R> =>
+  Effect.gen(function* () {
+    let current = [...tokens]
+    let best = failure
+    let budget = 200
+    for (let i = current.length - 1; i >= 0 && budget > 0; i--) {
+      budget--
+      const candidate = current.filter((_, j) => j !== i)
+      const run = yield* runOnce(program, replayStrategy(candidate), settings, bound)
+      const judged = yield* judge(run, failure.step, settings, bound)
+      if (judged !== undefined && judged.kind === failure.kind) {
+        current = candidate
+        best = judged
+      }
+    }
+    return {
+      ...best,
+      schedule: formatSchedule(current),
+      preemptions: preemptions(current),
+      original: failure.schedule
+    }
+  })
 
 /** @internal */
 export const explore: <A, E, R>(
@@ -245,33 +613,82 @@ export const explore: <A, E, R>(
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = checkOptions(options)
   const failures: Array<Interruption.Failure> = []
-  // The dry run, twice: its steps, and whether the count is deterministic.
-  const first = yield* runOnce(program, 0, settings)
-  const second = yield* runOnce(program, 0, settings)
+  // The dry run, twice: its points, and whether the run is the same each time.
+  const dryBound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
+  const first = yield* runOnce(program, replayStrategy([]), settings, dryBound)
+  const second = yield* runOnce(program, replayStrategy([]), settings, dryBound)
   for (const run of [first, second]) {
-    const failure = yield* judge(run, 0, settings)
+    const failure = yield* judge(run, 0, settings, dryBound)
     if (failure !== undefined) {
       failures.push(failure)
       break
     }
   }
-  const steps = first.steps
+  const points = first.points
+  const bound = Math.max(settings.hangMillis, 3 * first.millis)
+  let outside = first.outside + second.outside
+  let fibers = Math.max(first.fiberCount, second.fiberCount)
   const unreached: Array<number> = []
-  for (let step = 1; step <= steps; step++) {
-    const run = yield* runOnce(program, step, settings)
-    if (run.steps < step) unreached.push(step)
-    const failure = yield* judge(run, step, settings)
-    if (failure !== undefined) failures.push(failure)
+  const progress = makeProgress(settings.progress)
+  let runs = 0
+  if (settings.mode === "pct") {
+    for (let r = 1; r <= settings.runs; r++) {
+      const seed = (Math.imul(settings.seed, 0x9e3779b1) + r) | 0
+      const run = yield* runOnce(
+        program,
+        pctStrategy(seed, settings.depth, points),
+        settings,
+        bound
+      )
+      runs++
+      outside += run.outside
+      fibers = Math.max(fibers, run.fiberCount)
+      let failure = yield* judge(run, r, settings, bound)
+      if (failure !== undefined) {
+        failure = { ...failure, preemptions: preemptions(run.schedule) }
+        if (settings.shrink && failures.length < 3) {
+          failure = yield* shrink(program, failure, run.schedule, settings, bound)
+        }
+        failures.push(failure)
+      }
+      progress.update(r, settings.runs, failures.length)
+    }
+  } else {
+    const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
+    for (let point = 1; point <= points; point++) {
+      const run = yield* runOnce(program, replayStrategy([{ kind, point }]), settings, bound)
+      runs++
+      outside += run.outside
+      if (run.points < point) unreached.push(point)
+      const failure = yield* judge(run, point, settings, bound)
+      if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
+      progress.update(point, points, failures.length)
+    }
   }
+  progress.end(runs, settings.mode === "pct" ? settings.runs : points, failures.length)
   const report: Interruption.Report = {
-    steps,
-    runs: steps,
+    mode: settings.mode,
+    steps: points,
+    runs,
     failures,
-    deterministic: first.steps === second.steps,
-    unreached
+    deterministic: first.points === second.points && first.trace === second.trace,
+    unreached,
+    outsideControl: outside,
+    fibers,
+    ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {})
   }
   return report
 })
+
+const pctBound = (settings: Settings, fibers: number, points: number): Interruption.PctBound => {
+  const perRun = 1 / (Math.max(1, fibers) * Math.pow(Math.max(1, points), settings.depth - 1))
+  return {
+    seed: settings.seed,
+    depth: settings.depth,
+    perRun,
+    atLeastOnce: 1 - Math.pow(1 - perRun, settings.runs)
+  }
+}
 
 /** @internal */
 export const assertEveryStep = <A, E, R>(
@@ -294,8 +711,44 @@ export const runAt = <A, E, R>(
     if (!Number.isInteger(step) || step < 0) {
       throw new InvalidOptionsError({ option: "step", value: step, reason: "is not a step number" })
     }
+    const settings = checkOptions(options)
+    if (settings.mode === "pct") {
+      throw new InvalidOptionsError({
+        option: "mode",
+        value: "pct",
+        reason: "has no step to run at: replay the failure's schedule with Interruption.replay"
+      })
+    }
+    const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
+    const tokens: Array<Token> = step === 0 ? [] : [{ kind, point: step }]
     return Effect.map(
-      runOnce(program, step, checkOptions(options)),
+      runOnce(
+        program,
+        replayStrategy(tokens),
+        settings,
+        Math.max(settings.hangMillis, DRY_RUN_BOUND)
+      ),
       (run) => run.exit as Exit.Exit<A, E> | undefined
     )
+  })
+
+/** @internal */
+export const replay = <A, E, R>(
+  program: Interruption.Program<A, E, R>,
+  schedule: string,
+  options?: Interruption.Options<any>
+): Effect.Effect<Interruption.Replayed<A, E>, never, R> =>
+  Effect.gen(function* () {
+    const settings = checkOptions(options)
+    const tokens = parseSchedule(schedule)
+    const bound = settings.hangMillis
+    const run = yield* runOnce(program, replayStrategy(tokens), settings, bound)
+    const failure = yield* judge(run, 0, settings, bound)
+    const replayed: Interruption.Replayed<A, E> = {
+      exit: run.exit as Exit.Exit<A, E> | undefined,
+      failure,
+      points: run.points,
+      schedule: formatSchedule(run.schedule)
+    }
+    return replayed
   })
