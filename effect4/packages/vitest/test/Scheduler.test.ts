@@ -244,3 +244,33 @@ describe("PCT mode: seeded random schedules with priority change points", () => 
     })
   )
 })
+
+describe("cost (a count: the time is measured by the bench, not asserted)", () => {
+  it.effect(
+    "two fibers of 333 yields each: every one of the program's 1,360 points explored",
+    () =>
+      Effect.gen(function* () {
+        const work = Effect.gen(function* () {
+          for (let i = 0; i < 333; i++) yield* Effect.yieldNow
+        })
+        const program = Effect.gen(function* () {
+          const a = yield* Effect.forkChild(work)
+          const b = yield* Effect.forkChild(work)
+          yield* Fiber.join(a)
+          yield* Fiber.join(b)
+        })
+        const report = yield* Interruption.explore(program, { progress: false })
+        expect(report).toEqual({
+          mode: "interrupt",
+          steps: 1360,
+          runs: 1360,
+          failures: [],
+          deterministic: true,
+          unreached: [],
+          outsideControl: 0,
+          fibers: 3
+        })
+      }),
+    60_000
+  )
+})
