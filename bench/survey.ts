@@ -1,73 +1,96 @@
 /**
- * `npm run survey`: the findings table of packages/vitest/README.md, re-run in every mode
- * (interrupt, yield, budget; the root or the fiber holding the step as the target). For each
- * program and mode: failing points, how many of them Effect's default scheduler reaches, the
- * kinds found, and the seconds it took. Several minutes: hangs cost their timeout each.
+ * `npm run survey`: the explorer over upstream code paths nobody here wrote — effect,
+ * @effect/platform, @effect/sql and @effect/experimental (bench/survey/*.ts) — in several
+ * modes and targets. For each path and mode: steps, failing points, how many of them Effect's
+ * default scheduler reaches, the distinct failures and the seconds it took. A failure listed
+ * here is a lead, not a finding: docs/findings/README.md lists those a plain Effect program
+ * (no explorer) confirmed, each with its report and reproduction (test/findings/*.ts).
  *
- * `npm run survey -- ScopedRef.set,Pool.get` runs only those programs.
+ * `npm run survey -- "Cache.get,Pool.get"` runs only the paths whose name contains one of
+ * the comma-separated words; `--modes interrupt/root,budget/root` picks the modes.
  */
 import { Effect } from "effect"
 import { Interruption } from "@scopeguard/vitest"
-import {
-  check,
-  findings,
-  permits,
-  poisonedCache,
-  reset,
-  world
-} from "../packages/vitest/test/programs.js"
+import { paths as effectPaths } from "./survey/effect.js"
+import { paths as experimentalPaths } from "./survey/experimental.js"
+import { paths as platformPaths } from "./survey/platform.js"
+import { paths as sqlPaths, setup } from "./survey/sql.js"
+import type { Path } from "./survey/world.js"
 
-type Entry = readonly [Effect.Effect<unknown, unknown>, Interruption.Options<never>]
-const permitsProgram = permits()
-const cached = poisonedCache()
-const programs: Record<string, Entry> = {
-  "acquire, then addFinalizer (broken)": [
-    Effect.scoped(
-      Effect.gen(function* () {
-        yield* reset
-        yield* Effect.sync(() => world.open++)
-        yield* Effect.addFinalizer(() => Effect.sync(() => world.open--))
-        yield* Effect.yieldNow()
-      })
-    ),
-    { check }
-  ],
-  "ScopedRef.set": [findings["ScopedRef.set"]!, { check }],
-  "RcRef.get twice": [findings["RcRef.get"]!, { check }],
-  "Semaphore.withPermits(1)": [permitsProgram.program, { check: permitsProgram.check }],
-  // Only a hang to find: it opens no handle, so no check.
-  "Effect.all, unbounded": [findings["Effect.all"]!, {}],
-  "FiberSet.run": [findings["FiberSet.run"]!, { check }],
-  "Scope.close in user code": [findings["Scope.close"]!, { check }],
-  "Pool.get": [findings["Pool.get"]!, { check }],
-  "KeyedPool.get": [findings["KeyedPool.get"]!, { check }],
-  "ScopedCache.get twice": [findings["ScopedCache.get"]!, { check }],
-  "Effect.cached, first caller in a fiber": [cached.program, { check: cached.check }]
-}
-
-const modes: ReadonlyArray<readonly [Interruption.Mode, Interruption.Target]> = [
+type ModeTarget = readonly [Interruption.Mode, Interruption.Target]
+const allModes: ReadonlyArray<ModeTarget> = [
   ["interrupt", "root"],
   ["yield", "root"],
   ["budget", "root"],
-  ["interrupt", "holder"],
-  ["budget", "holder"]
+  ["interrupt", "holder"]
 ]
-const only = process.argv[2]?.split(",")
-console.log("| program | mode | target | steps | runs | failing | reachable | kinds | s |")
-console.log("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |")
-for (const [name, [program, options]] of Object.entries(programs)) {
-  if (only !== undefined && !only.includes(name)) continue
-  for (const [mode, target] of modes) {
-    const started = performance.now()
-    const report = await Effect.runPromise(
-      Interruption.explore(program, { hangTimeout: "100 millis", ...options, mode, target })
+/** Budget mode's budgets here: the small ones find most, 2048 is the runtime's default. */
+const budgets = [10, 12, 16, 32, 2048]
+
+const args = process.argv.slice(2)
+const modesAt = args.indexOf("--modes")
+const modes =
+  modesAt === -1
+    ? allModes
+    : args[modesAt + 1]!.split(",").map((m) => m.split("/") as unknown as ModeTarget)
+const words = args.filter((_, i) => i !== modesAt && i !== modesAt + 1)[0]?.split(",")
+
+const all: ReadonlyArray<Path> = [
+  ...effectPaths(),
+  ...platformPaths(),
+  ...sqlPaths(),
+  ...experimentalPaths()
+]
+const selected = all.filter((p) => words === undefined || words.some((w) => p.name.includes(w)))
+
+await Effect.runPromise(setup)
+
+/** Distinct failures, with what varies per run (ids, numbers of steps) normalised. */
+const kinds = (report: Interruption.Report) =>
+  [
+    ...new Set(
+      report.failures.map(
+        (f) => `${f.kind}: ${f.message.replace(/#\d+/g, "#n").replace(/\d+ms/g, "Nms")}`
+      )
     )
-    const seconds = (performance.now() - started) / 1000
-    const kinds = [...new Set(report.failures.map((f) => f.kind))].sort().join(", ")
+  ]
+    .sort()
+    .join("; ")
+
+const started = performance.now()
+const found = new Map<string, Array<string>>()
+console.log(`${selected.length} paths; modes ${modes.map((m) => m.join("/")).join(", ")}`)
+console.log("| path | package | mode | target | steps | failing | reachable | failures | s |")
+console.log("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: |")
+for (const { name, pkg, program, options } of selected) {
+  for (const [mode, target] of modes) {
+    // A path that needs the holder target (shared state another caller sees) runs only there.
+    if (options.target !== undefined && options.target !== target) continue
+    const t0 = performance.now()
+    const report = await Effect.runPromise(
+      Interruption.explore(program, {
+        hangTimeout: "100 millis",
+        progress: false,
+        ...options,
+        mode,
+        target,
+        ...(mode === "budget" ? { budgets } : {})
+      })
+    )
+    const seconds = (performance.now() - t0) / 1000
+    if (report.failures.length > 0) {
+      const list = found.get(name) ?? []
+      list.push(`${mode}/${target} (${report.reachable} reachable)`)
+      found.set(name, list)
+    }
     console.log(
-      `| ${name} | ${mode} | ${target} | ${report.steps} | ${report.runs} | ${report.failures.length} | ${report.reachable} | ${kinds} | ${seconds.toFixed(1)} |`
+      `| ${name} | ${pkg} | ${mode} | ${target} | ${report.steps} | ${report.failures.length} | ${report.reachable} | ${kinds(report)} | ${seconds.toFixed(1)} |`
     )
   }
 }
+console.log(
+  `\n${selected.length} paths (${[...new Set(selected.map((p) => p.pkg))].join(", ")}), ${((performance.now() - started) / 1000).toFixed(0)} s; with failures: ${found.size}`
+)
+for (const [name, list] of found) console.log(`- ${name}: ${list.join(", ")}`)
 // Runs abandoned as hung may still hold timers: the table is complete, so end here.
 process.exit(0)
