@@ -35,16 +35,18 @@
  * ```
  *
  * With `mode: "yield"` the fiber at step `k` only yields there (every other ready fiber runs
- * first), which explores interleavings instead of interruptions.
+ * first), which explores interleavings instead of interruptions; `mode: "pct"` runs seeded
+ * random schedules (priority change points) with a stated probability bound. Every fiber runs
+ * on the harness's own scheduler, one step at a time: a run is a function of its schedule, a
+ * run in which no fiber can run is a deadlock reported at once, and each failure's `schedule`
+ * is replayed exactly by `replay`.
  *
  * The program runs with the caller's services (its `TestClock`, its layers) and a `Scheduler`
- * of the harness wrapped around the caller's; fibers it forks inherit it. A program is run
+ * of the harness in place of the caller's; fibers it forks inherit it. A program is run
  * many times, so build its state inside it (`Effect.suspend`, a function that makes the
  * program) and let the `check` read state the program resets when it starts.
  *
- * This is the minimal harness of the Effect 4 edition: one point per scheduler step, the root
- * fiber as the target. Budget mode, holder targets, sampling and reach labels are the full
- * explorer's.
+ * Budget mode, sampling and `failOn` are the Effect 3 explorer's, not yet this edition's.
  *
  * @since 0.1.0
  */
