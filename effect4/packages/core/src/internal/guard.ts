@@ -70,27 +70,58 @@ const register = (
   options: CheckedOptions
 ): Effect.Effect<GuardImpl, never, Scope.Scope> =>
   // No `suspend`: the spec (and its id) is made when the effect runs, by `register`.
-  removable.register(
-    () => guardSpec(cleanup, options),
-    (cell) => new GuardImpl(cell, options.when)
-  )
+  removable.register(() => new GuardSpec(cleanup, options), guardHandle)
 
-const guardSpec = (
-  cleanup: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
-  options: CheckedOptions
-): removable.Spec => {
-  const id = removable.nextId()
-  const when = options.when
-  const spec: removable.Spec = {
-    kind: "guard",
-    id,
-    label: options.label ?? `guard-${id}`,
-    // Called only inside the Effect the state machine awaits: a cleanup function that
-    // throws is a defect of the cleanup, not of a state change.
-    finalizer: cleanup,
-    runsFor: when === "success" ? runsOnSuccess : when === "failure" ? runsOnFailure : undefined
+const guardHandle = (cell: removable.Cell): GuardImpl =>
+  new GuardImpl(cell, (cell.spec as GuardSpec).options.when)
+
+/**
+ * A guard's spec: one object per guard. The label is made only when it is read. The cleanup
+ * is called only inside the Effect the state machine awaits: a cleanup function that throws is
+ * a defect of the cleanup, not of a state change.
+ */
+class GuardSpec implements removable.Spec {
+  readonly kind = "guard"
+  readonly id: number
+  readonly runsFor: ((exit: Exit.Exit<unknown, unknown>) => boolean) | undefined
+  constructor(
+    readonly finalizer: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>,
+    readonly options: CheckedOptions
+  ) {
+    this.id = removable.nextId()
+    const when = options.when
+    this.runsFor =
+      when === "success" ? runsOnSuccess : when === "failure" ? runsOnFailure : undefined
   }
-  return spec
+  get label(): string {
+    return this.options.label ?? `guard-${this.id}`
+  }
+}
+
+/** `Guard.step`'s spec: the compensation receives the action's value. */
+class StepSpec<A> extends GuardSpec {
+  constructor(
+    readonly value: A,
+    readonly compensate: (
+      a: A,
+      exit: Exit.Exit<unknown, unknown>
+    ) => Effect.Effect<unknown, never, any>,
+    options: CheckedOptions
+  ) {
+    super(stepFinalizer, options)
+  }
+}
+
+/** Called as `spec.finalizer(exit)`: `this` is the `StepSpec`. */
+function stepFinalizer(this: StepSpec<unknown>, exit: Exit.Exit<unknown, unknown>) {
+  // Called as a function, not as a method of the spec.
+  const compensate = this.compensate
+  return compensate(this.value, exit)
+}
+
+const stepHandle = (cell: removable.Cell): GuardedImpl<unknown> => {
+  const spec = cell.spec as StepSpec<unknown>
+  return new GuardedImpl(cell, spec.options.when, spec.value)
 }
 
 /** @internal */
@@ -129,9 +160,9 @@ export const step = <A, E, R, R2>(
     // compensation is not armed.
     return Effect.uninterruptible(
       Effect.flatMap(action, (value) =>
-        removable.register(
-          () => guardSpec((exit) => compensate(value, exit), checkedOptions),
-          (cell) => new GuardedImpl(cell, checkedOptions.when, value)
+        removable.registerSpec(
+          new StepSpec(value, compensate, checkedOptions),
+          stepHandle as (cell: removable.Cell) => GuardedImpl<A>
         )
       )
     )

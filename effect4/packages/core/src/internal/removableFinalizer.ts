@@ -5,9 +5,13 @@
  * Effect 4 has no public way to delete a finalizer from a scope. The one mechanism that does
  * is a child scope made by `Scope.forkUnsafe`: the parent holds a single entry that closes the
  * child, and closing the child (`Scope.closeUnsafe`) deletes that entry from the parent, in
- * the same synchronous call. So every removable finalizer owns a child scope whose only
- * finalizer is `fire(cell, exit, "scope")`; every move to a final phase (`settle`) closes the
- * child, which removes the entry, in the block that makes the move.
+ * the same synchronous call. Cells registered one after the other on a (sequential) scope,
+ * with nothing else registered on it in between, share one such child: a `Registry`, whose
+ * only finalizer runs them newest first, each as `fire(cell, exit, "scope")`, where entries
+ * of their own would have run. Every move to a final phase (`settle`) takes the cell out of
+ * its registry in O(1), in the block that makes the move; the last one out closes the child,
+ * which removes the entry. Closing a scope that holds many cells then costs one entry and a
+ * loop, not a child scope per cell.
  *
  * All the state changes that can race live in this file, and each happens inside one
  * synchronous block (JavaScript runs it to completion, so no other fiber can observe a
@@ -150,7 +154,11 @@ const tell = (
  */
 export class Cell implements Tracking.Entry {
   phase: Phase = ARMED
-  child: Scope.Closeable | undefined = undefined
+  /** The registry holding the cell's place in its scope; undefined once settled. */
+  registry: Registry | undefined = undefined
+  /** The neighbours in the registry: `prev` registered just before, `next` just after. */
+  prev: Cell | undefined = undefined
+  next: Cell | undefined = undefined
   /** Completed when the cell settles; made only when somebody waits. */
   private latch: Deferred.Deferred<void> | undefined = undefined
 
@@ -192,15 +200,14 @@ export class Cell implements Tracking.Entry {
   }
 
   /**
-   * The second half of a move to a final phase (`phase` is already set): remove the entry from
-   * the parent scope, tell the tracker, then wake the waiters — last, because Effect 4 runs a
-   * woken fiber inline, and it must find the move complete.
+   * The second half of a move to a final phase (`phase` is already set): remove the cell from
+   * its registry (the registry's entry leaves the scope with its last cell), tell the tracker,
+   * then wake the waiters — last, because Effect 4 runs a woken fiber inline, and it must find
+   * the move complete.
    */
   completeSettle(): void {
-    // Closing the child deletes its entry from the parent scope (and does nothing when the
-    // parent is closing it already): a long-lived scope does not grow. Its only finalizer is
-    // `fromScope`, which finds the final phase and returns a constant.
-    if (this.child !== undefined) Scope.closeUnsafe(this.child, Exit.void)
+    const registry = this.registry
+    if (registry !== undefined) registry.unlink(this)
     if (this.tracker !== undefined) tell(this.tracker, "settled", this)
     if (this.latch !== undefined) Deferred.doneUnsafe(this.latch, Exit.void)
   }
@@ -231,6 +238,147 @@ export class Cell implements Tracking.Entry {
 const isInside = (fiber: Fiber.Fiber<unknown, unknown>, commit: Commit): boolean =>
   fiber.getRef(Commits).includes(commit)
 
+// ---------------------------------------------------------------------------------------------
+// Registries: cells registered one after the other on a scope share one entry of it.
+
+/**
+ * The place in a scope of cells registered on it one after the other, with nothing else
+ * registered on the scope in between: one child scope of the scope (the one removable entry
+ * Effect 4's public API has), whose only finalizer runs the cells, newest first, when the
+ * scope closes it — where the scope would have run entries of their own, in their order.
+ *
+ * A cell joins the registry that holds the scope's last entry (`lastEntry`); anything else
+ * registered on the scope meanwhile is the new last entry, and the next cell starts a new
+ * registry after it. A settled cell leaves its registry in O(1) (a doubly linked list); the
+ * registry's last cell to leave closes the child, which removes the entry: a long-lived scope
+ * does not grow, and a scope is left exactly as it was before the cells came.
+ *
+ * Only a sequential scope shares: a parallel one runs its entries concurrently, so each cell
+ * keeps an entry (a registry) of its own there.
+ */
+class Registry {
+  /** The oldest cell and the newest. */
+  head: Cell | undefined = undefined
+  tail: Cell | undefined = undefined
+  size = 0
+  /** Set when the child is closed (by the scope, or by the last cell leaving). */
+  closed = false
+  /**
+   * The child's finalizer. It carries the registry (`OwnRegistry`): a cell finds the registry
+   * through the scope's last entry, the child, and the child's finalizer — so only once the
+   * finalizer is in place (until then the scope may close and run it at once: no cell of
+   * another fiber may join before), and with no table of registries to keep.
+   */
+  readonly finalizer: RegistryFinalizer
+
+  constructor(readonly child: Scope.Closeable) {
+    const finalizer = ((exit) => closeRegistry(this, exit)) as RegistryFinalizer
+    finalizer[OwnRegistry] = this
+    this.finalizer = finalizer
+  }
+
+  link(cell: Cell): void {
+    cell.registry = this
+    const tail = this.tail
+    cell.prev = tail
+    if (tail === undefined) this.head = cell
+    else tail.next = cell
+    this.tail = cell
+    this.size++
+  }
+
+  unlink(cell: Cell): void {
+    const prev = cell.prev
+    const next = cell.next
+    if (prev === undefined) this.head = next
+    else prev.next = next
+    if (next === undefined) this.tail = prev
+    else next.prev = prev
+    cell.registry = undefined
+    cell.prev = undefined
+    cell.next = undefined
+    if (--this.size === 0 && !this.closed) {
+      // The last cell left: the entry goes too. Closing the child deletes it from the scope;
+      // its finalizer finds the registry empty and returns a constant.
+      this.closed = true
+      Scope.closeUnsafe(this.child, Exit.void)
+    }
+  }
+}
+
+/**
+ * The scope's most recently added entry that is still there (its key: a child scope is its
+ * own key), or `undefined` when that cannot be told cheaply. Reads the scope's `state` (public
+ * in Effect 4); `canTellLastEntry` checks at load time that it reads it right, and sharing is
+ * off otherwise. An entry found here is the one a closing scope runs first.
+ */
+const lastEntry = (scope: Scope.Scope): object | undefined => {
+  const state = scope.state
+  if (state._tag !== "Open") return undefined
+  if (state.finalizer !== undefined) return state.finalizerKey
+  const map = state.finalizers
+  if (!(map instanceof Map) || map.size > LAST_ENTRY_SCAN) return undefined
+  let last: object | undefined = undefined
+  for (const key of map.keys()) last = key
+  return last
+}
+
+/** Past this many entries a scope's last one is not looked for: each cell gets a registry. */
+const LAST_ENTRY_SCAN = 16
+
+/**
+ * Whether `lastEntry` reads this version of Effect right: on a scratch scope, every add and
+ * removal of entries is followed by the answer it must give. If not, no registry is shared.
+ */
+const canTellLastEntry = ((): boolean => {
+  try {
+    const scope = Scope.makeUnsafe()
+    if (lastEntry(scope) !== undefined) return false
+    const a = Scope.forkUnsafe(scope)
+    if (lastEntry(scope) !== a) return false
+    const b = Scope.forkUnsafe(scope)
+    if (lastEntry(scope) !== b) return false
+    Scope.closeUnsafe(b, Exit.void)
+    if (lastEntry(scope) !== a) return false
+    const c = Scope.forkUnsafe(scope)
+    const d = Scope.forkUnsafe(scope)
+    Scope.closeUnsafe(a, Exit.void)
+    if (lastEntry(scope) !== d) return false
+    Scope.closeUnsafe(d, Exit.void)
+    if (lastEntry(scope) !== c) return false
+    Scope.closeUnsafe(c, Exit.void)
+    if (lastEntry(scope) !== undefined) return false
+    Scope.closeUnsafe(scope, Exit.void)
+    return lastEntry(scope) === undefined
+  } catch {
+    return false
+  }
+})()
+
+const OwnRegistry = Symbol.for("@scopeguard/core/Registry")
+
+interface RegistryFinalizer {
+  (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void>
+  [OwnRegistry]: Registry
+}
+
+/**
+ * The registry a cell registered on `scope` now may join, if any: the scope's last entry is
+ * the child of an open registry whose finalizer is in place.
+ */
+const joinable = (scope: Scope.Scope): Registry | undefined => {
+  if (!canTellLastEntry || scope.strategy !== "sequential") return undefined
+  const last = lastEntry(scope) as Partial<Scope.Scope> | undefined
+  if (last === undefined) return undefined
+  const state = last.state
+  if (state === undefined || state._tag !== "Open" || state.finalizer === undefined)
+    return undefined
+  const registry = (state.finalizer as Partial<RegistryFinalizer>)[OwnRegistry]
+  return registry !== undefined && registry.child === last && !registry.closed
+    ? registry
+    : undefined
+}
+
 /**
  * Registers a new cell on the scope of the calling fiber. Must run uninterruptibly, right
  * after the acquisition it guards, so that nothing can come between the two.
@@ -242,24 +390,61 @@ export const register = <H>(
   /** `false`: the tracker is not told (nor attached) until `announce`. */
   announced: boolean = true
 ): Effect.Effect<H, never, Scope.Scope> =>
-  Effect.withFiber((fiber) => {
-    const spec = makeSpec()
-    const context = fiber.context
-    const scope = Context.getUnsafe(context, Scope.Scope)
-    // Costs one comparison when no tracker is installed anywhere (the common case).
-    const tracker = tracking.isAnyInstalled() ? fiber.getRef(tracking.CurrentTracker) : undefined
-    const cell = new Cell(spec, context, announced ? tracker : undefined)
-    // On a scope that is already closed, `forkUnsafe` returns a closed child, and
-    // `addFinalizerExit` runs the finalizer at once with the scope's exit, as
-    // `Scope.addFinalizer` does.
-    const child = Scope.forkUnsafe(scope)
-    cell.child = child
+  Effect.withFiber((fiber) => registerIn(fiber, makeSpec(), handle, announced)) as Effect.Effect<
+    H,
+    never,
+    Scope.Scope
+  >
+
+/** `register` with a spec made by the caller when the effect runs (after an acquisition). */
+export const registerSpec = <H>(
+  spec: Spec,
+  handle: (cell: Cell, tracker: Tracking.Tracker | undefined) => H,
+  announced: boolean = true
+): Effect.Effect<H, never, Scope.Scope> =>
+  Effect.withFiber((fiber) => registerIn(fiber, spec, handle, announced)) as Effect.Effect<
+    H,
+    never,
+    Scope.Scope
+  >
+
+const registerIn = <H>(
+  fiber: Fiber.Fiber<unknown, unknown>,
+  spec: Spec,
+  handle: (cell: Cell, tracker: Tracking.Tracker | undefined) => H,
+  announced: boolean
+): Effect.Effect<H> => {
+  const context = fiber.context
+  const scope = Context.getUnsafe(context, Scope.Scope)
+  // Costs one comparison when no tracker is installed anywhere (the common case).
+  const tracker = tracking.isAnyInstalled() ? fiber.getRef(tracking.CurrentTracker) : undefined
+  const cell = new Cell(spec, context, announced ? tracker : undefined)
+  const state = scope.state
+  if (state._tag === "Closed") {
+    // As `Scope.addFinalizer` on a closed scope: the finalizer runs at once, with the
+    // scope's exit.
     if (announced && tracker !== undefined) tell(tracker, "opened", cell)
-    return Effect.as(
-      Scope.addFinalizerExit(child, (exit) => fromScope(cell, exit)),
-      handle(cell, tracker)
-    )
-  }) as Effect.Effect<H, never, Scope.Scope>
+    return Effect.as(fromScope(cell, state.exit), handle(cell, tracker))
+  }
+  const shared = joinable(scope)
+  if (shared !== undefined) {
+    // The scope's last entry is a registry: the cell takes the next place in it, the place
+    // an entry of its own would have had. One synchronous block.
+    shared.link(cell)
+    if (announced && tracker !== undefined) tell(tracker, "opened", cell)
+    return Effect.succeed(handle(cell, tracker))
+  }
+  // A registry of its own, the scope's new last entry. Until its child holds the finalizer
+  // no other cell can find it (see `Registry.finalizer`): the scope may close between the
+  // two steps, and the finalizer then runs at once, as it would for a cell of its own.
+  const registry = new Registry(Scope.forkUnsafe(scope))
+  registry.link(cell)
+  if (announced && tracker !== undefined) tell(tracker, "opened", cell)
+  return Effect.as(
+    Scope.addFinalizerExit(registry.child, registry.finalizer),
+    handle(cell, tracker)
+  )
+}
 
 /**
  * Attaches the tracker of a cell registered unannounced, once what it holds exists, and tells
@@ -272,8 +457,115 @@ export const announce = (cell: Cell, tracker: Tracking.Tracker | undefined): voi
 }
 
 /**
- * The child scope's finalizer. When a close, a disarm, a detach or a commit settled the cell,
- * the phase is final — it never changes again — and there is nothing to do.
+ * The registry's finalizer: the scope is closing it. Runs its cells newest first, one after
+ * the other, each as `fromScope` (as the scope would have run entries of their own), and fails
+ * with their failures' reasons in that order (as the scope would have combined them). The
+ * cells are taken as they are now: one a cleanup settles meanwhile is passed over, as the scope
+ * passes over an entry removed while it closes.
+ */
+const closeRegistry = (
+  registry: Registry,
+  exit: Exit.Exit<unknown, unknown>
+): Effect.Effect<void> => {
+  registry.closed = true
+  if (registry.size === 0) return Effect.void
+  if (registry.size === 1) return Effect.asVoid(fromScope(registry.tail!, exit))
+  const cells: Array<Cell> = []
+  for (let cell = registry.tail; cell !== undefined; cell = cell.prev) cells.push(cell)
+  return Effect.uninterruptible(
+    Effect.withFiber((fiber) => runCells(new Closing(fiber, cells, exit), 0))
+  )
+}
+
+/** A registry's close in progress: its cells, newest first, and the failures so far. */
+class Closing {
+  readonly reasons: Array<Cause.Reason<never>> = []
+  /** The last release context made, for the next cell of the same maker (most are). */
+  makers: Context.Context<never> | undefined = undefined
+  runner: Context.Context<never> | undefined = undefined
+  base: Context.Context<never> | undefined = undefined
+  constructor(
+    readonly fiber: Fiber.Fiber<unknown, unknown>,
+    readonly cells: ReadonlyArray<Cell>,
+    readonly exit: Exit.Exit<unknown, unknown>
+  ) {}
+
+  fail(cause: Cause.Cause<unknown>): void {
+    const reasons = cause.reasons as ReadonlyArray<Cause.Reason<never>>
+    for (let i = 0; i < reasons.length; i++) this.reasons.push(reasons[i]!)
+  }
+
+  /** The maker's services over the runner's (`positioned`), made once per maker context. */
+  baseFor(cell: Cell): Context.Context<never> {
+    const fiber = this.fiber
+    const runner = fiber.context
+    if (runner === cell.context) return runner
+    if (this.makers !== cell.context || this.runner !== runner) {
+      this.makers = cell.context
+      this.runner = runner
+      this.base = positioned(fiber, cell.context)
+    }
+    return this.base!
+  }
+}
+
+/**
+ * Runs the cells from `from` on, each as `fire(cell, exit, "scope")` would. The common cell
+ * (plainly armed, no lease, no timeout, no warning) is run here without `fire`'s wrapping: a
+ * finalizer that returns an `Exit` is recorded in this very loop, one that returns an Effect
+ * is run in the closing fiber (with its context, as `runPlain`) and the loop resumes after it.
+ */
+const runCells = (closing: Closing, from: number): Effect.Effect<void> => {
+  const { cells, exit, fiber } = closing
+  for (let i = from; i < cells.length; i++) {
+    const cell = cells[i]!
+    const phase = cell.phase
+    if (phase._tag === "Done" || phase._tag === "Removed" || phase._tag === "Skipped") continue
+    if (
+      phase !== ARMED ||
+      cell.leases > 0 ||
+      cell.spec.timeout !== undefined ||
+      cell.spec.warnIfNotClosed !== undefined
+    ) {
+      return Effect.flatMap(Effect.exit(fire(cell, exit, "scope")), (result) => {
+        if (Exit.isFailure(result)) closing.fail(result.cause)
+        return runCells(closing, i + 1)
+      })
+    }
+    if (!begin(cell, exit, "scope", true)) continue
+    const effect = callUser(cell, exit)
+    if (Exit.isExit(effect)) {
+      if (Exit.isSuccess(effect)) {
+        cell.settle(doneWith(effect.value, "scope"))
+      } else {
+        cell.settle({ _tag: "Done", exit: effect, by: "scope" })
+        closing.fail(effect.cause)
+      }
+      continue
+    }
+    const previous = fiber.context
+    fiber.setContext(releaseContext(fiber, cell, closing.baseFor(cell)))
+    return Effect.matchCauseEffect(effect, {
+      onFailure: (cause) => {
+        fiber.setContext(previous)
+        cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by: "scope" })
+        closing.fail(cause)
+        return runCells(closing, i + 1)
+      },
+      onSuccess: (value) => {
+        fiber.setContext(previous)
+        cell.settle(doneWith(value, "scope"))
+        return runCells(closing, i + 1)
+      }
+    })
+  }
+  const reasons = closing.reasons
+  return reasons.length === 0 ? Effect.void : Effect.failCause(Cause.fromReasons(reasons))
+}
+
+/**
+ * A cell's finalizer in its scope. When a close, a disarm, a detach or a commit settled the
+ * cell, the phase is final — it never changes again — and there is nothing to do.
  */
 const fromScope = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<boolean> => {
   switch (cell.phase._tag) {
@@ -285,9 +577,6 @@ const fromScope = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect
       return fire(cell, exit, "scope")
   }
 }
-
-const FALSE = Effect.succeed(false)
-const TRUE = Effect.succeed(true)
 
 /**
  * Runs the finalizer if nobody has, or waits for the run in progress. `true` when this call
@@ -306,70 +595,91 @@ export const fire = (
 ): Effect.Effect<boolean> =>
   // Uninterruptible even when the scope is closed by an interruptible caller: a run cut short
   // would stay Running forever and every waiter would hang.
-  Effect.uninterruptible(fireUnmasked(cell, exit, by, checkStrategy))
+  Effect.uninterruptible(
+    Effect.withFiber((fiber) => fireIn(fiber, cell, exit, by, checkStrategy, BOOLEANS))
+  )
 
-const fireUnmasked = (
+/**
+ * What a run answers: `yes` when this call ran the finalizer, `no` otherwise (`fire`'s
+ * booleans, or nothing at all for `close`, which saves mapping them away).
+ */
+interface Answers<A> {
+  readonly yes: Effect.Effect<A>
+  readonly no: Effect.Effect<A>
+}
+
+const FALSE = Effect.succeed(false)
+const TRUE = Effect.succeed(true)
+const BOOLEANS: Answers<boolean> = { yes: TRUE, no: FALSE }
+const NOTHING: Answers<void> = { yes: Effect.void, no: Effect.void }
+
+/** `fire`'s body, in the fiber that runs it (already uninterruptible). */
+const fireIn = <A>(
+  fiber: Fiber.Fiber<unknown, unknown>,
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>,
   by: Trigger,
-  checkStrategy: boolean
-): Effect.Effect<boolean> =>
-  Effect.withFiber((fiber): Effect.Effect<boolean> => {
-    const phase = cell.phase
-    switch (phase._tag) {
-      case "Armed": {
-        // A failed commit's pending run, met by the scope closing: the commit's exit and
-        // decision stand (the strategy was checked against them). An explicit close or runNow
-        // acts on it as on any armed cell, as it would during a scope's rollback.
-        const pending = by === "scope" ? phase.pending : undefined
-        const runExit = pending === undefined ? exit : pending.exit
-        // Race: an explicit close and the scope closing both arrive here. This block runs to
-        // completion before any other fiber runs, so exactly one of them moves Armed to
-        // Running and runs the finalizer; the other finds Running below.
-        if (!begin(cell, runExit, by, pending === undefined && checkStrategy)) return FALSE
-        if (cell.holds(fiber)) {
-          // Race: a close from inside a use of this very resource (or from a fiber the use
-          // forked). Waiting here for the uses to end would wait for itself: the release runs
-          // in a fiber of its own, which drains the uses as any close does (drainTimeout and
-          // releaseTimeout bound it), and the last use to end waits for it. The entry stays
-          // in the scope until the release has settled the cell, so that a scope closing
-          // meanwhile waits for the release. The releaser holds no lease (it does not inherit
-          // the use's), and is uninterruptible, as any release.
-          const release = Effect.withFiber((releaser) => run(cell, runExit, by, releaser))
-          return Effect.flatMap(
-            Effect.forkDetach(
-              Effect.ignoreCause(Effect.provideService(release, Leases, [])),
-              NO_INTERRUPT
-            ),
-            (releaser) => {
-              cell.releaser = releaser
-              return TRUE
-            }
-          )
-        }
-        return run(cell, runExit, by, fiber)
+  checkStrategy: boolean,
+  answers: Answers<A>
+): Effect.Effect<A> => {
+  const phase = cell.phase
+  switch (phase._tag) {
+    case "Armed": {
+      // A failed commit's pending run, met by the scope closing: the commit's exit and
+      // decision stand (the strategy was checked against them). An explicit close or runNow
+      // acts on it as on any armed cell, as it would during a scope's rollback.
+      const pending = by === "scope" ? phase.pending : undefined
+      const runExit = pending === undefined ? exit : pending.exit
+      // Race: an explicit close and the scope closing both arrive here. This block runs to
+      // completion before any other fiber runs, so exactly one of them moves Armed to
+      // Running and runs the finalizer; the other finds Running below.
+      if (!begin(cell, runExit, by, pending === undefined && checkStrategy)) return answers.no
+      if (cell.holds(fiber)) {
+        // Race: a close from inside a use of this very resource (or from a fiber the use
+        // forked). Waiting here for the uses to end would wait for itself: the release runs
+        // in a fiber of its own, which drains the uses as any close does (drainTimeout and
+        // releaseTimeout bound it), and the last use to end waits for it. The entry stays
+        // in the scope until the release has settled the cell, so that a scope closing
+        // meanwhile waits for the release. The releaser holds no lease (it does not inherit
+        // the use's), and is uninterruptible, as any release.
+        const release = Effect.withFiber((releaser) => run(cell, runExit, by, releaser, BOOLEANS))
+        return Effect.flatMap(
+          Effect.forkDetach(
+            Effect.ignoreCause(Effect.provideService(release, Leases, [])),
+            NO_INTERRUPT
+          ),
+          (releaser) => {
+            cell.releaser = releaser
+            return answers.yes
+          }
+        )
       }
-      case "Running":
-        // Re-entrant: the finalizer itself closes its own cell (from its own fiber or one it
-        // forked), or a use closes the resource it is using while another close drains.
-        // Waiting would wait for ourselves: return at once.
-        if (cell.releasedBy(fiber) || cell.holds(fiber)) return FALSE
-        // Race: the other side is running the finalizer. `Scope.close` on a child that is
-        // already closing returns at once, so without this wait a parent scope would finish
-        // closing before an explicit close's release had finished.
-        return Effect.as(cell.awaitSettled(), false)
-      case "Committing":
-        // From inside the commit's own action (a `runNow`, or its scope closing): the commit
-        // decides when the action ends, and waiting for that would wait for ourselves. Leave
-        // the guard to the decision: a failed commit still runs the cleanup.
-        if (isInside(fiber, phase.commit)) return FALSE
-        // A commit is deciding whether the cleanup is still needed: wait until the cell has
-        // settled (Removed, or run or skipped by the action's exit), then look again.
-        return Effect.andThen(cell.awaitSettled(), fireUnmasked(cell, exit, by, checkStrategy))
-      default:
-        return FALSE
+      return run(cell, runExit, by, fiber, answers)
     }
-  })
+    case "Running":
+      // Re-entrant: the finalizer itself closes its own cell (from its own fiber or one it
+      // forked), or a use closes the resource it is using while another close drains.
+      // Waiting would wait for ourselves: return at once.
+      if (cell.releasedBy(fiber) || cell.holds(fiber)) return answers.no
+      // Race: the other side is running the finalizer. `Scope.close` on a child that is
+      // already closing returns at once, so without this wait a parent scope would finish
+      // closing before an explicit close's release had finished.
+      return Effect.andThen(cell.awaitSettled(), answers.no)
+    case "Committing":
+      // From inside the commit's own action (a `runNow`, or its scope closing): the commit
+      // decides when the action ends, and waiting for that would wait for ourselves. Leave
+      // the guard to the decision: a failed commit still runs the cleanup.
+      if (isInside(fiber, phase.commit)) return answers.no
+      // A commit is deciding whether the cleanup is still needed: wait until the cell has
+      // settled (Removed, or run or skipped by the action's exit), then look again.
+      return Effect.andThen(
+        cell.awaitSettled(),
+        Effect.withFiber((again) => fireIn(again, cell, exit, by, checkStrategy, answers))
+      )
+    default:
+      return answers.no
+  }
+}
 
 /** A release forked from inside a use runs to the end, as any release. */
 const NO_INTERRUPT = { uninterruptible: true } as const
@@ -390,30 +700,36 @@ const begin = (
     cell.settle({ _tag: "Skipped", scopeExit: exit })
     return false
   }
-  cell.phase = { _tag: "Running", by }
+  cell.phase = by === "scope" ? RUNNING_SCOPE : RUNNING_CLOSE
   if (cell.tracker !== undefined) tell(cell.tracker, "releasing", cell)
   return true
 }
+
+const RUNNING_SCOPE: Phase = { _tag: "Running", by: "scope" }
+const RUNNING_CLOSE: Phase = { _tag: "Running", by: "close" }
+const DONE_SCOPE: Phase = { _tag: "Done", exit: Exit.void, by: "scope" }
+const DONE_CLOSE: Phase = { _tag: "Done", exit: Exit.void, by: "close" }
 
 /**
  * The release, as the state machine awaits it: drain the leases, warn, run the finalizer, then
  * record the outcome. Each piece of user code is called inside this Effect, never while a
  * phase is being changed.
  */
-const run = (
+const run = <A>(
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>,
   by: Trigger,
-  fiber: Fiber.Fiber<unknown, unknown>
-): Effect.Effect<boolean> => {
-  const { timeout, label } = cell.spec
+  fiber: Fiber.Fiber<unknown, unknown>,
+  answers: Answers<A>
+): Effect.Effect<A> => {
+  const timeout = cell.spec.timeout
   const warn = warns(cell, exit, by)
   // No lease can be taken once the phase has left Armed: if none is out now, none will be.
   const leases = cell.leases > 0
   if (!warn && !leases && timeout === undefined) {
     // The common case: nothing runs before the finalizer, so it is called right here, in the
     // fiber that runs it, after the phase change is complete.
-    return settleWith(cell, by, callIn(fiber, cell, exit))
+    return runPlain(cell, exit, by, fiber, answers)
   }
   let cleanup: Effect.Effect<unknown> = callFinalizer(cell, exit)
   if (warn) cleanup = Effect.andThen(warning(cell), cleanup)
@@ -430,32 +746,125 @@ const run = (
   // than drainTimeout + releaseTimeout.
   if (drainFirst) cleanup = Effect.andThen(awaitDrained(cell), cleanup)
   if (timeout !== undefined) {
-    const timed = Effect.flatMap(runWithin(cleanup, timeout, label), (result) => {
+    const timed = Effect.flatMap(runWithin(cleanup, timeout, cell.label), (result) => {
       cell.settle({ _tag: "Done", exit: result, by })
       // A failed cleanup fails the caller that ran it: the scope's close or the explicit close.
       return Exit.isSuccess(result)
-        ? TRUE
+        ? answers.yes
         : (Effect.failCause(result.cause) as Effect.Effect<never>)
     })
     return drainFirst ? Effect.andThen(drainUntilDue(cell, drainTimeout), timed) : timed
   }
-  return settleWith(cell, by, cleanup)
+  return settleWith(cell, by, cleanup, answers)
 }
 
-/** Runs `cleanup`, records its outcome in the cell (one `matchCauseEffect`), answers `true`. */
-const settleWith = (
+/**
+ * The common release: the finalizer called in the fiber that runs it, nothing before it. A
+ * finalizer that returns an `Exit` (`Effect.void`, a constant) has nothing left to run: its
+ * outcome is recorded at once, in this block. Otherwise it runs in the runner's fiber, with
+ * the maker's services and the release marked in the fiber's context (`enterRelease`), which
+ * is restored when it ends.
+ */
+const runPlain = <A>(
+  cell: Cell,
+  exit: Exit.Exit<unknown, unknown>,
+  by: Trigger,
+  fiber: Fiber.Fiber<unknown, unknown>,
+  answers: Answers<A>
+): Effect.Effect<A> => {
+  const effect = callUser(cell, exit)
+  if (Exit.isExit(effect)) return settleExit(cell, by, effect, answers)
+  const previous = fiber.context
+  fiber.setContext(releaseContext(fiber, cell))
+  return Effect.matchCauseEffect(effect, {
+    onFailure: (cause) => {
+      fiber.setContext(previous)
+      cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by })
+      return Effect.failCause(cause) as Effect.Effect<never>
+    },
+    onSuccess: (value) => {
+      fiber.setContext(previous)
+      cell.settle(doneWith(value, by))
+      return answers.yes
+    }
+  })
+}
+
+/** Records a finished outcome: `true`, or the failure (a dying cleanup fails its runner). */
+const settleExit = <A>(
   cell: Cell,
   by: Trigger,
-  cleanup: Effect.Effect<unknown>
-): Effect.Effect<boolean> =>
+  result: Exit.Exit<unknown, unknown>,
+  answers: Answers<A>
+): Effect.Effect<A> => {
+  if (Exit.isSuccess(result)) {
+    cell.settle(doneWith(result.value, by))
+    return answers.yes
+  }
+  cell.settle({ _tag: "Done", exit: result, by })
+  return result as Effect.Effect<unknown, unknown> as Effect.Effect<never>
+}
+
+const doneWith = (value: unknown, by: Trigger): Phase =>
+  value === undefined
+    ? by === "scope"
+      ? DONE_SCOPE
+      : DONE_CLOSE
+    : { _tag: "Done", exit: Exit.succeed(value), by }
+
+/** The user's finalizer, called: a throw instead of an Effect is a defect of the release. */
+const callUser = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<unknown> => {
+  try {
+    return cell.spec.finalizer(exit) as Effect.Effect<unknown>
+  } catch (error) {
+    return Exit.die(error)
+  }
+}
+
+/**
+ * The context a release runs with: the services of the fiber that registered it over the
+ * runner's (as `acquireRelease`), the release marked (so that a close of this cell from inside
+ * the release, or a fiber it forks, is re-entrant), and the runner's position: which releases
+ * it runs, which leases it holds and which commit's action it runs are the runner's (a
+ * `runNow` from inside a use or a commit's action passes them on).
+ */
+const releaseContext = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  cell: Cell,
+  base: Context.Context<never> = fiber.context === cell.context
+    ? fiber.context
+    : positioned(fiber, cell.context)
+): Context.Context<never> => {
+  const running = fiber.getRef(Releasing)
+  return Context.add(base, Releasing, running.length === 0 ? [cell] : [...running, cell])
+}
+
+/** The maker's services over the runner's, with the runner's leases and commits. */
+const positioned = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  makers: Context.Context<never>
+): Context.Context<never> =>
+  Context.add(
+    Context.add(Context.merge(fiber.context, makers), Leases, fiber.getRef(Leases)),
+    Commits,
+    fiber.getRef(Commits)
+  )
+
+/** Runs `cleanup`, records its outcome in the cell (one `matchCauseEffect`), answers `true`. */
+const settleWith = <A>(
+  cell: Cell,
+  by: Trigger,
+  cleanup: Effect.Effect<unknown>,
+  answers: Answers<A>
+): Effect.Effect<A> =>
   Effect.matchCauseEffect(cleanup, {
     onFailure: (cause) => {
       cell.settle({ _tag: "Done", exit: Exit.failCause(cause), by })
       return Effect.failCause(cause) as Effect.Effect<never>
     },
     onSuccess: (value) => {
-      cell.settle({ _tag: "Done", exit: value === undefined ? Exit.void : Exit.succeed(value), by })
-      return TRUE
+      cell.settle(doneWith(value, by))
+      return answers.yes
     }
   })
 
@@ -474,30 +883,10 @@ const callIn = (
   cell: Cell,
   exit: Exit.Exit<unknown, unknown>
 ): Effect.Effect<unknown> => {
-  let effect: Effect.Effect<unknown, never, any>
-  try {
-    effect = cell.spec.finalizer(exit)
-  } catch (error) {
-    return Effect.die(error)
-  }
-  const running = fiber.getRef(Releasing)
-  const releasing = running.length === 0 ? [cell] : [...running, cell]
-  if (fiber.context === cell.context) {
-    return Effect.provideService(effect as Effect.Effect<unknown>, Releasing, releasing)
-  }
-  // The maker's services, but the runner's position: which releases it runs, which leases it
-  // holds and which commit's action it runs are the runner's (a `runNow` from inside a use or
-  // a commit's action passes them on).
-  const context = Context.add(
-    Context.add(
-      Context.add(cell.context, Leases, fiber.getRef(Leases)),
-      Commits,
-      fiber.getRef(Commits)
-    ),
-    Releasing,
-    releasing
-  )
-  return Effect.provideContext(effect as Effect.Effect<unknown>, context)
+  const effect = callUser(cell, exit)
+  if (Exit.isExit(effect)) return effect
+  const context = releaseContext(fiber, cell)
+  return Effect.updateContext(effect, () => context)
 }
 
 const warns = (cell: Cell, exit: Exit.Exit<unknown, unknown>, by: Trigger): boolean => {
@@ -566,7 +955,10 @@ const runWithin = (
 export const runNow = (cell: Cell): Effect.Effect<boolean> => fire(cell, Exit.void, "close", false)
 
 /** `runNow` without its answer (`Resource.close`). */
-export const close = (cell: Cell): Effect.Effect<void> => Effect.asVoid(runNow(cell))
+export const close = (cell: Cell): Effect.Effect<void> =>
+  Effect.uninterruptible(
+    Effect.withFiber((fiber) => fireIn(fiber, cell, Exit.void, "close", false, NOTHING))
+  )
 
 /** `close` with the exit the release receives (a failed `fromScoped` acquisition). */
 export const closeWith = (cell: Cell, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
@@ -902,7 +1294,7 @@ const runPending = (cell: Cell, pending: PendingRun): Effect.Effect<boolean> =>
         if (phase.pending === pending) {
           // The tracker hears `releasing` now, when this compensation starts.
           begin(cell, pending.exit, "close", false)
-          return run(cell, pending.exit, "close", fiber)
+          return run(cell, pending.exit, "close", fiber, BOOLEANS)
         }
         return Effect.andThen(cell.awaitSettled(), runPending(cell, pending))
       case "Committing":

@@ -95,27 +95,46 @@ const checkOptions = (input: Resource.Options | undefined): CheckedOptions => {
   }
 }
 
-const specOf =
-  (
-    checkedOptions: CheckedOptions,
-    release: (
+/**
+ * A resource's spec: one object per acquisition, no closure. The label is made only when it is
+ * read (most resources are never labelled nor asked for theirs).
+ */
+class ResourceSpec<A> implements removable.Spec {
+  readonly kind = "resource"
+  readonly id: number
+  readonly timeout: Duration.Duration | undefined
+  readonly drainTimeout: Duration.Duration | undefined
+  readonly warnIfNotClosed: removable.WarnWhen | undefined
+  constructor(
+    readonly value: A,
+    readonly release: (
+      a: A,
       exit: Exit.Exit<unknown, unknown>,
       label: string
-    ) => Effect.Effect<unknown, never, any>
-  ) =>
-  (): removable.Spec => {
-    const id = removable.nextId()
-    const label = checkedOptions.label ?? `resource-${id}`
-    return {
-      kind: "resource",
-      id,
-      label,
-      finalizer: (exit) => release(exit, label),
-      timeout: checkedOptions.timeout,
-      drainTimeout: checkedOptions.drainTimeout,
-      warnIfNotClosed: checkedOptions.warnIfNotClosed
-    }
+    ) => Effect.Effect<unknown, never, any>,
+    readonly options: CheckedOptions
+  ) {
+    this.id = removable.nextId()
+    this.timeout = options.timeout
+    this.drainTimeout = options.drainTimeout
+    this.warnIfNotClosed = options.warnIfNotClosed
   }
+  get label(): string {
+    return this.options.label ?? `resource-${this.id}`
+  }
+  finalizer(exit: Exit.Exit<unknown, unknown>): Effect.Effect<unknown, never, any> {
+    // Called as a function, not as a method of the spec.
+    const release = this.release
+    return release(this.value, exit, this.label)
+  }
+}
+
+/** The handle of a resource made by `make`: no closure per acquisition. */
+const detachableHandle = (cell: removable.Cell): ResourceImpl<unknown> =>
+  new ResourceImpl((cell.spec as ResourceSpec<unknown>).value, cell, true)
+
+const closeInner = (inner: Scope.Closeable, exit: Exit.Exit<unknown, unknown>) =>
+  Scope.close(inner, exit)
 
 /**
  * `make`, with a release that also receives the resource's label (which is only known once
@@ -137,9 +156,9 @@ export const makeLabelled = <A, E, R, R2>(
     // uninterruptible step.
     Effect.uninterruptible(
       Effect.flatMap(acquire, (value) =>
-        removable.register(
-          specOf(checkedOptions, (exit, label) => release(value, exit, label)),
-          (cell) => new ResourceImpl(value, cell, true)
+        removable.registerSpec(
+          new ResourceSpec(value, release, checkedOptions),
+          detachableHandle as (cell: removable.Cell) => ResourceImpl<A>
         )
       )
     )
@@ -161,8 +180,8 @@ export const fromScoped = <A, E, R>(
       Effect.flatMap(
         // Registered first, so that the inner scope is never without an owner (a tracker
         // hears of it only once adopted)...
-        removable.register(
-          specOf(checkedOptions, (exit) => Scope.close(inner, exit)),
+        removable.registerSpec(
+          new ResourceSpec(inner, closeInner, checkedOptions),
           (cell, tracker) => [cell, tracker] as const,
           false
         ),
