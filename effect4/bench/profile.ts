@@ -8,7 +8,8 @@
  * same for Guard.make + disarm), `floor` (the same for fork + addFinalizer + close, each half
  * uninterruptible), and `close-guards`, `close-resources`, `close-acquire` (closing a scope
  * that holds 100,000 live guards / resources / acquireRelease finalizers, five times; only the
- * closes are profiled).
+ * closes are profiled); `resource-sync`, `floor-sync`, `close-guards-sync` and
+ * `close-acquire-sync` are the same with a cleanup that is not a constant (`Effect.sync`).
  */
 import { Effect, Exit, Scope } from "effect"
 import { Guard, Resource } from "@scopeguard/core"
@@ -29,6 +30,8 @@ interface Profile {
 }
 
 const release = () => Effect.void
+/** A cleanup that is not a constant (`Effect.void` is an `Exit`, which runs nothing). */
+const work = Effect.sync(() => undefined)
 
 /** `count` uses inside one long-lived scope provided once, as in `npm run bench`. */
 const inScope = (use: Effect.Effect<unknown, never, Scope.Scope>, count: number) => ({
@@ -83,7 +86,27 @@ const scenarios: Record<
     ),
     300_000
   ),
+  "resource-sync": inScope(
+    Effect.flatMap(
+      Resource.make(Effect.void, () => work),
+      Resource.close
+    ),
+    300_000
+  ),
+  "floor-sync": inScope(
+    Effect.flatMap(
+      Effect.uninterruptible(
+        Effect.flatMap(Effect.scope, (scope) =>
+          Effect.tap(Scope.fork(scope, "sequential"), (child) => Scope.addFinalizer(child, work))
+        )
+      ),
+      (child) => Effect.uninterruptible(Scope.close(child, Exit.void))
+    ),
+    300_000
+  ),
   "close-guards": closing(Guard.make(Effect.void)),
+  "close-guards-sync": closing(Guard.make(work)),
+  "close-acquire-sync": closing(Effect.acquireRelease(Effect.void, () => work)),
   "close-resources": closing(Resource.make(Effect.void, release)),
   "close-acquire": closing(Effect.acquireRelease(Effect.void, release))
 }

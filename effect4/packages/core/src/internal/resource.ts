@@ -55,7 +55,7 @@ export const make = <A, E, R, R2>(
   release: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
   options?: Resource.Options
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
-  makeLabelled(acquire, (a, exit) => release(a, exit), options)
+  makeWith(acquire, release, options, false)
 
 interface CheckedOptions {
   readonly label: string | undefined
@@ -112,7 +112,9 @@ class ResourceSpec<A> implements removable.Spec {
       exit: Exit.Exit<unknown, unknown>,
       label: string
     ) => Effect.Effect<unknown, never, any>,
-    readonly options: CheckedOptions
+    readonly options: CheckedOptions,
+    /** Whether the release takes the label (`makeLabelled`): only then is it made. */
+    readonly labelled: boolean
   ) {
     this.id = removable.nextId()
     this.timeout = options.timeout
@@ -123,9 +125,13 @@ class ResourceSpec<A> implements removable.Spec {
     return this.options.label ?? `resource-${this.id}`
   }
   finalizer(exit: Exit.Exit<unknown, unknown>): Effect.Effect<unknown, never, any> {
-    // Called as a function, not as a method of the spec.
+    // Called as a function, not as a method of the spec; `make`'s with its two arguments.
     const release = this.release
-    return release(this.value, exit, this.label)
+    return this.labelled
+      ? release(this.value, exit, this.label)
+      : (
+          release as (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, any>
+        )(this.value, exit)
   }
 }
 
@@ -150,6 +156,18 @@ export const makeLabelled = <A, E, R, R2>(
     label: string
   ) => Effect.Effect<unknown, never, R2>,
   options?: Resource.Options
+): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> =>
+  makeWith(acquire, release, options, true)
+
+const makeWith = <A, E, R, R2>(
+  acquire: Effect.Effect<A, E, R>,
+  release: (
+    a: A,
+    exit: Exit.Exit<unknown, unknown>,
+    label: string
+  ) => Effect.Effect<unknown, never, R2>,
+  options: Resource.Options | undefined,
+  labelled: boolean
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
   const body = (checkedOptions: CheckedOptions) =>
     // As `acquireRelease`: the acquisition and the registration of its release are one
@@ -157,7 +175,7 @@ export const makeLabelled = <A, E, R, R2>(
     Effect.uninterruptible(
       Effect.flatMap(acquire, (value) =>
         removable.registerSpec(
-          new ResourceSpec(value, release, checkedOptions),
+          new ResourceSpec(value, release, checkedOptions, labelled),
           detachableHandle as (cell: removable.Cell) => ResourceImpl<A>
         )
       )
@@ -181,7 +199,7 @@ export const fromScoped = <A, E, R>(
         // Registered first, so that the inner scope is never without an owner (a tracker
         // hears of it only once adopted)...
         removable.registerSpec(
-          new ResourceSpec(inner, closeInner, checkedOptions),
+          new ResourceSpec(inner, closeInner, checkedOptions, false),
           (cell, tracker) => [cell, tracker] as const,
           false
         ),
