@@ -79,7 +79,8 @@ describe("a scope's cleanups, in order", () => {
         const log = makeLog()
         const scope = yield* Scope.make()
         yield* Effect.gen(function* () {
-          for (let i = 1; i <= 20; i++) {
+          // More than the Effect 4 edition looks through for the scope's last entry (64).
+          for (let i = 1; i <= 70; i++) {
             yield* Effect.acquireRelease(Effect.void, () => log.add(`a${i}`))
           }
           yield* Guard.make(log.add("g1"))
@@ -88,7 +89,7 @@ describe("a scope's cleanups, in order", () => {
           yield* Guard.make(log.add("g3"))
         }).pipe(Scope.extend(scope))
         yield* Scope.close(scope, Exit.void)
-        const older = Array.from({ length: 20 }, (_, i) => `a${20 - i}`)
+        const older = Array.from({ length: 70 }, (_, i) => `a${70 - i}`)
         expect(log.events).toEqual(["g3", "a21", "g2", "g1", ...older])
       })
   )
