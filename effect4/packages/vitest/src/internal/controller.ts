@@ -17,8 +17,16 @@
  * `PreventSchedulerYield` without asking, or a task queued by a fiber that is not running a
  * step — is counted as outside its control.
  *
+ * When nothing can run, the run is deadlocked unless something outside may still wake it: the
+ * controller watches (with `async_hooks`) the timers, file requests, sockets and other async
+ * resources created while the run is in progress, and a deadlock is declared only when none of
+ * them is left. Counting the process's active resources against a baseline taken at the start
+ * is not enough: a run started from a timer's or a file request's callback counts that one in
+ * its baseline while it is still listed, and its own first timer then hides behind it.
+ *
  * @internal
  */
+import { type AsyncHook, createHook } from "node:async_hooks"
 import type * as Fiber from "effect/Fiber"
 import { getCurrent } from "effect/Fiber"
 import type * as Scheduler from "effect/Scheduler"
@@ -28,6 +36,8 @@ export interface FiberLike extends Fiber.Fiber<unknown, unknown> {
   readonly _exit: unknown
   readonly _parent: FiberLike | undefined
   readonly interruptible: boolean
+  /** Set by `interruptUnsafe`, even before the fiber has run. */
+  readonly _interruptedCause: unknown
 }
 
 /** A queued resumption (or start) of a fiber. */
@@ -67,14 +77,42 @@ export interface FiberInfo {
   readonly parent: number | undefined
 }
 
-const activeResources = (): number => {
-  const info =
-    typeof process !== "undefined" && typeof process.getActiveResourcesInfo === "function"
-      ? process.getActiveResourcesInfo()
-      : []
-  let n = 0
-  for (const kind of info) if (kind !== "Immediate" && kind !== "TTYWrap") n++
-  return n
+/** Async resources that complete within the current turn: they never wait on the outside. */
+const IN_TURN = new Set(["PROMISE", "Immediate", "TickObject", "Microtask"])
+
+/**
+ * The async resources (timers, file requests, sockets, child processes…) created while a run is
+ * in progress that have not completed yet: what may still wake one of its fibers.
+ */
+class OutsideWatch {
+  private readonly pending = new Map<number, object>()
+  private readonly hook: AsyncHook
+  /** Set while the explorer makes a timer of its own (its hang bound): not the run's. */
+  ignoring = false
+  constructor() {
+    this.hook = createHook({
+      init: (id, type, _trigger, resource) => {
+        if (!this.ignoring && !IN_TURN.has(type)) this.pending.set(id, resource)
+      },
+      destroy: (id) => {
+        this.pending.delete(id)
+      }
+    })
+    this.hook.enable()
+  }
+  /** Whether one of them is still pending. */
+  any(): boolean {
+    for (const [id, resource] of this.pending) {
+      // A timer that fired or was cleared is done at once; its destroy event comes later.
+      if ((resource as { _destroyed?: unknown })._destroyed === true) this.pending.delete(id)
+      else return true
+    }
+    return false
+  }
+  stop(): void {
+    this.hook.disable()
+    this.pending.clear()
+  }
 }
 
 export class Controller implements Scheduler.Scheduler {
@@ -99,10 +137,10 @@ export class Controller implements Scheduler.Scheduler {
   private driving = false
   /** Set by the explorer once the root's observer is in place: from then on, arrivals drive. */
   started = false
-  /** Set when the run is over: late arrivals stay queued, never run. */
+  /** Set when the run is over (`close`): late arrivals stay queued, never run. */
   closed = false
   private readonly urgent: Array<() => void> = []
-  private readonly baseline = activeResources()
+  private readonly watch = new OutsideWatch()
   private readonly dispatcher: Scheduler.SchedulerDispatcher = {
     scheduleTask: (task, priority) => this.schedule(task, priority),
     // Running the queue here would run fibers outside the driver: the driver runs it.
@@ -132,7 +170,15 @@ export class Controller implements Scheduler.Scheduler {
 
   shouldYield(fiber: Fiber.Fiber<unknown, unknown>): boolean {
     const f = fiber as FiberLike
+    const seen = this.fibers.has(f)
     this.info(f)
+    if (!seen && f.interruptible && f._interruptedCause !== undefined) {
+      // Interrupted before it ever ran (its start is still queued): it has nothing to run but
+      // its end, so it ends now, as under Effect's own scheduler (which never yields at a run's
+      // first operation). Yielding here would lose the interruption: effect 4.1's queued start
+      // then runs the fiber from its beginning, ignoring it (see Scheduler.test.ts).
+      return false
+    }
     if (!this.stepActive) {
       // Resumed from outside the driver: it queues itself, having run nothing.
       this.pendingYield = f
@@ -231,7 +277,24 @@ export class Controller implements Scheduler.Scheduler {
 
   /** Whether something outside the run (a real timer, a socket, a file read) may still wake it. */
   outsideWaits(): boolean {
-    return activeResources() > this.baseline
+    return this.watch.any()
+  }
+
+  /** Runs `f` (the explorer making a timer of its own) without watching what it creates. */
+  unwatched<A>(f: () => A): A {
+    this.watch.ignoring = true
+    try {
+      return f()
+    } finally {
+      this.watch.ignoring = false
+    }
+  }
+
+  /** The run is over: late arrivals stay queued, and the watch on async resources ends. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.watch.stop()
   }
 
   /** The fibers seen in this run that have not ended. */

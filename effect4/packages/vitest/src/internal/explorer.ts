@@ -347,7 +347,7 @@ const runOnce = <A, E, R>(
       const finish = (ending: Ending) => {
         if (finished) return
         finished = true
-        controller.closed = true
+        controller.close()
         if (currentController === controller) currentController = undefined
         cancelHang?.()
         const exit = cell.root?.pollUnsafe()
@@ -381,8 +381,10 @@ const runOnce = <A, E, R>(
           if (finished || at !== idle || controller.queue.length > 0) return
           if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
           if (!controller.outsideWaits()) return finish("deadlock")
-          cancelHang ??= Timer.set("hangTimeout", Math.max(0, bound - (Date.now() - started)), () =>
-            finish("outside")
+          cancelHang ??= controller.unwatched(() =>
+            Timer.set("hangTimeout", Math.max(0, bound - (Date.now() - started)), () =>
+              finish("outside")
+            )
           )
         })
       }
@@ -403,7 +405,7 @@ const runOnce = <A, E, R>(
       controller.drive()
       return Effect.sync(() => {
         finished = true
-        controller.closed = true
+        controller.close()
         cancelHang?.()
       })
     })
