@@ -180,6 +180,13 @@ export interface Options<R = never> {
    */
   readonly progress?: boolean | undefined
   /**
+   * Whether points that the runtime guarantees to behave exactly like an earlier point share
+   * that point's run instead of running on their own (see `Reduced`): every point is still
+   * reported, with its own step, `where` and `reach`. `false` runs every point, for comparing
+   * the two. Budget mode is never reduced. Default: `true`.
+   */
+  readonly reduce?: boolean | undefined
+  /**
    * Whether each run gets fresh test services (its own `TestClock`, `TestRandom`, …), so that
    * a run that wedges them cannot wedge the runs after it. Default: when the program runs on
    * test services (as in `it.effect`); `false` keeps the services of the caller.
@@ -188,9 +195,9 @@ export interface Options<R = never> {
   /**
    * Explore only `runs` of the points (the steps; in budget mode, the turn ends), chosen
    * uniformly by a generator seeded with `seed` (default 1): the same seed explores the same
-   * points. Exploring costs about steps² / 2 operations, so a 20,000-step program explored in
-   * full takes about 45 s here; sampled with 5,000 runs, about 9 s. Default: every point. The
-   * report says when it sampled.
+   * points (and, with `reduce`, those of them equivalent to an earlier chosen one share its
+   * run). Exploring costs about steps² / 2 operations, less the points reduced: see the
+   * README's Cost. Default: every point. The report says when it sampled.
    */
   readonly sample?: { readonly runs: number; readonly seed?: number | undefined } | undefined
 }
@@ -285,6 +292,54 @@ export interface BudgetRun {
 }
 
 /**
+ * The points covered by equivalence: each behaves, by a guarantee of Effect's runtime, exactly
+ * like an earlier point (or like the run without interruption), so it shares that run and is
+ * reported with that run's failures, at its own step, `where` and `reach`:
+ *
+ * - `deferred`: the interruption is deferred there. Its target cannot be interrupted (it is
+ *   uninterruptible, or has already ended) both before and after the previous step, the
+ *   previous step is one operation of the same fiber in the same turn that does not read its
+ *   fiber (no `withFiberRuntime`), and no other fiber is ready to run: the interruption takes
+ *   effect where the region ends whichever of the two steps it was sent before.
+ * - `continuation`: the previous step only pushed a continuation on its fiber's stack (a
+ *   `flatMap`, `catchAll`, `matchCause` frame), one operation of the same fiber in the same
+ *   turn: interrupted or preempted before it or after it, the fiber is in the same state
+ *   (unwinding drops the frame; resuming pushes it).
+ * - `idle`: (yield mode, and after the root has ended) the forced yield finds no other fiber
+ *   ready to run and the interruption nothing to interrupt: the run is the run without
+ *   interruption.
+ *
+ * A shared run also has to end the fiber's turn where each of its points would: `unconfirmed`
+ * counts the points whose earlier equivalent's run did not show that (the fiber ran into its
+ * operation budget with other fibers ready) and that were run on their own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reduced {
+  /** Points that shared an equivalent point's run (the sum of the three below). */
+  readonly points: number
+  readonly deferred: number
+  readonly continuation: number
+  readonly idle: number
+  readonly unconfirmed: number
+}
+
+/**
+ * How the hangs were told: `stuck` ones at once, because no fiber of the run could ever run
+ * again (none ready, nothing of its own pending outside: no timer due before the bound, no
+ * I/O, no promise), `timedOut` ones by waiting for the wall-clock bound (the run waited on
+ * something the runtime cannot see the end of, or the runtime has no `async_hooks`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Hangs {
+  readonly stuck: number
+  readonly timedOut: number
+}
+
+/**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
  * execution (two dry runs, in budget mode one more per budget, then one per point explored;
  * `1` when the first dry run hangs: the program hangs without interruption, and nothing more
@@ -319,6 +374,13 @@ export interface Report {
   readonly target: Target
   /** Set when only a sample of the steps was explored: how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
+  /**
+   * The points covered by equivalence rather than run (see `Reduced`); `undefined` with
+   * `reduce: false`, in budget mode, or when the dry runs differ (nothing is reduced then).
+   */
+  readonly reduced?: Reduced | undefined
+  /** How the hangs among the failing points were told (see `Hangs`). */
+  readonly hangs: Hangs
 }
 
 /**

@@ -80,7 +80,9 @@ describe("Interruption.explore", () => {
         const program = acquireThenRegister(w)
         const report = yield* Interruption.explore(program, { check: w.check })
         expect(report.deterministic).toBe(true)
-        expect(report.runs).toBe(report.steps + 2)
+        // Every point is run, or covered by an equivalent point's run.
+        expect(report.reduced!.points).toBeGreaterThan(0)
+        expect(report.runs + report.reduced!.points).toBe(report.steps + 2)
         expect(report.unreached).toEqual([])
         expect(report.failures.length).toBeGreaterThan(0)
         // Every failure is the same leak, in the root fiber, and the failing steps form one
@@ -140,7 +142,9 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         const exits: Array<Exit.Exit<unknown, unknown>> = []
         const program = Effect.zipRight(Effect.yieldNow(), Effect.succeed("done"))
+        // reduce: false runs every point (the check sees every run).
         const report = yield* Interruption.explore(program, {
+          reduce: false,
           check: (exit) => Effect.sync(() => exits.push(exit))
         })
         expect(exits[0]).toEqual(Exit.succeed("done"))
@@ -234,6 +238,7 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         const seen = yield* Ref.make<Array<string>>([])
         const report = yield* Interruption.explore(Effect.fail("no"), {
+          reduce: false,
           check: (exit) =>
             Ref.update(seen, (s) => [...s, Exit.isInterrupted(exit) ? "interrupted" : exit._tag])
         })
@@ -603,7 +608,8 @@ describe("sampling", () => {
         const w = makeWorld()
         const program = acquireThenRegister(w)
         const full = yield* Interruption.explore(program, { check: w.check })
-        const options = { check: w.check, sample: { runs: 20, seed: 7 } }
+        // Each sampled point run on its own (reduce: false); the full sweep reduced.
+        const options = { check: w.check, sample: { runs: 20, seed: 7 }, reduce: false }
         const a = yield* Interruption.explore(program, options)
         const b = yield* Interruption.explore(program, options)
         expect(a.sampled).toEqual({ runs: 20, seed: 7 })

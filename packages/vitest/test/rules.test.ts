@@ -157,7 +157,8 @@ describe("a program that dies fails, with or without a check", () => {
             Effect.onInterrupt(() => Effect.die(new Error("cleanup broke")))
           )
         )
-        const report = yield* Interruption.explore(program)
+        // reduce: false: the check below sees every run's exit.
+        const report = yield* Interruption.explore(program, { reduce: false })
         expect(report.failures.length).toBeGreaterThan(0)
         expect(
           report.failures
@@ -170,6 +171,7 @@ describe("a program that dies fails, with or without a check", () => {
         // Turned off, only the check judges the exit: it sees the defect and may accept it.
         let died = 0
         const off = yield* Interruption.explore(program, {
+          reduce: false,
           defects: false,
           check: (exit) =>
             Effect.sync(() => {
@@ -200,8 +202,11 @@ describe("a fiber left running is named", () => {
           /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root in startWorker at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+, now in workerLoop at packages\/vitest\/test\/rules\.test\.ts:\d+:\d+\)$/
         )
         // Without spans: who forked it. Consecutive steps with the same fibers and reach form
-        // one range, whatever their runtime ids (each run's fiber has an id of its own).
-        const report = yield* Interruption.explore(Effect.asVoid(Effect.forkDaemon(Effect.never)))
+        // one range, whatever their runtime ids (each run's fiber has an id of its own; with
+        // reduce: false each point has a run of its own).
+        const report = yield* Interruption.explore(Effect.asVoid(Effect.forkDaemon(Effect.never)), {
+          reduce: false
+        })
         const messages = new Set(report.failures.map((f) => f.message))
         expect(messages.size).toBe(report.failures.length)
         for (const message of messages) {

@@ -7,25 +7,39 @@ import {
   step as checkStep
 } from "./options.js"
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import * as GlobalValue from "effect/GlobalValue"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Ref from "effect/Ref"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as RuntimeFlagsPatch from "effect/RuntimeFlagsPatch"
-import type * as Context from "effect/Context"
+import * as Scheduler from "effect/Scheduler"
+import type * as Scope from "effect/Scope"
 import * as Supervisor from "effect/Supervisor"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as TestAnnotationMap from "effect/TestAnnotationMap"
+import * as TestAnnotations from "effect/TestAnnotations"
+import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
+import * as TestLive from "effect/TestLive"
+import * as TestServices from "effect/TestServices"
 import { Timer, Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
 import { describeEntry, describeLive } from "./describe.js"
 import * as progress from "./progress.js"
+import * as quiescence from "./quiescence.js"
 
 const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
 
@@ -58,6 +72,107 @@ const uninterruptedBound = (hangTimeout: Duration.Duration): Duration.Duration =
 /** The fiber id the explorer interrupts with, so that traces name it. */
 const explorerId = FiberId.make(-1, 0)
 
+/** The key under which Effect's runtime keeps the fiber that is executing. */
+const CURRENT_FIBER = "effect/FiberCurrent"
+
+/** The runtime's primitives a step can be (`effect._op`) that the reductions tell apart. */
+const PUSH_OPS: ReadonlySet<unknown> = new Set(["OnSuccess", "OnFailure", "OnSuccessAndFailure"])
+/**
+ * Steps of request batching, which saves and restores a fiber's refs (its pending
+ * interruption with them): never equivalent to the step after.
+ */
+const BATCHING_OPS: ReadonlySet<unknown> = new Set(["OnStep", "Blocked", "RunBlocked"])
+/** Steps that end the fiber's run loop (it suspends, or yields). */
+const TURN_END_OPS: ReadonlySet<unknown> = new Set(["Async", "Yield"])
+
+/** What the dry run notes about each step (`StepLog.bits`). */
+const QUIET = 1 // no other fiber of the run is ready to run (nothing of it on the scheduler)
+const INERT = 2 // an interruption sent now would not be acted on before the region ends
+const INSERTED = 4 // the runtime's own yield, inserted when the fiber used its budget
+const PREEMPTED = 8 // the operation seen at this step did not run: the runtime yielded first
+const TARGET_DONE = 16 // the interruption's target has already ended
+const OBSERVED = 32 // the operation read its fiber's pending interruption (or all its refs)
+
+/** The ref a fiber keeps its pending interruption in. */
+const interruptedCause: unknown = FiberRef.interruptedCause
+
+/**
+ * Dry runs: makes a fiber tell the supervisor when anything reads its pending interruption —
+ * `isInterrupted`, `Effect.descriptor`, `FiberRef.get(FiberRef.interruptedCause)`, or all of
+ * its refs at once (`Effect.getFiberRefs`, a logger's context), whatever the code that asks
+ * (`withFiberRuntime`, `Fiber.getCurrentFiber` in a `sync`): the step that does is not
+ * equivalent to the one after it.
+ */
+const noteReads = (fiber: unknown, supervisor: { observed: boolean }): void => {
+  const runtime = fiber as {
+    getFiberRef: (ref: unknown) => unknown
+    getFiberRefs: () => unknown
+  }
+  const getFiberRef = runtime.getFiberRef
+  const getFiberRefs = runtime.getFiberRefs
+  if (typeof getFiberRef !== "function" || typeof getFiberRefs !== "function") return
+  runtime.getFiberRef = function (this: unknown, ref: unknown) {
+    if (ref === interruptedCause) supervisor.observed = true
+    return getFiberRef.call(this, ref)
+  }
+  runtime.getFiberRefs = function (this: unknown) {
+    supervisor.observed = true
+    return getFiberRefs.call(this)
+  }
+}
+
+/**
+ * The steps of a dry run, as the reductions need them: which fiber ran each, the operation,
+ * the span, the turn position and what `bits` says. Index 0 is unused (steps count from 1).
+ */
+class StepLog {
+  readonly fiber: Array<number> = [-1]
+  readonly op: Array<string> = [""]
+  readonly span: Array<object | undefined> = [undefined]
+  readonly turn: Array<number> = [0]
+  readonly bits: Array<number> = [0]
+  /** By fiber index: the name, the last step, and whether its turn ended on its own there. */
+  readonly names: Array<string> = []
+  readonly lastStep: Array<number> = []
+  readonly endedThere: Array<boolean> = []
+}
+
+/**
+ * The scheduler of every fiber of a run: the caller's, counting the run's tasks that are
+ * scheduled and not yet started. Zero while a fiber runs means no other fiber of the run is
+ * ready; every task is handed on unchanged, with its fiber (Effect keeps one queue per fiber).
+ */
+class RunScheduler implements Scheduler.Scheduler {
+  pending = 0
+  constructor(
+    readonly inner: Scheduler.Scheduler,
+    readonly supervisor: StepSupervisor
+  ) {}
+  shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
+    return this.inner.shouldYield(fiber)
+  }
+  scheduleTask(
+    task: Scheduler.Task,
+    priority: number,
+    fiber?: Fiber.RuntimeFiber<unknown, unknown>
+  ): void {
+    this.pending++
+    this.supervisor.onSchedule(fiber)
+    this.inner.scheduleTask(
+      () => {
+        this.pending--
+        try {
+          task()
+        } finally {
+          if (this.pending === 0) this.supervisor.onQuiet()
+        }
+      },
+      priority,
+      fiber
+    )
+  }
+}
+
 /**
  * Counts every operation executed by the fibers of one run and, when asked to, interrupts
  * the run's root fiber exactly before operation `interruptAt` executes.
@@ -70,6 +185,7 @@ const explorerId = FiberId.make(-1, 0)
  */
 class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   steps = 0
+  /** The run's root: the first fiber to run a step (supervision starts inside it). */
   root: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   /** Every fiber of the run the supervisor saw start (the root excluded). */
   fibersSeen = 0
@@ -86,6 +202,43 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   /** Stops counting when the run has ended: abandoned daemon fibers may still run. */
   finished = false
   onReach: () => void = () => {}
+
+  /** The scheduler of the run's fibers (`Effect.withScheduler`), set by `runOnce`. */
+  scheduler: RunScheduler | undefined = undefined
+  /** A fiber of the run used another scheduler: its readiness cannot be seen. */
+  foreign = false
+  /** Dry runs: every step noted, for the reductions. */
+  log: StepLog | undefined = undefined
+  /** Dry runs: a fiber of the run read its pending interruption since the last step. */
+  observed = false
+  private readonly indexes = new Map<unknown, number>()
+  private lastFiber = -1
+
+  /** The run's own timers, I/O and promises (`quiescence`), when the runtime can tell them. */
+  owner: quiescence.Owner | undefined = undefined
+  /** A fiber of the run was woken by something that is not the run's own. */
+  unattributed = false
+  /** Set while the explorer's own interruption task runs (it is not a wake-up from outside). */
+  acting = false
+  /** The fiber whose step is a `Yield`, and then the one that has just yielded. */
+  private yielding: unknown = undefined
+  private selfYield: unknown = undefined
+  onQuiet: () => void = () => {}
+
+  /**
+   * The representative of equivalent points: how far its turn after the perturbation goes,
+   * to confirm each of them would end it at the same operation (see `Reduced`).
+   */
+  watchSpan = -1
+  private watched: unknown = undefined
+  private watchState: "waiting" | "watching" | "done" = "done"
+  private watchMax = 0
+  private watchLast = 0
+  private watchBudgetYield = false
+  private watchNextIsBudget = false
+  private watchBusy = false
+  /** Whether the representative's turn confirmed the equivalence (`undefined`: not known). */
+  aligned: boolean | undefined = undefined
 
   /**
    * Budget mode, interrupting: each fiber's last operation run outside a runtime-inserted
@@ -109,6 +262,26 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   value = Effect.void
 
+  /** Whether a fiber belongs to this run (its root, or one the run started). */
+  isRunFiber(fiber: unknown): boolean {
+    return fiber === this.root || this.running.has(fiber as Fiber.RuntimeFiber<unknown, unknown>)
+  }
+
+  /** Something scheduled a task of the run: a wake-up is the run's own, or from outside. */
+  onSchedule(fiber: unknown): void {
+    if (fiber !== undefined && fiber === this.selfYield) {
+      // A fiber that has just yielded schedules itself to go on, once its run loop has
+      // returned (no fiber is executing then): its own, not a wake-up.
+      this.selfYield = undefined
+      return
+    }
+    if (this.owner === undefined || this.unattributed || this.acting || this.finished) return
+    const current = (globalThis as Record<string, unknown>)[CURRENT_FIBER]
+    if (current !== undefined && this.isRunFiber(current)) return
+    if (this.owner.executing()) return
+    this.unattributed = true
+  }
+
   /**
    * Every fiber that carries this supervisor — forked children, daemons, `forkIn`, and the
    * fibers that `Runtime.runFork` starts (`FiberHandle`, `FiberSet`, `FiberMap` run with
@@ -130,6 +303,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     if (fiber !== (this.root as unknown)) {
       this.fibersSeen++
       this.running.add(fiber)
+      if (this.log !== undefined) noteReads(fiber, this)
       this.names.set(fiber, `fiber ${this.fibersSeen}`)
       // A child starts with its parent's context: its span is the one the fork ran in.
       const span = spanOf(fiber)
@@ -146,6 +320,63 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   override onEnd<A, E>(_value: Exit.Exit<A, E>, fiber: Fiber.RuntimeFiber<A, E>) {
     this.running.delete(fiber)
+    if (this.log !== undefined) {
+      const index = this.indexes.get(fiber)
+      if (index !== undefined) this.log.endedThere[index] = true
+    }
+    if (fiber === this.watched) this.endWatch(true)
+  }
+
+  override onSuspend<A, E>(fiber: Fiber.RuntimeFiber<A, E>) {
+    this.selfYield = this.yielding === fiber ? fiber : undefined
+    this.yielding = undefined
+    if (fiber !== this.watched) return
+    if (this.watchState === "waiting") {
+      // The perturbation's own yield: the turn to watch starts when the fiber resumes.
+      this.watchState = "watching"
+    } else if (this.watchState === "watching") {
+      if (this.watchNextIsBudget) {
+        this.watchNextIsBudget = false
+        this.watchLast = 0
+      } else {
+        this.endWatch(true)
+      }
+    }
+  }
+
+  /** The root ended (its last operations run outside the supervised region). */
+  rootEnded(): void {
+    const root = this.root as unknown as { currentOpCount?: number } | undefined
+    const count = root?.currentOpCount ?? 0
+    if (this.log !== undefined) {
+      const index = this.indexes.get(this.root)
+      // Its turn ended on its own if the runtime did not yield in those last operations.
+      if (index !== undefined && count >= this.rootCount) this.log.endedThere[index] = true
+    }
+    if (this.root === this.watched && this.watchState === "watching") {
+      if (count < this.watchLast) this.watchBudgetYield = true
+      this.watchMax = Math.max(this.watchMax, count)
+      this.endWatch(true)
+    }
+  }
+
+  private endWatch(natural: boolean): void {
+    if (this.watchState === "done") return
+    const waiting = this.watchState === "waiting"
+    this.watchState = "done"
+    if (!natural || waiting) {
+      this.aligned = false
+      return
+    }
+    const fiber = this.watched as {
+      getFiberRef?: (ref: FiberRef.FiberRef<number>) => number
+    }
+    const budget = fiber.getFiberRef?.(FiberRef.currentMaxOpsBeforeYield) ?? 0
+    // Every equivalent point's run is this one with the turn started up to `watchSpan`
+    // operations apart: it ends the turn where this one did if no budget yield can fall in
+    // it (A), or if every budget yield in it found nothing else to run (B).
+    this.aligned =
+      (!this.watchBudgetYield && this.watchMax + this.watchSpan < budget) || !this.watchBusy
   }
 
   /**
@@ -173,6 +404,8 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
    */
   rootOffset = -1
   private rootLast = 0
+  /** The root's operation count at its last step (`rootEnded` compares it). */
+  private rootCount = 0
 
   /** The operations the fiber has run in its current turn before this one. */
   turnOf(fiber: unknown): number {
@@ -180,15 +413,100 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     return fiber === this.root && this.rootOffset > 0 ? count - this.rootOffset : count
   }
 
+  /** A dry run's step, noted for the reductions. */
+  private note(fiber: unknown, effect: unknown): void {
+    const log = this.log!
+    const runtime = fiber as {
+      _isYielding?: boolean
+      currentRuntimeFlags: RuntimeFlags.RuntimeFlags
+      currentSpan?: object
+    }
+    let index = this.indexes.get(fiber)
+    if (index === undefined) {
+      index = log.names.length
+      this.indexes.set(fiber, index)
+      log.names.push(fiber === this.root ? "root" : (this.names.get(fiber) ?? "unseen fiber"))
+      log.lastStep.push(0)
+      log.endedThere.push(false)
+    }
+    // What ran since the previous step (its operation) read a pending interruption.
+    if (this.observed) {
+      this.observed = false
+      log.bits[this.steps - 1]! |= OBSERVED
+    }
+    const op = (effect as { _op?: unknown })._op
+    let bits = 0
+    if (this.scheduler!.pending === 0 && !this.foreign) bits |= QUIET
+    if (op === "Yield" && runtime._isYielding === true) {
+      bits |= INSERTED
+      // The runtime yielded before the operation seen at the previous step ran.
+      if (this.lastFiber === index) log.bits[this.steps - 1]! |= PREEMPTED
+    }
+    const interruptible = RuntimeFlags.interruptible(runtime.currentRuntimeFlags)
+    const target = this.target === "holder" ? fiber : this.root
+    if (target === fiber) {
+      if (!interruptible) bits |= INERT
+    } else {
+      const t = target as {
+        _exitValue?: unknown
+        _asyncInterruptor?: unknown
+        _running?: boolean
+        _children?: Set<unknown> | null
+      }
+      if (t._exitValue !== null && t._exitValue !== undefined) {
+        bits |= INERT | TARGET_DONE
+      } else if (
+        t._asyncInterruptor === null &&
+        t._running === false &&
+        (!interruptible || !(t._children?.has(fiber) ?? false))
+      ) {
+        // Suspended where it cannot be interrupted: it notes the interruption, tells its
+        // children (who act on it when they next run), and waits on.
+        bits |= INERT
+      }
+    }
+    log.fiber.push(index)
+    log.op.push(typeof op === "string" ? op : "?")
+    log.span.push(runtime.currentSpan)
+    log.turn.push(this.turnOf(fiber))
+    log.bits.push(bits)
+    log.lastStep[index] = this.steps
+    this.lastFiber = index
+  }
+
+  /** The representative's fiber, after the perturbation: how its turn goes. */
+  private watch(fiber: unknown, effect: unknown): void {
+    const runtime = fiber as { currentOpCount: number; _isYielding?: boolean }
+    const count = runtime.currentOpCount
+    if (count > this.watchMax) this.watchMax = count
+    this.watchLast = count
+    if (this.scheduler!.pending > 0 || this.foreign) this.watchBusy = true
+    if ((effect as { _op?: unknown })._op === "Yield" && runtime._isYielding === true) {
+      this.watchBudgetYield = true
+      this.watchNextIsBudget = true
+    }
+  }
+
   override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, effect: Effect.Effect<any, any, any>) {
     if (this.finished) return
     this.steps++
-    if (fiber === (this.root as unknown) && this.rootOffset !== 0) {
+    if (this.root === undefined) {
+      this.root = fiber as Fiber.RuntimeFiber<unknown, unknown>
+      if (this.log !== undefined) noteReads(fiber, this)
+    }
+    if ((fiber as unknown as { currentScheduler: unknown }).currentScheduler !== this.scheduler) {
+      this.foreign = true
+    }
+    if (fiber === (this.root as unknown)) {
       const count = (fiber as unknown as { currentOpCount: number }).currentOpCount
+      this.rootCount = count
       if (this.rootOffset === -1) this.rootOffset = count
-      else if (count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
+      else if (this.rootOffset !== 0 && count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
       this.rootLast = count
     }
+    if ((effect as { _op?: unknown })._op === "Yield") this.yielding = fiber
+    if (this.log !== undefined) this.note(fiber, effect)
+    if (fiber === this.watched && this.watchState === "watching") this.watch(fiber, effect)
     if (
       this.mode === "budget" &&
       this.interruptAt !== undefined &&
@@ -223,15 +541,23 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       // request's fiber cut off while the program goes on).
       const target: Fiber.RuntimeFiber<unknown, unknown> =
         this.target === "holder" ? (fiber as Fiber.RuntimeFiber<unknown, unknown>) : root
+      if (this.watchSpan >= 0 && this.mode !== "budget") {
+        this.watched = fiber
+        this.watchState = "waiting"
+      }
+      const interrupt = () => {
+        this.acting = true
+        try {
+          target.unsafeInterruptAsFork(explorerId)
+        } finally {
+          this.acting = false
+        }
+      }
       if (this.mode === "budget") {
         // Nothing forced: the fiber runs on until its turn ends where the runtime ends it (the
         // budget set with `withMaxOpsBeforeYield`, or an async wait), and the interruption is
         // the next task on the scheduler — what another fiber interrupting the program does.
-        target.currentScheduler.scheduleTask(
-          () => target.unsafeInterruptAsFork(explorerId),
-          0,
-          target
-        )
+        target.currentScheduler.scheduleTask(interrupt, 0, target)
         this.onReach()
         return
       }
@@ -250,11 +576,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
         // A running fiber never receives a message from another fiber in the middle of its
         // turn (Effect's own combinators rely on that), so the interruption is queued behind
         // the yield: it lands when the fiber resumes, before step k.
-        target.currentScheduler.scheduleTask(
-          () => target.unsafeInterruptAsFork(explorerId),
-          0,
-          target
-        )
+        target.currentScheduler.scheduleTask(interrupt, 0, target)
       } else {
         // The root is suspended: it handles the interruption (and interrupts its children)
         // before the paused fiber resumes, so that fiber is interrupted before step k too.
@@ -352,7 +674,11 @@ export interface Run {
   readonly reached: boolean
   readonly outcome:
     | { readonly _tag: "Exited"; readonly exit: Exit.Exit<unknown, unknown> }
-    | { readonly _tag: "Hung" }
+    | {
+        readonly _tag: "Hung"
+        /** Told at once: no fiber of the run could ever run again (`quiescence`). */
+        readonly stuck: boolean
+      }
   readonly live: ReadonlyArray<Tracking.Entry>
   /** The fibers of the run still running after it ended, described (`StepSupervisor.describe`). */
   readonly leftRunning: ReadonlyArray<string>
@@ -364,6 +690,12 @@ export interface Run {
   readonly millis: number
   /** The bound it was held to (`Settings.runBound`). */
   readonly bound: Duration.Duration
+  /** A dry run's steps, noted for the reductions (when asked for). */
+  readonly log: StepLog | undefined
+  /** A representative's run: whether its turn confirmed its equivalent points. */
+  readonly aligned: boolean
+  /** Whether every wake-up of its fibers was the run's own (nothing from outside the run). */
+  readonly closed: boolean
 }
 
 /** How every run of one exploration is made. */
@@ -379,9 +711,35 @@ export interface Settings {
   readonly target: Interruption.Target
   /** Budget mode: the runtime's operations per turn (`Effect.withMaxOpsBeforeYield`). */
   readonly budget?: number | undefined
+  /**
+   * Whether a run whose fibers can never run again is a hang at once (`quiescence`): only
+   * once an uninterrupted run showed that nothing outside the run wakes its fibers.
+   */
+  readonly detect: boolean
+}
+
+/** What one exploration sets up once for all of its runs. */
+export interface Shared {
+  /** Fresh test services for one run, when runs are isolated. */
+  readonly isolate: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Installs a run's tracker. */
+  readonly track: <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    tracker: Tracking.Tracker
+  ) => Effect.Effect<A, E, R>
+  /** The scheduler the caller's fibers use (each run's scheduler hands its tasks on to it). */
+  readonly scheduler: Scheduler.Scheduler
 }
 
 const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
+
+/** Per-run options of `runOnce` beyond the settings. */
+interface RunOptions {
+  /** Note every step (a dry run, for the reductions). */
+  readonly log?: boolean
+  /** A representative: the spread of the equivalent points its turn has to confirm. */
+  readonly watchSpan?: number
+}
 
 /**
  * Runs the program once from scratch, optionally interrupting it at step `interruptAt`, and
@@ -391,75 +749,94 @@ const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
 export const runOnce = <A, E, R>(
   program: Interruption.Program<A, E, R>,
   interruptAt: number | undefined,
-  settings: Settings
+  settings: Settings,
+  shared: Shared,
+  options: RunOptions = {}
 ): Effect.Effect<Run, never, R> =>
-  Effect.gen(function* () {
-    const { runBound, mode, isolate, budget, target } = settings
+  Effect.suspend(() => {
+    const { runBound, mode, budget, target } = settings
     const probe = leakProbe.unsafeMake()
     const supervisor = new StepSupervisor(interruptAt, mode, target)
-    const gate = yield* Deferred.make<void>()
+    const scheduler = new RunScheduler(shared.scheduler, supervisor)
+    supervisor.scheduler = scheduler
+    // Readiness is only known on the runtime's own scheduler (a task runs when it says).
+    if (!(shared.scheduler instanceof Scheduler.MixedScheduler)) supervisor.foreign = true
+    if (options.log === true && mode !== "budget") supervisor.log = new StepLog()
+    if (options.watchSpan !== undefined) supervisor.watchSpan = options.watchSpan
+    const owner = quiescence.track((fiber) => supervisor.isRunFiber(fiber))
+    supervisor.owner = owner
     // A factory is called once per run, before the run's first step: each run starts from
     // fresh state. One that throws makes a run that dies with what it threw, one that returns
     // something else than an Effect a run that dies saying so (both are reported as defects).
-    const made = Effect.isEffect(program)
-      ? program
-      : yield* Effect.sync((): Effect.Effect<A, E, R> => {
-          try {
-            const effect: unknown = program()
-            return Effect.isEffect(effect)
-              ? (effect as Effect.Effect<A, E, R>)
-              : Effect.die(
-                  new Error(`the program function returned ${show(effect)}, not an Effect`)
-                )
-          } catch (error) {
-            return Effect.die(error)
-          }
-        })
+    let made: Effect.Effect<A, E, R>
+    if (Effect.isEffect(program)) {
+      made = program
+    } else {
+      try {
+        const effect: unknown = program()
+        made = Effect.isEffect(effect)
+          ? (effect as Effect.Effect<A, E, R>)
+          : Effect.die(new Error(`the program function returned ${show(effect)}, not an Effect`))
+      } catch (error) {
+        made = Effect.die(error)
+      }
+    }
     const supervised = made.pipe(
       // Budget mode: the runtime's own per-turn budget, inherited by every fiber of the run.
       (effect) => (budget === undefined ? effect : Effect.withMaxOpsBeforeYield(effect, budget)),
       Effect.supervised(supervisor),
       Effect.withRuntimeFlagsPatch(opSupervision),
-      Tracking.withTracker(probe.tracker),
+      (effect) => shared.track(effect, probe.tracker),
+      (effect) => Effect.withScheduler(effect, scheduler),
       // Fresh test services per run, built outside the counted region: a run that wedges its
       // TestClock cannot wedge the next.
-      (effect) => (isolate ? Effect.provide(effect, TestContext.TestContext) : effect)
+      (effect) => (settings.isolate ? shared.isolate(effect) : effect)
     )
-    // The gate lets us hand the root fiber to the supervisor before its first step. A daemon,
-    // so that a hung run can be abandoned: a child would be awaited when the explorer ends.
-    const fiber = yield* Effect.forkDaemon(Effect.zipRight(Deferred.await(gate), supervised))
-    supervisor.root = fiber
-    const started = performance.now()
-    yield* Deferred.succeed(gate, undefined)
-    const outcome = yield* awaitWithin(fiber, supervisor, runBound).pipe(
-      Effect.onInterrupt(() => Fiber.interruptFork(fiber))
-    )
-    const millis = performance.now() - started
-    if (outcome._tag === "Hung") {
-      supervisor.finished = true
-      // Abandoned: it may be stuck in an uninterruptible region, so do not wait for it.
-      yield* Fiber.interruptFork(fiber)
-    } else {
-      // Fibers that were interrupted as the run ended finish on the next turns.
-      for (let turn = 0; turn < 3 && supervisor.running.size > 0; turn++) yield* Effect.yieldNow()
-      supervisor.finished = true
-    }
-    return {
-      step: interruptAt,
-      steps: supervisor.steps,
-      reached: supervisor.reached,
-      outcome,
-      live: probe.unsafeLive(),
-      leftRunning:
-        outcome._tag === "Hung"
-          ? []
-          : Array.from(supervisor.running, (running) => supervisor.describe(running)),
-      fibersSeen: supervisor.fibersSeen,
-      where: supervisor.where,
-      turnEnds: supervisor.turnEnds,
-      millis,
-      bound: runBound
-    } satisfies Run
+    // A daemon, so that a hung run can be abandoned: a child would be awaited when the
+    // explorer ends. The supervisor takes the first fiber to run a step as the root.
+    return Effect.flatMap(Effect.forkDaemon(supervised), (fiber) => {
+      const started = performance.now()
+      return Effect.flatMap(
+        awaitWithin(fiber, supervisor, runBound, settings.detect).pipe(
+          Effect.onInterrupt(() => Fiber.interruptFork(fiber))
+        ),
+        (outcome) =>
+          Effect.gen(function* () {
+            const millis = performance.now() - started
+            if (outcome._tag === "Hung") {
+              supervisor.finished = true
+              // Abandoned: it may be stuck in an uninterruptible region, so do not wait for it.
+              yield* Fiber.interruptFork(fiber)
+            } else {
+              // Fibers that were interrupted as the run ended finish on the next turns.
+              for (let turn = 0; turn < 3 && supervisor.running.size > 0; turn++) {
+                yield* Effect.yieldNow()
+              }
+              supervisor.finished = true
+            }
+            quiescence.end(owner)
+            return {
+              step: interruptAt,
+              steps: supervisor.steps,
+              reached: supervisor.reached,
+              outcome,
+              live: probe.unsafeLive(),
+              leftRunning:
+                outcome._tag === "Hung"
+                  ? []
+                  : Array.from(supervisor.running, (running) => supervisor.describe(running)),
+              fibersSeen: supervisor.fibersSeen,
+              where: supervisor.where,
+              turnEnds: supervisor.turnEnds,
+              millis,
+              bound: runBound,
+              log: supervisor.log,
+              aligned: supervisor.aligned === true,
+              closed: owner !== undefined && !supervisor.unattributed && !supervisor.foreign
+            } satisfies Run
+          })
+      )
+    })
   })
 
 /**
@@ -467,15 +844,23 @@ export const runOnce = <A, E, R>(
  * (the timer is restarted when it is sent). Real time on purpose: a hang must be detected even
  * when the program runs on the `TestClock`. The timer is `Timer.set`'s: a bound above 2³¹−1 ms
  * is honoured (a bare `setTimeout` fires it after 1 ms), an infinite one sets none.
+ *
+ * With `detect`, a run is a hang at once when it is stuck: its root has not ended, no fiber of
+ * it is ready to run, and nothing of its own that could wake one is pending before the bound
+ * (`quiescence`) — checked each time its last ready fiber stops, after the event loop's
+ * current phase (`setImmediate`), once the interruption has been sent.
  */
 const awaitWithin = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   supervisor: StepSupervisor,
-  hangTimeout: Duration.Duration
+  hangTimeout: Duration.Duration,
+  detect: boolean
 ): Effect.Effect<Run["outcome"]> =>
   Effect.async<Run["outcome"]>((resume) => {
     let cancel: Timer.Cancel = () => {}
     let settled = false
+    let deadline = Infinity
+    const bound = Duration.toMillis(hangTimeout)
     const settle = (outcome: Run["outcome"]) => {
       if (settled) return
       settled = true
@@ -484,11 +869,52 @@ const awaitWithin = (
     }
     const startTimer = () => {
       cancel()
-      if (!settled) cancel = Timer.set("hangTimeout", hangTimeout, () => settle({ _tag: "Hung" }))
+      if (settled) return
+      deadline = performance.now() + bound
+      // Made while a fiber of the run executes (the interruption): the explorer's, not the run's.
+      cancel = quiescence.untracked(() =>
+        Timer.set("hangTimeout", hangTimeout, () => settle({ _tag: "Hung", stuck: false }))
+      )
     }
     startTimer()
-    supervisor.onReach = startTimer
-    const observer = (exit: Exit.Exit<unknown, unknown>) => settle({ _tag: "Exited", exit })
+    const owner = supervisor.owner
+    let checking = false
+    const stuck = (): boolean => {
+      const root = supervisor.root
+      return (
+        root !== undefined &&
+        root.unsafePoll() === null &&
+        (supervisor.interruptAt === undefined || supervisor.reached) &&
+        supervisor.scheduler!.pending === 0 &&
+        !supervisor.foreign &&
+        !supervisor.unattributed &&
+        owner!.live(deadline) === 0
+      )
+    }
+    const check = () => {
+      checking = false
+      if (!settled && stuck()) settle({ _tag: "Hung", stuck: true })
+    }
+    const request = () => {
+      if (checking || settled) return
+      checking = true
+      quiescence.untracked(() => setImmediate(check))
+    }
+    const detecting = detect && owner !== undefined && Number.isFinite(bound)
+    if (detecting) {
+      supervisor.onQuiet = request
+      owner.onChange = request
+      // It may already be quiet (the root started before this wait was set up).
+      request()
+    }
+    supervisor.onReach = () => {
+      startTimer()
+      if (detecting) request()
+    }
+    const observer = (exit: Exit.Exit<unknown, unknown>) => {
+      supervisor.rootEnded()
+      settle({ _tag: "Exited", exit })
+    }
     fiber.addObserver(observer)
     return Effect.sync(() => {
       settled = true
@@ -497,6 +923,171 @@ const awaitWithin = (
     })
   })
 
+/**
+ * The per-run setup of one exploration: fresh test services for each run made cheaply (the
+ * stateless ones built once, a new `TestClock` and `TestAnnotations` per run), and each run's
+ * tracker installed with a fiber ref rather than a scope.
+ */
+const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scheduler = yield* FiberRef.get(FiberRef.currentScheduler)
+    // The tracker's fiber ref, the one `Tracking.withTracker` sets: installing it directly
+    // costs a fiber ref, not a scope per run. Checked against `withTracker` itself, and each
+    // run installs its tracker the slow way if it is not the same ref.
+    const callerTracker = yield* FiberRef.get(trackerRef)
+    const forward: Tracking.Tracker = {
+      opened: (entry) => callerTracker?.opened(entry),
+      settled: (entry) => callerTracker?.settled(entry),
+      releasing: (entry) => callerTracker?.releasing?.(entry),
+      committing: (entry) => callerTracker?.committing?.(entry)
+    }
+    // `withTracker` also counts the installed trackers (none: `Resource.make` does not even
+    // read the ref): one install held for the whole exploration keeps the count up while
+    // the runs set their own.
+    const installed = yield* Deferred.make<boolean>()
+    yield* Effect.forkScoped(
+      Tracking.withTracker(
+        Effect.zipRight(
+          Effect.flatMap(FiberRef.get(trackerRef), (current) =>
+            Deferred.succeed(installed, current === forward)
+          ),
+          Effect.never
+        ),
+        forward
+      )
+    )
+    const track: Shared["track"] = (yield* Deferred.await(installed))
+      ? (effect, tracker) => Effect.locally(effect, trackerRef, tracker)
+      : (effect, tracker) => Tracking.withTracker(effect, tracker)
+    if (!isolate) return { scheduler, track, isolate: (effect) => effect }
+    // The stateless test services (`TestLive`, `TestSized`, `TestConfig`, the live services)
+    // are built once, in a fiber of their own so that none of their fiber refs reach ours.
+    const scope = yield* Effect.scope
+    const base = yield* Effect.flatMap(
+      Effect.fork(Layer.buildWithScope(TestContext.TestContext, scope)),
+      (built) => Effect.flatten(Fiber.await(built))
+    )
+    const live = Context.get(base, TestLive.TestLive)
+    // The test context holds its TestClock too (its type names only the test services).
+    const sample = Context.getOption(base as Context.Context<never>, TestClock.TestClock)
+    const made = Option.isSome(sample) ? yield* clockMaker(sample.value) : undefined
+    return {
+      scheduler,
+      track,
+      isolate: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+        Effect.suspend((): Effect.Effect<A, E, R> => {
+          const annotations = TestAnnotations.make(Ref.unsafeMake(TestAnnotationMap.empty()))
+          const services = Context.add(base, TestAnnotations.TestAnnotations, annotations)
+          if (made === undefined) {
+            return effect.pipe(
+              Effect.provide(TestClock.defaultTestClock),
+              Effect.provide(services),
+              Effect.locally(TestServices.currentServices, services)
+            ) as Effect.Effect<A, E, R>
+          }
+          // What `TestClock.defaultTestClock` makes, without a layer: the clock at time 0, its
+          // warnings cancelled when the run ends. No scope, so the root's last operations
+          // (after the program's) do not wait: its turn ends where the program's does.
+          const clock = made(live, annotations)
+          const withClock = Context.add(services, TestClock.TestClock, clock)
+          return effect.pipe(
+            Effect.ensuring(endWarnings(clock)),
+            Effect.withClock(clock),
+            Effect.provide(withClock),
+            Effect.locally(TestServices.currentServices, services)
+          ) as Effect.Effect<A, E, R>
+        })
+    } satisfies Shared
+  })
+
+/** What a `TestClock` made by `TestClock.live` is (effect 3's `TestClockImpl`). */
+interface MadeClock extends TestClock.TestClock {
+  readonly warningState: SynchronizedRef.SynchronizedRef<unknown>
+  readonly suspendedWarningState: SynchronizedRef.SynchronizedRef<unknown>
+  readonly warningDone: () => Effect.Effect<void>
+  readonly suspendedWarningDone: () => Effect.Effect<void>
+}
+
+/** A warning state that a fiber waits in (`{ _tag: "Pending", fiber }`), or one not known. */
+const mayBePending = (state: unknown): boolean =>
+  !Predicate.hasProperty(state, "_tag") || (state._tag !== "Start" && state._tag !== "Done")
+
+/**
+ * What the layer's finalizer does (`warningDone`, `suspendedWarningDone`: interrupt a warning
+ * fiber still waiting), only where one may wait: reading the states takes no lock, so a run
+ * that started none ends without waiting on the clock's semaphores.
+ */
+const endWarnings = (clock: MadeClock): Effect.Effect<void> =>
+  Effect.flatMap(
+    Effect.all([
+      SynchronizedRef.get(clock.warningState),
+      SynchronizedRef.get(clock.suspendedWarningState)
+    ]),
+    ([warning, suspended]) =>
+      Effect.zipRight(
+        mayBePending(warning) ? clock.warningDone() : Effect.void,
+        mayBePending(suspended) ? clock.suspendedWarningDone() : Effect.void
+      )
+  )
+
+/**
+ * Makes fresh `TestClock`s the way `TestClock.live` does (its class, a `Ref` of the time and
+ * two `SynchronizedRef`s of warning state, from the states a fresh clock starts in), when the
+ * given clock has that shape; `undefined` otherwise (each run then builds the layer).
+ */
+const clockMaker = (
+  sample: TestClock.TestClock
+): Effect.Effect<
+  ((live: TestLive.TestLive, annotations: TestAnnotations.TestAnnotations) => MadeClock) | undefined
+> =>
+  Effect.suspend(() => {
+    const parts = sample as unknown as {
+      readonly constructor?: unknown
+      readonly warningState?: unknown
+      readonly suspendedWarningState?: unknown
+      readonly warningDone?: unknown
+      readonly suspendedWarningDone?: unknown
+    }
+    const Made = parts.constructor as
+      | (new (
+          clockState: Ref.Ref<TestClock.Data>,
+          live: TestLive.TestLive,
+          annotations: TestAnnotations.TestAnnotations,
+          warningState: SynchronizedRef.SynchronizedRef<unknown>,
+          suspendedWarningState: SynchronizedRef.SynchronizedRef<unknown>
+        ) => MadeClock)
+      | undefined
+    if (
+      typeof Made !== "function" ||
+      Made.length !== 5 ||
+      !Predicate.hasProperty(parts.warningState, SynchronizedRef.SynchronizedRefTypeId) ||
+      !Predicate.hasProperty(parts.suspendedWarningState, SynchronizedRef.SynchronizedRefTypeId) ||
+      typeof parts.warningDone !== "function" ||
+      typeof parts.suspendedWarningDone !== "function"
+    ) {
+      return Effect.succeed(undefined)
+    }
+    return Effect.map(
+      Effect.all([
+        SynchronizedRef.get(parts.warningState as SynchronizedRef.SynchronizedRef<unknown>),
+        SynchronizedRef.get(parts.suspendedWarningState as SynchronizedRef.SynchronizedRef<unknown>)
+      ]),
+      ([warning, suspended]) =>
+        (live: TestLive.TestLive, annotations: TestAnnotations.TestAnnotations) =>
+          new Made(
+            Ref.unsafeMake(TestClock.makeData(new Date(0).getTime(), Chunk.empty())),
+            live,
+            annotations,
+            SynchronizedRef.unsafeMake(warning),
+            SynchronizedRef.unsafeMake(suspended)
+          )
+    )
+  })
+
+/** `@scopeguard/core`'s tracker fiber ref (`Tracking.withTracker` sets it), by its global key. */
+const trackerRef = GlobalValue.globalValue(Symbol.for("@scopeguard/core/Tracking/current"), () =>
+  FiberRef.unsafeMake<Tracking.Tracker | undefined>(undefined)
+)
 /**
  * Runs `effect` in a fiber of its own and waits at most `bound` of wall-clock time for it
  * (`Timer.set`; an infinite bound waits for ever): `None` when the bound passed first, and the
@@ -713,132 +1304,353 @@ interface Point {
   readonly budget?: number | undefined
 }
 
+/** The equivalence linking a step to the one before it (`Reductions.link`). */
+const DEFERRED = 1
+const CONTINUATION = 2
+
+/**
+ * How the points of a deterministic program relate, read from its two dry runs (see
+ * `Interruption.Reduced`): which points are the run without interruption (`idle`), and which
+ * consecutive points are equivalent (`link`), in classes `[start, end]` of steps.
+ */
+interface Reductions {
+  readonly log: StepLog
+  readonly idle: Uint8Array
+  readonly link: Uint8Array
+  readonly start: Int32Array
+  readonly end: Int32Array
+}
+
+const sameLog = (a: StepLog, b: StepLog): boolean => {
+  if (a.fiber.length !== b.fiber.length || a.names.length !== b.names.length) return false
+  for (let s = 1; s < a.fiber.length; s++) {
+    if (a.fiber[s] !== b.fiber[s] || a.op[s] !== b.op[s] || a.bits[s] !== b.bits[s]) return false
+  }
+  for (let f = 0; f < a.names.length; f++) {
+    if (
+      a.names[f] !== b.names[f] ||
+      a.lastStep[f] !== b.lastStep[f] ||
+      a.endedThere[f] !== b.endedThere[f]
+    ) {
+      return false
+    }
+  }
+  return true
+}
+
+/**
+ * The reductions the runtime guarantees for a program whose two dry runs noted the same steps
+ * (otherwise none: what one run shows may not hold in the next).
+ */
+const reductionsOf = (
+  first: StepLog,
+  second: StepLog,
+  mode: Interruption.Mode,
+  target: Interruption.Target
+): Reductions | undefined => {
+  if (mode === "budget" || !sameLog(first, second)) return undefined
+  const { fiber, op, bits, lastStep, endedThere } = first
+  const n = fiber.length - 1
+  const idle = new Uint8Array(n + 1)
+  const link = new Uint8Array(n + 1)
+  const start = new Int32Array(n + 1)
+  const end = new Int32Array(n + 1)
+  // Backwards, per fiber: from each of its steps to where its turn ends on its own (an async
+  // wait, its own yield, its end), whether a turn restarted at that step ends at the same
+  // operation (`aligned`): no budget yield on the way, or none that found another fiber ready.
+  const fibers = first.names.length
+  const seen = new Uint8Array(fibers)
+  const nextAligned = new Uint8Array(fibers)
+  const nextBusy = new Uint8Array(fibers)
+  for (let s = n; s >= 1; s--) {
+    const f = fiber[s]!
+    const b = bits[s]!
+    const inserted = (b & INSERTED) !== 0
+    const natural =
+      (TURN_END_OPS.has(op[s]) && !inserted && (b & PREEMPTED) === 0) ||
+      (lastStep[f] === s && endedThere[f] === true)
+    const quiet = (b & QUIET) !== 0
+    let aligned: boolean
+    let busy: boolean
+    if (seen[f] === 0 && !natural) {
+      // Its last step, and its turn did not end there on its own: not known.
+      aligned = false
+      busy = true
+    } else {
+      busy = !quiet || (!natural && nextBusy[f] === 1)
+      aligned = inserted ? !busy : natural ? true : nextAligned[f] === 1
+    }
+    seen[f] = 1
+    nextAligned[f] = aligned ? 1 : 0
+    nextBusy[f] = busy ? 1 : 0
+    idle[s] =
+      aligned && quiet && (mode === "yield" || (target === "root" && (b & TARGET_DONE) !== 0))
+        ? 1
+        : 0
+  }
+  for (let s = 2; s <= n; s++) {
+    const p = s - 1
+    const same = fiber[p] === fiber[s] && (bits[p]! & PREEMPTED) === 0 && !TURN_END_OPS.has(op[p])
+    if (!same) continue
+    if (PUSH_OPS.has(op[p])) {
+      link[s] = CONTINUATION
+    } else if (
+      mode === "interrupt" &&
+      !BATCHING_OPS.has(op[p]) &&
+      (bits[p]! & OBSERVED) === 0 &&
+      (bits[p]! & bits[s]! & (QUIET | INERT)) === (QUIET | INERT)
+    ) {
+      link[s] = DEFERRED
+    }
+  }
+  for (let s = 1; s <= n; s++) {
+    start[s] = s > 1 && link[s] !== 0 && idle[s] === 0 && idle[s - 1] === 0 ? start[s - 1]! : s
+  }
+  for (let s = n; s >= 1; s--) end[s] = s < n && start[s + 1] === start[s] ? end[s + 1]! : s
+  return { log: first, idle, link, start, end }
+}
+
+/** Where step `s` of a dry run was, as `whereOf` says it at that step. */
+const whereAt = (log: StepLog, s: number): Interruption.Where => {
+  const span = log.span[s] as { name?: unknown } | undefined
+  const source = sourceOf(span)
+  return {
+    fiber: log.names[log.fiber[s]!]!,
+    op: log.op[s]!,
+    ...(typeof span?.name === "string" ? { span: span.name } : {}),
+    ...(source === undefined ? {} : { source }),
+    turn: log.turn[s]!
+  }
+}
+
+/** The failures of an equivalent point's run, at step `s`: its own step, `where` and reach. */
+const relabel = (
+  failures: ReadonlyArray<Interruption.Failure>,
+  log: StepLog,
+  s: number
+): ReadonlyArray<Interruption.Failure> => {
+  if (failures.length === 0) return failures
+  const where = whereAt(log, s)
+  const reach = reachOf(where.turn)
+  return failures.map((failure) => ({ ...failure, step: s, where, reach }))
+}
+
+/** What one point found: its failures, and whether a hang among them was told at once. */
+interface Explored {
+  readonly point: Point
+  readonly failures: ReadonlyArray<Interruption.Failure>
+  readonly stuck: boolean
+}
+
 /** @internal */
 export const explore = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
-  Effect.gen(function* () {
-    const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
-    checkProgram(program)
-    const { hangTimeout, mode, budgets, target } = checked
-    const shown = progress.make(yield* progress.ProgressConsole, checked.progress)
-    const dry: Settings = {
-      hangTimeout,
-      runBound: uninterruptedBound(hangTimeout),
-      mode,
-      target,
-      isolate: yield* shouldIsolate(checked)
-    }
-    // Two dry runs: the step count, and whether it is the same every time.
-    const first = yield* runOnce(program, undefined, dry)
-    const explored: Array<{
-      readonly point: Point
-      readonly failures: ReadonlyArray<Interruption.Failure>
-    }> = [{ point: { step: 0 }, failures: yield* judge(first, 0, checked, dry) }]
-    const steps = first.steps
-    if (first.outcome._tag === "Hung") {
-      // The program hangs with no interruption: nothing to compare the other runs with.
-      const failures = explored[0]!.failures
+  Effect.scoped(
+    Effect.gen(function* () {
+      const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+      checkProgram(program)
+      const { hangTimeout, mode, budgets, target } = checked
+      const shown = progress.make(yield* progress.ProgressConsole, checked.progress)
+      const isolate = yield* shouldIsolate(checked)
+      const shared = yield* makeShared(isolate)
+      const dry: Settings = {
+        hangTimeout,
+        runBound: uninterruptedBound(hangTimeout),
+        mode,
+        target,
+        isolate,
+        detect: false
+      }
+      const noting = { log: checked.reduce }
+      // Two dry runs: the step count, and whether it is the same every time.
+      const first = yield* runOnce(program, undefined, dry, shared, noting)
+      const explored: Array<Explored> = [
+        { point: { step: 0 }, failures: yield* judge(first, 0, checked, dry), stuck: false }
+      ]
+      const steps = first.steps
+      if (first.outcome._tag === "Hung") {
+        // The program hangs with no interruption: nothing to compare the other runs with.
+        const failures = explored[0]!.failures
+        return {
+          mode,
+          steps,
+          runs: 1,
+          failures,
+          ranges: toRanges(explored),
+          reachable: failures.length,
+          deterministic: false,
+          dryRunSteps: [steps, steps] as const,
+          unreached: [],
+          fibers: first.fibersSeen,
+          isolated: dry.isolate,
+          target,
+          ...(mode === "budget" ? { budgets: [] } : {}),
+          sampled: undefined,
+          reduced: undefined,
+          hangs: { stuck: 0, timedOut: failures.length }
+        } satisfies Interruption.Report
+      }
+      // From here on a run whose fibers can never run again is a hang at once, if nothing
+      // outside the run woke the first one's fibers.
+      const detect = first.closed
+      const second = yield* runOnce(program, undefined, { ...dry, detect }, shared, noting)
+      let runs = 2
+      const settings: Settings = {
+        ...dry,
+        detect,
+        runBound: runBoundOf(
+          hangTimeout,
+          second.outcome._tag === "Hung" ? first.millis : Math.min(first.millis, second.millis)
+        )
+      }
+      const reductions =
+        checked.reduce &&
+        first.log !== undefined &&
+        second.log !== undefined &&
+        second.outcome._tag === "Exited" &&
+        first.steps === second.steps
+          ? reductionsOf(first.log, second.log, mode, target)
+          : undefined
+      // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
+      let points: Array<Point>
+      const perBudget: Array<Interruption.BudgetRun> = []
+      const budgetBounds = new Map<number, Duration.Duration>()
+      if (mode === "budget") {
+        points = []
+        for (const budget of budgets) {
+          // Uninterrupted: bounded like the dry runs.
+          const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared)
+          runs++
+          perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
+          // A small budget's runs yield more often, and may be slower than the default's: its
+          // points are bounded by its own dry run too.
+          if (budgetRun.outcome._tag === "Exited") {
+            budgetBounds.set(
+              budget,
+              maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
+            )
+          }
+          for (const step of budgetRun.turnEnds) points.push({ step, budget })
+        }
+      } else {
+        points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
+      }
+      const sample = checked.sample
+      const chosen =
+        sample === undefined || sample.runs >= points.length
+          ? points
+          : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
+      const unreached: Array<number> = []
+      // Point 0 (the run without interruption) and the chosen points.
+      const total = chosen.length + 1
+      let failing = explored[0]!.failures.length > 0 ? 1 : 0
+      const reduced = { points: 0, deferred: 0, continuation: 0, idle: 0, unconfirmed: 0 }
+      // The last point run of a class of equivalent points, and what it found.
+      let representative:
+        | {
+            readonly start: number
+            readonly failures: ReadonlyArray<Interruption.Failure>
+            readonly stuck: boolean
+            readonly confirmed: boolean
+          }
+        | undefined
+      for (const point of chosen) {
+        const s = point.step
+        let entry: Explored
+        if (reductions !== undefined && reductions.idle[s] === 1) {
+          // Nothing happens at this point: its run is the run without interruption.
+          entry = {
+            point,
+            failures: relabel(explored[0]!.failures, reductions.log, s),
+            stuck: false
+          }
+          reduced.idle++
+        } else if (
+          reductions !== undefined &&
+          representative !== undefined &&
+          representative.confirmed &&
+          representative.start === reductions.start[s]
+        ) {
+          entry = {
+            point,
+            failures: relabel(representative.failures, reductions.log, s),
+            stuck: representative.stuck
+          }
+          if (reductions.link[s] === DEFERRED) reduced.deferred++
+          else reduced.continuation++
+        } else {
+          if (reductions !== undefined && representative?.start === reductions.start[s]) {
+            reduced.unconfirmed++
+          }
+          const pointSettings =
+            point.budget === undefined
+              ? settings
+              : {
+                  ...settings,
+                  budget: point.budget,
+                  runBound: budgetBounds.get(point.budget) ?? settings.runBound
+                }
+          const later = reductions === undefined ? 0 : reductions.end[s]! - s
+          const run = yield* runOnce(
+            program,
+            s,
+            pointSettings,
+            shared,
+            later > 0 ? { watchSpan: later } : {}
+          )
+          runs++
+          if (!run.reached) unreached.push(s)
+          const failures = yield* judge(run, s, checked, pointSettings)
+          const stuck = run.outcome._tag === "Hung" && run.outcome.stuck
+          entry = { point, failures, stuck }
+          if (reductions !== undefined) {
+            representative = {
+              start: reductions.start[s]!,
+              failures,
+              stuck,
+              confirmed: later > 0 && run.reached && run.aligned
+            }
+          }
+        }
+        if (entry.failures.length > 0) failing++
+        explored.push(entry)
+        shown.update(explored.length, total, failing)
+      }
+      shown.end(explored.length, total, failing)
+      reduced.points = reduced.deferred + reduced.continuation + reduced.idle
+      const failures = explored.flatMap((e) => e.failures)
+      const hangs = { stuck: 0, timedOut: 0 }
+      for (const e of explored) {
+        for (const f of e.failures) if (f.kind === "hang") hangs[e.stuck ? "stuck" : "timedOut"]++
+      }
       return {
         mode,
         steps,
-        runs: 1,
+        runs,
         failures,
         ranges: toRanges(explored),
-        reachable: failures.length,
-        deterministic: false,
-        dryRunSteps: [steps, steps] as const,
-        unreached: [],
+        reachable: failures.filter((f) => f.reach !== "explorer-only").length,
+        // Deterministic only when every run followed the uninterrupted one: both dry runs
+        // ended after the same steps, and every run reached its step (its prefix is the dry
+        // run's).
+        deterministic:
+          first.steps === second.steps &&
+          second.outcome._tag === "Exited" &&
+          unreached.length === 0,
+        dryRunSteps: [first.steps, second.steps] as const,
+        unreached,
         fibers: first.fibersSeen,
-        isolated: dry.isolate,
+        isolated: settings.isolate,
         target,
-        ...(mode === "budget" ? { budgets: [] } : {}),
-        sampled: undefined
+        ...(mode === "budget" ? { budgets: perBudget } : {}),
+        sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed },
+        reduced: reductions === undefined ? undefined : reduced,
+        hangs
       } satisfies Interruption.Report
-    }
-    const second = yield* runOnce(program, undefined, dry)
-    let runs = 2
-    const settings: Settings = {
-      ...dry,
-      runBound: runBoundOf(
-        hangTimeout,
-        second.outcome._tag === "Hung" ? first.millis : Math.min(first.millis, second.millis)
-      )
-    }
-    // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
-    let points: Array<Point>
-    const perBudget: Array<Interruption.BudgetRun> = []
-    const budgetBounds = new Map<number, Duration.Duration>()
-    if (mode === "budget") {
-      points = []
-      for (const budget of budgets) {
-        // Uninterrupted: bounded like the dry runs.
-        const budgetRun = yield* runOnce(program, undefined, { ...dry, budget })
-        runs++
-        perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
-        // A small budget's runs yield more often, and may be slower than the default's: its
-        // points are bounded by its own dry run too.
-        if (budgetRun.outcome._tag === "Exited") {
-          budgetBounds.set(
-            budget,
-            maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
-          )
-        }
-        for (const step of budgetRun.turnEnds) points.push({ step, budget })
-      }
-    } else {
-      points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
-    }
-    const sample = checked.sample
-    const chosen =
-      sample === undefined || sample.runs >= points.length
-        ? points
-        : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
-    const unreached: Array<number> = []
-    // Point 0 (the run without interruption) and the chosen points.
-    const total = chosen.length + 1
-    let failing = explored[0]!.failures.length > 0 ? 1 : 0
-    for (const point of chosen) {
-      const pointSettings =
-        point.budget === undefined
-          ? settings
-          : {
-              ...settings,
-              budget: point.budget,
-              runBound: budgetBounds.get(point.budget) ?? settings.runBound
-            }
-      const run = yield* runOnce(program, point.step, pointSettings)
-      runs++
-      if (!run.reached) unreached.push(point.step)
-      const pointFailures = yield* judge(run, point.step, checked, pointSettings)
-      if (pointFailures.length > 0) failing++
-      explored.push({ point, failures: pointFailures })
-      shown.update(explored.length, total, failing)
-    }
-    shown.end(explored.length, total, failing)
-    const failures = explored.flatMap((e) => e.failures)
-    return {
-      mode,
-      steps,
-      runs,
-      failures,
-      ranges: toRanges(explored),
-      reachable: failures.filter((f) => f.reach !== "explorer-only").length,
-      // Deterministic only when every run followed the uninterrupted one: both dry runs ended
-      // after the same steps, and every run reached its step (its prefix is the dry run's).
-      deterministic:
-        first.steps === second.steps && second.outcome._tag === "Exited" && unreached.length === 0,
-      dryRunSteps: [first.steps, second.steps] as const,
-      unreached,
-      fibers: first.fibersSeen,
-      isolated: settings.isolate,
-      target,
-      ...(mode === "budget" ? { budgets: perBudget } : {}),
-      sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed }
-    } satisfies Interruption.Report
-  })
-
+    })
+  )
 /**
  * `runs` distinct steps of `1..steps`, in order, chosen uniformly by a seeded generator
  * (mulberry32): the same seed picks the same steps, so a sampled report can be replayed.
@@ -918,38 +1730,47 @@ export const runAt = <A, E, R, R2 = never>(
   step: number,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Replay, never, R | R2> =>
-  Effect.gen(function* () {
-    const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
-    checkProgram(program)
-    checkStep(step)
-    const { hangTimeout, mode, budget, target } = checked
-    const dry: Settings = {
-      hangTimeout,
-      runBound: uninterruptedBound(hangTimeout),
-      mode,
-      target,
-      isolate: yield* shouldIsolate(checked),
-      ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
-    }
-    // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to.
-    const uninterrupted = step === 0 ? undefined : yield* runOnce(program, undefined, dry)
-    const settings: Settings =
-      uninterrupted === undefined || uninterrupted.outcome._tag === "Hung"
-        ? dry
-        : { ...dry, runBound: runBoundOf(hangTimeout, uninterrupted.millis) }
-    const run = yield* runOnce(program, step, settings)
-    const failures = yield* judge(run, step, checked, settings)
-    return {
-      step,
-      steps: run.steps,
-      reached: run.reached,
-      ...(run.where === undefined ? {} : { where: run.where }),
-      exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
-      live: run.live,
-      failures
-    } satisfies Interruption.Replay
-  })
-
+  Effect.scoped(
+    Effect.gen(function* () {
+      const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
+      checkProgram(program)
+      checkStep(step)
+      const { hangTimeout, mode, budget, target } = checked
+      const isolate = yield* shouldIsolate(checked)
+      const shared = yield* makeShared(isolate)
+      const dry: Settings = {
+        hangTimeout,
+        runBound: uninterruptedBound(hangTimeout),
+        mode,
+        target,
+        isolate,
+        detect: false,
+        ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
+      }
+      // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to
+      // (and, as in `explore`, to tell a stuck run at once if it shows nothing from outside).
+      const uninterrupted = step === 0 ? undefined : yield* runOnce(program, undefined, dry, shared)
+      const settings: Settings =
+        uninterrupted === undefined || uninterrupted.outcome._tag === "Hung"
+          ? dry
+          : {
+              ...dry,
+              detect: uninterrupted.closed,
+              runBound: runBoundOf(hangTimeout, uninterrupted.millis)
+            }
+      const run = yield* runOnce(program, step, settings, shared)
+      const failures = yield* judge(run, step, checked, settings)
+      return {
+        step,
+        steps: run.steps,
+        reached: run.reached,
+        ...(run.where === undefined ? {} : { where: run.where }),
+        exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
+        live: run.live,
+        failures
+      } satisfies Interruption.Replay
+    })
+  )
 /** @internal */
 export const assertEveryStep = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,

@@ -36,6 +36,7 @@ export interface Checked<R> {
   readonly fibers: boolean
   readonly defects: boolean
   readonly progress: boolean
+  readonly reduce: boolean
   readonly isolate: boolean | undefined
   readonly sample: { readonly runs: number; readonly seed: number } | undefined
 }
@@ -129,6 +130,7 @@ export const check = <R>(
   const defects = boolean("defects", options.defects) ?? true
   const isolate = boolean("isolate", options.isolate)
   const progress = boolean("progress", options.progress) ?? true
+  const reduce = boolean("reduce", options.reduce) ?? true
   // Not `??`: a `null` is refused as a wrong value, not read as the default.
   const hangTimeout = InvalidOptionsError.decodeDuration(
     "hangTimeout",
@@ -149,6 +151,7 @@ export const check = <R>(
     fibers,
     defects,
     progress,
+    reduce,
     isolate,
     sample: checkedSample
   }
