@@ -18,15 +18,15 @@
  * step — is counted as outside its control.
  *
  * When nothing can run, the run is deadlocked unless something outside may still wake it: the
- * controller watches (with `async_hooks`) the timers, file requests, sockets and other async
- * resources created while the run is in progress, and a deadlock is declared only when none of
- * them is left. Counting the process's active resources against a baseline taken at the start
+ * controller watches (with `async_hooks`) the timers, file requests, sockets and other native
+ * async resources created while the run is in progress, and a deadlock is declared only when
+ * none of them is pending. Counting the process's active resources against a baseline taken at the start
  * is not enough: a run started from a timer's or a file request's callback counts that one in
  * its baseline while it is still listed, and its own first timer then hides behind it.
  *
  * @internal
  */
-import { type AsyncHook, createHook } from "node:async_hooks"
+import { type AsyncHook, AsyncResource, createHook } from "node:async_hooks"
 import type * as Fiber from "effect/Fiber"
 import { getCurrent } from "effect/Fiber"
 import type * as Scheduler from "effect/Scheduler"
@@ -92,7 +92,10 @@ class OutsideWatch {
   constructor() {
     this.hook = createHook({
       init: (id, type, _trigger, resource) => {
-        if (!this.ignoring && !IN_TURN.has(type)) this.pending.set(id, resource)
+        // A JavaScript AsyncResource only carries a context (Effect makes one, "effect/Fiber",
+        // for each suspended fiber): it wakes nothing by itself.
+        if (this.ignoring || IN_TURN.has(type) || resource instanceof AsyncResource) return
+        this.pending.set(id, resource)
       },
       destroy: (id) => {
         this.pending.delete(id)
