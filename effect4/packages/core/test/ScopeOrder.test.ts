@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
 import { Guard, Resource, Tracking } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
-import { expectStillWaiting, makeBlockedCleanup, makeLog } from "./util.js"
+import { expectStillWaiting, finalizerCount, makeBlockedCleanup, makeLog } from "./util.js"
 
 describe("a scope's cleanups, in order", () => {
   it.effect(
@@ -102,8 +102,29 @@ describe("a scope's cleanups, in order", () => {
       ).pipe(Scope.provide(scope))
       expect(yield* Guard.disarm(g2!)).toBe(true)
       expect(yield* Guard.runNow(g4!)).toBe(true)
+      yield* Guard.make(log.add("g6")).pipe(Scope.provide(scope))
       yield* Scope.close(scope, Exit.void)
-      expect(log.events).toEqual(["g4", "g5", "g3", "g1"])
+      expect(log.events).toEqual(["g4", "g6", "g5", "g3", "g1"])
+    })
+  )
+
+  it.effect("guards and resources of one scope, all removed, leave it as it was", () =>
+    Effect.gen(function* () {
+      const log = makeLog()
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => log.add("before")).pipe(Scope.provide(scope))
+      const before = finalizerCount(scope)
+      const [g1, r2, g3] = yield* Effect.all([
+        Guard.make(log.add("g1")),
+        Resource.make(Effect.void, () => log.add("r2")),
+        Guard.make(log.add("g3"))
+      ]).pipe(Scope.provide(scope))
+      expect(yield* Guard.disarm(g3)).toBe(true)
+      yield* Resource.close(r2)
+      expect(yield* Guard.disarm(g1)).toBe(true)
+      expect(finalizerCount(scope)).toBe(before)
+      yield* Scope.close(scope, Exit.void)
+      expect(log.events).toEqual(["r2", "before"])
     })
   )
 
@@ -348,6 +369,73 @@ describe("a scope's cleanups, in order", () => {
         const report = yield* Interruption.assertEveryStep(program, { check })
         expect(report.failures).toEqual([])
         expect(report.deterministic).toBe(true)
+        expect(report.steps).toBeGreaterThan(5)
+      })
+    )
+
+    it.effect("yielding at every step", () =>
+      Effect.gen(function* () {
+        const { program, check } = checked()
+        const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+        expect(report.failures).toEqual([])
+        expect(report.unreached).toEqual([])
+      })
+    )
+  })
+
+  describe("resources registered on one scope by two fibers at once", () => {
+    /**
+     * Two fibers make two resources each on one scope at the same time (the Effect 4 edition
+     * may be making the scope's new shared entry when the other fiber registers), then each
+     * closes the scope: its own resources, registered before, are released by the time the
+     * close returns (the other's may be registered later, on the closed scope, and are released
+     * at once then). Every value acquired is released once.
+     */
+    const program = (counts: { acquired: number; released: number; late: number }) =>
+      Effect.acquireUseRelease(
+        Scope.make(),
+        (scope) =>
+          Effect.gen(function* () {
+            counts.acquired = counts.released = counts.late = 0
+            const acquire = Effect.sync(() => ++counts.acquired)
+            const release = () =>
+              Effect.sync(() => {
+                counts.released++
+              })
+            const makeTwo = Effect.all([
+              Resource.make(acquire, release),
+              Resource.make(acquire, release)
+            ]).pipe(Scope.provide(scope))
+            // Each fiber makes two, closes the scope and finds its own two released.
+            const makeAndClose = Effect.gen(function* () {
+              const mine = yield* makeTwo
+              yield* Effect.uninterruptible(Scope.close(scope, Exit.void))
+              for (const resource of mine) {
+                if (!(yield* Resource.isReleased(resource))) counts.late++
+              }
+            })
+            const other = yield* Effect.forkChild(makeAndClose)
+            yield* makeAndClose
+            yield* Fiber.join(other)
+          }),
+        (scope, exit) => Scope.close(scope, exit)
+      )
+    const checked = () => {
+      const counts = { acquired: 0, released: 0, late: 0 }
+      const check = () =>
+        counts.released === counts.acquired && counts.late === 0
+          ? Effect.void
+          : Effect.fail(
+              `acquired ${counts.acquired}, released ${counts.released}, not released by the close ${counts.late}`
+            )
+      return { program: program(counts), check }
+    }
+
+    it.effect("interrupted at every step", () =>
+      Effect.gen(function* () {
+        const { program, check } = checked()
+        const report = yield* Interruption.assertEveryStep(program, { check })
+        expect(report.failures).toEqual([])
         expect(report.steps).toBeGreaterThan(5)
       })
     )
