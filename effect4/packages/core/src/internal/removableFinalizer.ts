@@ -766,8 +766,8 @@ const run = <A>(
  * The common release: the finalizer called in the fiber that runs it, nothing before it. A
  * finalizer that returns an `Exit` (`Effect.void`, a constant) has nothing left to run: its
  * outcome is recorded at once, in this block. Otherwise it runs in the runner's fiber, with
- * the maker's services and the release marked in the fiber's context (`enterRelease`), which
- * is restored when it ends.
+ * the maker's services and the release marked in the fiber's context (`releaseContext`),
+ * set on the fiber directly and restored in the continuation (both branches) when it ends.
  */
 const runPlain = <A>(
   cell: Cell,
