@@ -729,6 +729,11 @@ export interface Shared {
   ) => Effect.Effect<A, E, R>
   /** The scheduler the caller's fibers use (each run's scheduler hands its tasks on to it). */
   readonly scheduler: Scheduler.Scheduler
+  /** Installs a run's supervisor, with the caller's if it has one (`Effect.supervised`). */
+  readonly supervise: <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    supervisor: Supervisor.Supervisor<unknown>
+  ) => Effect.Effect<A, E, R>
 }
 
 const opSupervision = RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)
@@ -784,7 +789,7 @@ export const runOnce = <A, E, R>(
     const supervised = made.pipe(
       // Budget mode: the runtime's own per-turn budget, inherited by every fiber of the run.
       (effect) => (budget === undefined ? effect : Effect.withMaxOpsBeforeYield(effect, budget)),
-      Effect.supervised(supervisor),
+      (effect) => shared.supervise(effect, supervisor),
       Effect.withRuntimeFlagsPatch(opSupervision),
       (effect) => shared.track(effect, probe.tracker),
       (effect) => Effect.withScheduler(effect, scheduler),
@@ -930,7 +935,17 @@ const awaitWithin = (
  */
 const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope> =>
   Effect.gen(function* () {
+    // What a run owns is tracked while the exploration lasts (`quiescence`).
+    yield* Effect.acquireRelease(Effect.sync(quiescence.hold), () =>
+      Effect.sync(quiescence.release)
+    )
     const scheduler = yield* FiberRef.get(FiberRef.currentScheduler)
+    // Without a supervisor of the caller's, the run's is set alone: `Effect.supervised`
+    // would zip it with `Supervisor.none`, a call more per step.
+    const supervise: Shared["supervise"] =
+      (yield* FiberRef.get(FiberRef.currentSupervisor)) === Supervisor.none
+        ? (effect, supervisor) => Effect.locally(effect, FiberRef.currentSupervisor, supervisor)
+        : (effect, supervisor) => Effect.supervised(effect, supervisor)
     // The tracker's fiber ref, the one `Tracking.withTracker` sets: installing it directly
     // costs a fiber ref, not a scope per run. Checked against `withTracker` itself, and each
     // run installs its tracker the slow way if it is not the same ref.
@@ -959,7 +974,7 @@ const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope>
     const track: Shared["track"] = (yield* Deferred.await(installed))
       ? (effect, tracker) => Effect.locally(effect, trackerRef, tracker)
       : (effect, tracker) => Tracking.withTracker(effect, tracker)
-    if (!isolate) return { scheduler, track, isolate: (effect) => effect }
+    if (!isolate) return { scheduler, supervise, track, isolate: (effect) => effect }
     // The stateless test services (`TestLive`, `TestSized`, `TestConfig`, the live services)
     // are built once, in a fiber of their own so that none of their fiber refs reach ours.
     const scope = yield* Effect.scope
@@ -973,6 +988,7 @@ const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope>
     const made = Option.isSome(sample) ? yield* clockMaker(sample.value) : undefined
     return {
       scheduler,
+      supervise,
       track,
       isolate: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.suspend((): Effect.Effect<A, E, R> => {
@@ -1220,7 +1236,10 @@ const judge = <R>(
       : settings.mode === "yield"
         ? "after the yield"
         : "after its interruption"
-    const scaled = Duration.equals(run.bound, settings.hangTimeout)
+    // A stuck run never finishes: it did not within `hangTimeout` either, and saying so keeps
+    // the message free of the machine's speed (the scaled bound was not waited for).
+    const bound = run.outcome.stuck ? settings.hangTimeout : run.bound
+    const scaled = Duration.equals(bound, settings.hangTimeout)
       ? ""
       : step === 0
         ? ""
@@ -1228,7 +1247,7 @@ const judge = <R>(
     return Effect.succeed([
       failure(
         "hang",
-        `did not finish within ${Duration.format(run.bound)} ${step === 0 ? "without interruption" : after}${scaled}`
+        `did not finish within ${Duration.format(bound)} ${step === 0 ? "without interruption" : after}${scaled}`
       )
     ])
   }

@@ -55,10 +55,13 @@ interface Source {
   readonly every: number
 }
 
+/** A pending promise: done when it resolves. */
+const PROMISE: Source = { type: "PROMISE", due: 0, every: 0 }
+
 /** The sources one run owns, and who to tell when one completes. */
 export class Owner {
   /** Every async id the run made (its callbacks' wake-ups are the run's own). */
-  readonly ids = new Set<number>()
+  readonly ids: Array<number> = []
   /** The ones still pending. */
   readonly pending = new Map<number, Source>()
   /** Called (at most once per completion) when a pending source is done or runs. */
@@ -67,7 +70,7 @@ export class Owner {
 
   /** Whether a callback of this run's own sources is executing now. */
   executing(): boolean {
-    return asyncHooks !== undefined && this.ids.has(asyncHooks.executionAsyncId())
+    return asyncHooks !== undefined && byId.get(asyncHooks.executionAsyncId()) === this
   }
 
   /** How many sources could still resume the run before `deadline` (performance.now() ms). */
@@ -80,7 +83,7 @@ export class Owner {
   }
 }
 
-const owners = new Set<Owner>()
+const owners: Array<Owner> = []
 /** Which owner made each async id (for the callbacks of its sources). */
 const byId = new Map<number, Owner>()
 /** Set while the explorer itself makes a timer or an immediate: never the run's. */
@@ -89,9 +92,11 @@ let internal = false
 const ownerNow = (): Owner | undefined => {
   const fiber = (globalThis as Record<string, unknown>)[CURRENT_FIBER]
   if (fiber !== undefined) {
-    for (const owner of owners) if (owner.isRunFiber(fiber)) return owner
+    for (let i = 0; i < owners.length; i++) if (owners[i]!.isRunFiber(fiber)) return owners[i]
   }
-  return asyncHooks === undefined ? undefined : byId.get(asyncHooks.executionAsyncId())
+  return byId.size === 0 || asyncHooks === undefined
+    ? undefined
+    : byId.get(asyncHooks.executionAsyncId())
 }
 
 const done = (asyncId: number) => {
@@ -101,11 +106,15 @@ const done = (asyncId: number) => {
 
 const hook = asyncHooks?.createHook({
   init: (asyncId, type, _trigger, resource) => {
-    if (internal || owners.size === 0) return
+    if (internal || owners.length === 0) return
     const owner = ownerNow()
     if (owner === undefined) return
-    owner.ids.add(asyncId)
+    owner.ids.push(asyncId)
     byId.set(asyncId, owner)
+    if (type === "PROMISE") {
+      owner.pending.set(asyncId, PROMISE)
+      return
+    }
     const timer = resource as { _idleTimeout?: unknown; _repeat?: unknown }
     const after = typeof timer._idleTimeout === "number" ? timer._idleTimeout : 0
     const every = typeof timer._repeat === "number" ? timer._repeat : 0
@@ -114,7 +123,7 @@ const hook = asyncHooks?.createHook({
   before: (asyncId) => {
     const owner = byId.get(asyncId)
     const source = owner?.pending.get(asyncId)
-    if (source === undefined) return
+    if (source === undefined || source === PROMISE) return
     // A timer, an immediate or a tick runs its callback once (an interval again later).
     if (source.type === "Timeout" && source.every > 0) {
       source.due = performance.now() + source.every
@@ -131,21 +140,36 @@ const hook = asyncHooks?.createHook({
   promiseResolve: done
 })
 
-/** Starts tracking a run's sources; `end` stops. `undefined` where nothing can be tracked. */
+/** Explorations under way: the hook stays enabled from the first one's start to the last one's end. */
+let holders = 0
+
+/** Keeps the hook enabled (for an exploration's runs), until `release`. */
+export const hold = (): void => {
+  if (hook !== undefined && holders++ === 0) hook.enable()
+}
+
+export const release = (): void => {
+  if (hook !== undefined && holders > 0 && --holders === 0) hook.disable()
+}
+
+/**
+ * Starts tracking a run's sources; `end` stops. `undefined` where nothing can be tracked or
+ * no exploration `hold`s the hook.
+ */
 export const track = (isRunFiber: (fiber: unknown) => boolean): Owner | undefined => {
-  if (hook === undefined) return undefined
+  if (hook === undefined || holders === 0) return undefined
   const owner = new Owner(isRunFiber)
-  if (owners.size === 0) hook.enable()
-  owners.add(owner)
+  owners.push(owner)
   return owner
 }
 
 export const end = (owner: Owner | undefined): void => {
-  if (owner === undefined || !owners.delete(owner)) return
-  for (const id of owner.ids) byId.delete(id)
-  owner.ids.clear()
-  owner.pending.clear()
-  if (owners.size === 0) hook?.disable()
+  const index = owner === undefined ? -1 : owners.indexOf(owner)
+  if (index < 0) return
+  owners.splice(index, 1)
+  for (const id of owner!.ids) byId.delete(id)
+  owner!.ids.length = 0
+  owner!.pending.clear()
 }
 
 /** Runs `f` (which makes a timer or an immediate of the explorer's own) untracked. */
