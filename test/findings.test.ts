@@ -3,27 +3,10 @@
  * Effect program, no explorer, that exits 1 while the bug is present. Each test runs one as
  * its own process and asserts the buggy outcome its report describes, so that the day an
  * upgrade fixes one, its test fails here and the report (and the README's table) is updated.
+ * The SQL one is in findings-sql.test.ts: its driver's native addon is built for Node 20 only.
  */
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-
-const root = fileURLToPath(new URL("..", import.meta.url))
-
-/** The reproduction's exit code and the one line it prints. */
-const reproduce = (name: string) =>
-  new Promise<{ code: number | string | null | undefined; seen: unknown }>((resolve) =>
-    execFile(
-      process.execPath,
-      ["--import", "tsx", `${root}test/findings/${name}.ts`],
-      { encoding: "utf8", cwd: root },
-      (error, stdout) =>
-        resolve({
-          code: error === null ? 0 : error.code,
-          seen: stdout.trim() === "" ? stdout : JSON.parse(stdout.trim())
-        })
-    )
-  )
+import { reproduce } from "./reproduce.js"
 
 const leak = (turns: number) => ({
   turns,
@@ -45,10 +28,6 @@ const findings: ReadonlyArray<readonly [string, unknown]> = [
   ["stream-flatmap-switch", leak(1)],
   ["effect-cached", { turns: 1, later: "interrupted" }],
   ["cache-get", { turns: 3, later: "hung" }],
-  [
-    "sql-transaction-wait",
-    { query: "returned", transaction: "blocked until the connection was free" }
-  ],
   ["scopedref-set", leak(4)],
   ["rcref-get", leak(4)],
   ["scopedcache-get", leak(7)],
