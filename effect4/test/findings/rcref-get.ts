@@ -1,0 +1,21 @@
+/**
+ * RcRef.get (Effect 3 finding docs/findings/rcref-get.md): does it leak the value when interrupted while acquiring?
+ *
+ * effect 4.1.0, Node 22. No test framework: run `npx tsx test/findings/rcref-get.ts` in effect4/.
+ * It prints the first (budget, N) that shows the bug and exits 1 while the bug is present;
+ * it prints "not reproduced" and exits 0 once it is fixed. How: see plain.ts (budgets 10, 12,
+ * 16, 32 and the default 2048, N = 0 to 100).
+ */
+import { Effect, RcRef } from "effect"
+import { handle, report, searchLeak } from "./plain.js"
+
+const program = () =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const ref = yield* RcRef.make({ acquire: handle })
+      yield* Effect.scoped(RcRef.get(ref))
+      yield* Effect.scoped(RcRef.get(ref))
+    })
+  )
+
+report(searchLeak(program))
