@@ -11,8 +11,11 @@
  *   5. heap kept by a long-lived scope after 1,000,000 disarmed guards, and per use by the
  *      "committed flag" pattern against Guard.disarm and Resource.close;
  *   6. the Tracking hook when no probe is installed;
- *   7. the interruption explorer: steps per second at 500, 5,000 and 20,000 steps
- *      (SCOPEGUARD_BENCH_QUICK=1 skips the 20,000-step program).
+ *   7. the interruption explorer, every point explored (run, or covered by an equivalent
+ *      point's run): plain Effect code at 500, 5,000 and 20,000 steps, scopeguard code at
+ *      5,000 steps reduced and with reduce: false, and at 20,000 steps, with the points run and
+ *      covered (SCOPEGUARD_BENCH_QUICK=1 skips the 20,000-step programs); 7b. the same
+ *      exploration under test services (as in it.effect) against Effect.runPromise.
  *
  * It ends with the budget: each target, the measured ratio, met or not.
  *
@@ -20,7 +23,7 @@
  * through tsx from source, every closure of ours would also pay esbuild's `__name` helper
  * (`keepNames`), which a profile showed costing Resource make+close about 14% on its own.
  */
-import { Effect, Exit, ExecutionStrategy, Scope } from "effect"
+import { Effect, Exit, ExecutionStrategy, Scope, TestContext } from "effect"
 import { Guard, Resource, Tracking } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
@@ -318,60 +321,197 @@ budget.push({
 })
 
 // 7. ---------------------------------------------------------------------------------------
-section("7. the interruption explorer: steps per second")
-let explorerBudget: number | undefined
-let explorerFull: number | undefined
-const sizes = process.env["SCOPEGUARD_BENCH_QUICK"] === "1" ? [500, 5_000] : [500, 5_000, 20_000]
-console.log("| program | steps | runs | seconds | steps/s |\n| --- | ---: | ---: | ---: | ---: |")
-for (const size of sizes) {
+section("7. the interruption explorer: every point explored, run or covered by equivalence")
+const quick = process.env["SCOPEGUARD_BENCH_QUICK"] === "1"
+/** Plain Effect code between steps: interruptible user code, nothing for a reduction. */
+const gets = (steps: number) => {
   // About two steps per get.
-  const uses = Math.round(size / 2)
-  const program = Effect.scoped(
-    Effect.gen(function* () {
-      const r = yield* Resource.make(Effect.succeed(1), release)
-      for (let i = 0; i < uses; i++) yield* Resource.get(r)
-      yield* Resource.close(r)
-    })
-  )
-  const started = performance.now()
-  const report = await Effect.runPromise(Interruption.explore(program))
-  const seconds = (performance.now() - started) / 1000
-  console.log(
-    `| ${uses} gets | ${report.steps} | ${report.runs} | ${seconds.toFixed(1)} | ${(report.steps / seconds).toFixed(0)} |`
-  )
-  if (size === 20_000) {
-    explorerFull = seconds
-    const startedSampled = performance.now()
-    const sampled = await Effect.runPromise(
-      Interruption.explore(program, { sample: { runs: 5_000, seed: 1 } })
-    )
-    const s = (performance.now() - startedSampled) / 1000
-    console.log(
-      `| ${uses} gets, sample of 5,000 (seed 1) | ${sampled.steps} | ${sampled.runs} | ${s.toFixed(1)} | ${(sampled.steps / s).toFixed(0)} |`
-    )
-    // Budget mode explores only the turn ends the runtime makes: with large budgets, few.
-    const startedBudget = performance.now()
-    const budgeted = await Effect.runPromise(
-      Interruption.explore(program, { mode: "budget", budgets: [64, 2048] })
-    )
-    const b = (performance.now() - startedBudget) / 1000
-    console.log(
-      `| ${uses} gets, budget mode, budgets 64 and 2048 | ${budgeted.steps} | ${budgeted.runs} | ${b.toFixed(1)} | ${(budgeted.steps / b).toFixed(0)} |`
-    )
-    explorerBudget = Math.min(s, b)
+  const uses = Math.round(steps / 2)
+  return {
+    label: `${uses} Resource.get`,
+    program: Effect.scoped(
+      Effect.gen(function* () {
+        const r = yield* Resource.make(Effect.succeed(1), release)
+        for (let i = 0; i < uses; i++) yield* Resource.get(r)
+        yield* Resource.close(r)
+      })
+    ),
+    check: undefined
   }
 }
-if (explorerFull !== undefined && explorerBudget !== undefined) {
+/** scopeguard code: a debit and the arming of its refund in one step, then the credit. */
+const transfers = (steps: number) => {
+  const n = Math.max(1, Math.round(steps / 112))
+  const accounts = { from: 0, to: 0 }
+  const transfer = Effect.scoped(
+    Effect.gen(function* () {
+      const refund = yield* Guard.step(
+        Effect.sync(() => void (accounts.from -= 10)),
+        () => Effect.sync(() => void (accounts.from += 10))
+      )
+      yield* Guard.commit(refund, () =>
+        Effect.zipRight(
+          Effect.sync(() => void (accounts.to += 10)),
+          Effect.yieldNow()
+        )
+      )
+    })
+  )
+  return {
+    label: `${n} transfers (Guard.step, Guard.commit)`,
+    program: Effect.gen(function* () {
+      accounts.from = 10 * n
+      accounts.to = 0
+      for (let i = 0; i < n; i++) yield* transfer
+    }),
+    check: () => (accounts.from + accounts.to === 10 * n ? Effect.void : Effect.fail("money lost"))
+  }
+}
+/** scopeguard code: resources made, used and closed one after the other. */
+const resources = (steps: number) => {
+  const n = Math.max(1, Math.round(steps / 51))
+  return {
+    label: `${n} Resource.make, use, close`,
+    program: Effect.scoped(
+      Effect.gen(function* () {
+        for (let i = 0; i < n; i++) {
+          const r = yield* Resource.make(Effect.succeed(i), release)
+          yield* Resource.use(r, () => Effect.void)
+          yield* Resource.close(r)
+        }
+      })
+    ),
+    check: undefined
+  }
+}
+type Case = ReturnType<typeof gets> | ReturnType<typeof transfers>
+const explored = async (
+  c: Case,
+  options: Interruption.Options = {}
+): Promise<{ report: Interruption.Report; seconds: number }> => {
+  const started = performance.now()
+  const report = await Effect.runPromise(
+    Interruption.explore(c.program, {
+      progress: false,
+      ...(c.check === undefined ? {} : { check: c.check }),
+      ...options
+    })
+  )
+  return { report, seconds: (performance.now() - started) / 1000 }
+}
+console.log(
+  "| program | steps | points | runs | covered: deferred / continuation / idle | hangs (stuck) | seconds | steps/s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+const row = (label: string, { report, seconds }: Awaited<ReturnType<typeof explored>>) => {
+  const r = report.reduced
+  const covered =
+    r === undefined ? "—" : `${r.points}: ${r.deferred} / ${r.continuation} / ${r.idle}`
+  const hangs = report.hangs.stuck + report.hangs.timedOut
+  const points = report.sampled?.runs ?? report.steps
+  console.log(
+    `| ${label} | ${report.steps} | ${points + 1} | ${report.runs} | ${covered} | ${hangs} (${report.hangs.stuck}) | ${seconds.toFixed(1)} | ${(report.steps / seconds).toFixed(0)} |`
+  )
+  return seconds
+}
+const full20k: Array<{ label: string; seconds: number }> = []
+for (const size of quick ? [500, 5_000] : [500, 5_000, 20_000]) {
+  const c = gets(size)
+  const seconds = row(c.label, await explored(c))
+  if (size === 20_000) full20k.push({ label: "Resource.get, plain Effect code", seconds })
+}
+// The reductions side by side: the same 5,000-step program, reduced and every point run.
+{
+  const c = transfers(5_000)
+  const reduced = row(c.label, await explored(c))
+  const all = row(`${c.label}, reduce: false`, await explored(c, { reduce: false }))
+  budget.push({
+    target:
+      "the reductions on scopeguard code: time reduced / time with reduce: false (5,000 steps)",
+    limit: 0.5,
+    measured: reduced / all
+  })
+}
+if (!quick) {
+  for (const c of [transfers(20_000), resources(20_000)]) {
+    full20k.push({ label: c.label, seconds: row(c.label, await explored(c)) })
+  }
+  const c = gets(20_000)
+  const sampled = row(
+    `${c.label}, sample of 5,000 (seed 1)`,
+    await explored(c, { sample: { runs: 5_000, seed: 1 } })
+  )
+  // Budget mode explores only the turn ends the runtime makes: with large budgets, few.
+  const budgeted = row(
+    `${c.label}, budget mode, budgets 64 and 2048`,
+    await explored(c, { mode: "budget", budgets: [64, 2048] })
+  )
+  for (const { label, seconds } of full20k) {
+    budget.push({
+      target: `a 20,000-step program explored in full in < 15 s (seconds): ${label}`,
+      limit: 15,
+      measured: seconds
+    })
+  }
+  budget.push({
+    target: "the same, fewer points: a seeded sample or budget mode (seconds)",
+    limit: 15,
+    measured: Math.min(sampled, budgeted)
+  })
+}
+
+// Under it.effect every run gets fresh test services (its own TestClock): the same
+// exploration with the test services provided, against Effect.runPromise, rounds interleaved.
+section("7b. the explorer under test services (as in it.effect) against Effect.runPromise")
+{
+  const c = transfers(500)
+  const options = { check: c.check, progress: false } as const
+  const plain = (reduce: boolean) => () =>
+    Effect.runPromise(Interruption.explore(c.program, { ...options, reduce }))
+  const underTest = (reduce: boolean) => () =>
+    Effect.runPromise(
+      Effect.provide(
+        Interruption.explore(c.program, { ...options, reduce }),
+        TestContext.TestContext
+      )
+    )
+  const cases = {
+    "Effect.runPromise": plain(true),
+    "under test services (fresh TestClock per run)": underTest(true),
+    "Effect.runPromise, reduce: false": plain(false),
+    "under test services, reduce: false": underTest(false)
+  }
+  const samples = new Map<string, Array<number>>()
+  let steps = 0
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      gc()
+      const started = performance.now()
+      steps = (await run()).steps
+      samples.set(name, [...(samples.get(name) ?? []), performance.now() - started])
+    }
+  }
+  const ms = new Map(Array.from(samples, ([name, list]) => [name, median(list)] as const))
+  console.log(`${c.label}: ${steps} steps, median of ${rounds} interleaved rounds\n`)
+  console.log("| exploration | ms | × Effect.runPromise |\n| --- | ---: | ---: |")
+  const base = (name: string) =>
+    ms.get(
+      name.endsWith("reduce: false") ? "Effect.runPromise, reduce: false" : "Effect.runPromise"
+    )!
+  for (const [name, m] of ms) {
+    console.log(`| ${name} | ${m.toFixed(0)} | ${(m / base(name)).toFixed(2)} |`)
+  }
   budget.push(
     {
-      target: "a 20,000-step program explored in full in < 15 s (seconds)",
-      limit: 15,
-      measured: explorerFull
+      target: "under it.effect (fresh test services per run) ≤ 2× Effect.runPromise (~500 steps)",
+      limit: 2,
+      measured:
+        ms.get("under test services (fresh TestClock per run)")! / ms.get("Effect.runPromise")!
     },
     {
-      target: "the same, fewer points: a seeded sample or budget mode (seconds)",
-      limit: 15,
-      measured: explorerBudget
+      target: "the same, every point run (reduce: false)",
+      limit: 2,
+      measured:
+        ms.get("under test services, reduce: false")! / ms.get("Effect.runPromise, reduce: false")!
     }
   )
 }

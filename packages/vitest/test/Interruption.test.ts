@@ -365,6 +365,8 @@ describe("Interruption.assertEveryStep", () => {
           [
             `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
             `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
+            // What report.reduced says: the points covered by equivalence, by equivalence.
+            `note: ${report.reduced!.points} of the ${report.steps + 1} points shared an equivalent point's run (deferred interruption ${report.reduced!.deferred}, continuation ${report.reduced!.continuation}; reduce: false runs each)`,
             `replay one with: Interruption.runAt(program, ${failing[0]})`
           ].join("\n")
         )

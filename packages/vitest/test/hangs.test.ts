@@ -35,6 +35,13 @@ describe("a hang the runtime can tell is found at once", () => {
           hangs: { stuck: report.failures.length, timedOut: 0 },
           messages: ["hang: did not finish within 1h after its interruption"]
         })
+        // The text says it too.
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(cleanupOnInterrupt(Effect.never), { hangTimeout: "1 hour" })
+        )
+        expect(error.message.split("\n")).toContain(
+          `note: ${report.failures.length} of the ${report.failures.length} hangs were told at once: no fiber of the run could run again`
+        )
       }),
     60_000
   )

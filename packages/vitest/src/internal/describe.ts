@@ -78,6 +78,23 @@ export const formatReport = (report: Interruption.Report): string => {
       `note: sampled: ${report.sampled.runs} of the ${explored} ${budget ? "turn ends" : "steps"} were explored (seed ${report.sampled.seed})`
     )
   }
+  const reduced = report.reduced
+  if (reduced !== undefined && reduced.points > 0) {
+    // Which equivalence covered them (Interruption.Reduced).
+    const by = [
+      ...(reduced.deferred > 0 ? [`deferred interruption ${reduced.deferred}`] : []),
+      ...(reduced.continuation > 0 ? [`continuation ${reduced.continuation}`] : []),
+      ...(reduced.idle > 0 ? [`idle ${reduced.idle}`] : [])
+    ]
+    lines.push(
+      `note: ${reduced.points} of the ${(report.sampled?.runs ?? explored) + 1} points shared an equivalent point's run (${by.join(", ")}; reduce: false runs each)`
+    )
+  }
+  if (report.hangs.stuck > 0) {
+    lines.push(
+      `note: ${report.hangs.stuck} of the ${report.hangs.stuck + report.hangs.timedOut} hangs were told at once: no fiber of the run could run again`
+    )
+  }
   if (!report.deterministic) {
     const [a, b] = report.dryRunSteps
     const unreached = report.unreached.length
