@@ -9,12 +9,14 @@
  * 1. a dry run counts the steps (every operation executed by the program's fibers; run twice,
  *    to tell whether the count is deterministic);
  * 2. for every step `k`, the program runs again from scratch and its root fiber is interrupted
- *    exactly before step `k`;
+ *    exactly before step `k` — unless Effect's runtime guarantees that point behaves exactly
+ *    like an earlier one (see `Reduced`): it then shares that point's run;
  * 3. after each run, the `check` decides whether it left things as they must be, every
  *    `Resource` / `Guard` made during the run must be released / settled (`leaks`), no fiber
  *    of the run may still run (`fibers`), its `Exit` may hold no defect (`defects`), and a run
  *    that does not finish within `max(hangTimeout, 3 × the uninterrupted run's time)`
- *    (wall-clock) after its interruption is a hang.
+ *    (wall-clock) after its interruption is a hang — at once, when none of its fibers can ever
+ *    run again (see `Hangs`).
  *
  * Options are checked when the effect runs: a wrong one (`null` and wrong types included:
  * only `undefined` means the default) dies with an `InvalidOptionsError` naming it.
@@ -150,7 +152,8 @@ export interface Options<R = never> {
    * `hangTimeout` is explored rather than reported as a hang at step 0. Any `Duration` input
    * (`"30 days"` is honoured: the timer is `Timer.set`'s, not a bare `setTimeout`, which fires
    * a delay above 2³¹−1 ms after 1 ms). `Infinity`: no bound — a run or a check that hangs
-   * then hangs the exploration. Default: 1 second.
+   * then hangs the exploration. Default: 1 second. A run whose fibers can never run again is
+   * a hang at once, without waiting for the bound (see `Hangs`).
    */
   readonly hangTimeout?: Duration.DurationInput | undefined
   /**
@@ -341,9 +344,9 @@ export interface Hangs {
 
 /**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
- * execution (two dry runs, in budget mode one more per budget, then one per point explored;
- * `1` when the first dry run hangs: the program hangs without interruption, and nothing more
- * is run).
+ * execution (two dry runs, in budget mode one more per budget, then one per point run — the
+ * points covered by equivalence, `reduced`, share an earlier point's run; `1` when the first
+ * dry run hangs: the program hangs without interruption, and nothing more is run).
  * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
  * finished after the same number of steps (`dryRunSteps`) and every explored run reached its
  * step; `unreached` lists the points (steps; in budget mode, steps of that
