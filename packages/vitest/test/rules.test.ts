@@ -299,6 +299,9 @@ describe("every option is checked when the effect runs", () => {
     ["isolate", null, boolean],
     ["defects", "yes", boolean],
     ["defects", null, boolean],
+    ["reduce", "no", boolean],
+    ["reduce", 0, boolean],
+    ["reduce", null, boolean],
     ["sample", null, sampleReason],
     ["sample", 5, sampleReason],
     ["sample", {}, sampleReason],
@@ -419,6 +422,10 @@ describe("every option is checked when the effect runs", () => {
           false,
           { runs: 1, seed: 1 }
         ])
+        // reduce: the default (undefined) reduces, false runs every point.
+        const reduced = yield* Interruption.explore(Effect.void, { reduce: undefined })
+        const full = yield* Interruption.explore(Effect.void, { reduce: false })
+        expect([reduced.reduced !== undefined, full.reduced]).toEqual([true, undefined])
         const replay = yield* Interruption.runAt(Effect.void, 0, { mode: "budget", budget: 10 })
         expect(Option.isSome(replay.exit)).toBe(true)
       }),
