@@ -252,12 +252,15 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   /** Budget mode: the steps at which a fiber's turn ends (a yield, or an async wait). */
   readonly turnEnds: Array<number> = []
 
+  private readonly budgetMode: boolean
+
   constructor(
     readonly interruptAt: number | undefined,
     readonly mode: Interruption.Mode,
     readonly target: Interruption.Target
   ) {
     super()
+    this.budgetMode = mode === "budget"
   }
 
   value = Effect.void
@@ -489,101 +492,108 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   override onEffect<A, E>(fiber: Fiber.RuntimeFiber<A, E>, effect: Effect.Effect<any, any, any>) {
     if (this.finished) return
-    this.steps++
-    if (this.root === undefined) {
+    const step = ++this.steps
+    const runtime = fiber as unknown as { currentScheduler: unknown; currentOpCount: number }
+    if (fiber === (this.root as unknown)) {
+      // Until the root's first turn ends: its position in that turn (`turnOf`).
+      if (this.rootOffset !== 0) {
+        const count = runtime.currentOpCount
+        if (count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
+        this.rootLast = count
+      }
+      if (this.log !== undefined) this.rootCount = runtime.currentOpCount
+    } else if (this.root === undefined) {
       this.root = fiber as Fiber.RuntimeFiber<unknown, unknown>
+      this.rootOffset = this.rootLast = this.rootCount = runtime.currentOpCount
       if (this.log !== undefined) noteReads(fiber, this)
     }
-    if ((fiber as unknown as { currentScheduler: unknown }).currentScheduler !== this.scheduler) {
-      this.foreign = true
+    if (runtime.currentScheduler !== this.scheduler) this.foreign = true
+    if (this.owner !== undefined && (effect as { _op?: unknown })._op === "Yield") {
+      this.yielding = fiber
     }
-    if (fiber === (this.root as unknown)) {
-      const count = (fiber as unknown as { currentOpCount: number }).currentOpCount
-      this.rootCount = count
-      if (this.rootOffset === -1) this.rootOffset = count
-      else if (this.rootOffset !== 0 && count < this.rootLast) this.rootOffset = 0 // a new turn: counted from its start
-      this.rootLast = count
-    }
-    if ((effect as { _op?: unknown })._op === "Yield") this.yielding = fiber
     if (this.log !== undefined) this.note(fiber, effect)
     if (fiber === this.watched && this.watchState === "watching") this.watch(fiber, effect)
-    if (
-      this.mode === "budget" &&
-      this.interruptAt !== undefined &&
-      !(fiber as unknown as { _isYielding?: boolean })._isYielding
-    ) {
-      this.lastOp.set(fiber, { effect, turn: this.turnOf(fiber) })
+    if (this.budgetMode) {
+      if (this.interruptAt === undefined) {
+        // A `Yield` ends the fiber's turn (the budget's, or the program's own `yieldNow`); an
+        // `Async` usually does (it suspends unless its callback already ran).
+        const op = (effect as { _op?: unknown })._op
+        if (op === "Yield" || op === "Async") this.turnEnds.push(step)
+        return
+      }
+      if (!(fiber as unknown as { _isYielding?: boolean })._isYielding) {
+        this.lastOp.set(fiber, { effect, turn: this.turnOf(fiber) })
+      }
     }
-    if (this.mode === "budget" && this.interruptAt === undefined) {
-      // A `Yield` ends the fiber's turn (the budget's, or the program's own `yieldNow`); an
-      // `Async` usually does (it suspends unless its callback already ran).
-      const op = (effect as { _op?: unknown })._op
-      if (op === "Yield" || op === "Async") this.turnEnds.push(this.steps)
+    if (step === this.interruptAt) this.reach(fiber as Fiber.RuntimeFiber<unknown, unknown>, effect)
+  }
+
+  /** Step `interruptAt`: the perturbation. */
+  private reach(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    effect: Effect.Effect<any, any, any>
+  ): void {
+    this.reached = true
+    // Budget mode: when the runtime ends a turn because its budget is used up, the step is
+    // the `Yield` it inserts (0 operations into a new turn); where the turn ended is the
+    // operation it preempted, after `budget` operations of its turn.
+    const preempted =
+      this.mode === "budget" && (fiber as unknown as { _isYielding?: boolean })._isYielding
+        ? this.lastOp.get(fiber)
+        : undefined
+    this.where = whereOf(
+      fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber"),
+      fiber,
+      preempted?.effect ?? effect,
+      preempted?.turn ?? this.turnOf(fiber)
+    )
+    const root = this.root!
+    // Whom the interruption is for: the program's root, or the fiber holding step k (a
+    // request's fiber cut off while the program goes on).
+    const target: Fiber.RuntimeFiber<unknown, unknown> =
+      this.target === "holder" ? (fiber as Fiber.RuntimeFiber<unknown, unknown>) : root
+    if (this.watchSpan >= 0 && this.mode !== "budget") {
+      this.watched = fiber
+      this.watchState = "waiting"
+    }
+    const interrupt = () => {
+      this.acting = true
+      try {
+        target.unsafeInterruptAsFork(explorerId)
+      } finally {
+        this.acting = false
+      }
+    }
+    if (this.mode === "budget") {
+      // Nothing forced: the fiber runs on until its turn ends where the runtime ends it (the
+      // budget set with `withMaxOpsBeforeYield`, or an async wait), and the interruption is
+      // the next task on the scheduler — what another fiber interrupting the program does.
+      target.currentScheduler.scheduleTask(interrupt, 0, target)
+      this.onReach()
       return
     }
-    if (this.steps === this.interruptAt && this.root !== undefined) {
-      this.reached = true
-      // Budget mode: when the runtime ends a turn because its budget is used up, the step is
-      // the `Yield` it inserts (0 operations into a new turn); where the turn ended is the
-      // operation it preempted, after `budget` operations of its turn.
-      const preempted =
-        this.mode === "budget" && (fiber as unknown as { _isYielding?: boolean })._isYielding
-          ? this.lastOp.get(fiber)
-          : undefined
-      this.where = whereOf(
-        fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber"),
-        fiber,
-        preempted?.effect ?? effect,
-        preempted?.turn ?? this.turnOf(fiber)
-      )
-      const root = this.root
-      // Whom the interruption is for: the program's root, or the fiber holding step k (a
-      // request's fiber cut off while the program goes on).
-      const target: Fiber.RuntimeFiber<unknown, unknown> =
-        this.target === "holder" ? (fiber as Fiber.RuntimeFiber<unknown, unknown>) : root
-      if (this.watchSpan >= 0 && this.mode !== "budget") {
-        this.watched = fiber
-        this.watchState = "waiting"
-      }
-      const interrupt = () => {
-        this.acting = true
-        try {
-          target.unsafeInterruptAsFork(explorerId)
-        } finally {
-          this.acting = false
-        }
-      }
-      if (this.mode === "budget") {
-        // Nothing forced: the fiber runs on until its turn ends where the runtime ends it (the
-        // budget set with `withMaxOpsBeforeYield`, or an async wait), and the interruption is
-        // the next task on the scheduler — what another fiber interrupting the program does.
-        target.currentScheduler.scheduleTask(interrupt, 0, target)
-        this.onReach()
-        return
-      }
-      if (this.mode === "yield") {
-        // Only the yield: the other fibers run first, then this one resumes at step k. This
-        // explores interleavings — a check-then-act split by a yield shows up here.
-        yieldAtThisStep(fiber)
-        this.onReach()
-        return
-      }
-      // What a real interruption looks like in a single-threaded runtime: the fiber that
-      // runs step k yields right before it (as the scheduler does once a fiber has used its
-      // operation budget), and while it is paused another fiber interrupts the target.
+    if (this.mode === "yield") {
+      // Only the yield: the other fibers run first, then this one resumes at step k. This
+      // explores interleavings — a check-then-act split by a yield shows up here.
       yieldAtThisStep(fiber)
-      if (target === (fiber as unknown)) {
-        // A running fiber never receives a message from another fiber in the middle of its
-        // turn (Effect's own combinators rely on that), so the interruption is queued behind
-        // the yield: it lands when the fiber resumes, before step k.
-        target.currentScheduler.scheduleTask(interrupt, 0, target)
-      } else {
-        // The root is suspended: it handles the interruption (and interrupts its children)
-        // before the paused fiber resumes, so that fiber is interrupted before step k too.
-        root.unsafeInterruptAsFork(explorerId)
-      }
       this.onReach()
+      return
     }
+    // What a real interruption looks like in a single-threaded runtime: the fiber that
+    // runs step k yields right before it (as the scheduler does once a fiber has used its
+    // operation budget), and while it is paused another fiber interrupts the target.
+    yieldAtThisStep(fiber)
+    if (target === (fiber as unknown)) {
+      // A running fiber never receives a message from another fiber in the middle of its
+      // turn (Effect's own combinators rely on that), so the interruption is queued behind
+      // the yield: it lands when the fiber resumes, before step k.
+      target.currentScheduler.scheduleTask(interrupt, 0, target)
+    } else {
+      // The root is suspended: it handles the interruption (and interrupts its children)
+      // before the paused fiber resumes, so that fiber is interrupted before step k too.
+      root.unsafeInterruptAsFork(explorerId)
+    }
+    this.onReach()
   }
 }
 
