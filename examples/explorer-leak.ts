@@ -14,6 +14,7 @@
  * Prints:
  *   broken: 5 of 80 interruption points failed (79 steps; step 0 is the run without interruption):
  *   broken:   steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32)
+ *   broken: note: 53 of the 80 points shared an equivalent point's run (deferred interruption 34, continuation 19; reduce: false runs each)
  *   broken: replay one with: Interruption.runAt(program, 33)
  *   fixed: 85 interruption points, 0 failures
  */
