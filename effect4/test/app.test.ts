@@ -189,8 +189,9 @@ describe("examples/app: a layered service shut down by a signal", () => {
     const lateRequest = send(app, "POST", "/jobs?name=late&ms=0")
     const late = await within(5000, "the late request", lateRequest.response)
     expect(late).toEqual({ status: 503, body: "shutting down" })
-    // While the intake drains, responses close their connections (without that, the server's
-    // stop waited out the 5 s keep-alive timeout of a connection still writing its response).
+    // While the intake drains, responses say `connection: close`, so that clients do not reuse a
+    // connection about to close (the server's stop closes each connection once its responses
+    // are written, whatever they said: test/app-http.test.ts).
     expect(await lateRequest.connection).toBe("close")
     const responses = await within(
       10_000,

@@ -8,7 +8,8 @@
  *
  *   1. the intake closes: new requests get 503, in-flight requests finish (up to DRAIN_MS,
  *      then they are interrupted and roll back);
- *   2. the server stops listening;
+ *   2. the server stops listening and closes each connection once its responses are written
+ *      (http.ts: whatever their keep-alive);
  *   3. the worker stops;
  *   4. the database closes, once the last query has returned its lease.
  *
@@ -34,11 +35,11 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Console, Context, Effect, Fiber, Layer, Schedule } from "effect"
 import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Resource } from "@scopeguard/core"
 import { Shutdown } from "@scopeguard/platform"
+import { Intake, makeNodeServer, withIntake } from "./http.js"
 import { type JobStore, runJob } from "./jobs.js"
 
 const env = (name: string, fallback: number) => {
@@ -110,8 +111,6 @@ const WorkerLive = Layer.scopedDiscard(
 
 // -- HTTP ----------------------------------------------------------------------------------
 
-class Intake extends Context.Tag("app/Intake")<Intake, Resource.Resource<void>>() {}
-
 const badRequest = (message: string) => HttpServerResponse.text(message, { status: 400 })
 
 /** The job's storage: the jobs table and the files folder (see jobs.ts). */
@@ -154,31 +153,6 @@ const listJobs = Effect.map(
   (rows) => HttpServerResponse.unsafeJson(rows)
 )
 
-/**
- * Every request holds a lease on the intake: closing it drains the requests in flight.
- *
- * Once the intake is closing, every response also closes its connection. Node's
- * `server.close()` drops only the keep-alive connections idle at that moment; a connection
- * whose response is still being written then (the lease returns before the response is sent)
- * would keep the server's stop waiting for its keep-alive timeout (5 s).
- */
-const withIntake = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.flatMap(Intake, (intake) =>
-    Resource.use(intake, () => handler).pipe(
-      Effect.catchTag("ResourceReleasedError", () =>
-        HttpServerResponse.text("shutting down", { status: 503 })
-      ),
-      Effect.catchAll((error) => HttpServerResponse.text(String(error), { status: 500 })),
-      Effect.flatMap((response) =>
-        Effect.map(Resource.state(intake), (state) =>
-          state._tag === "Acquired"
-            ? response
-            : HttpServerResponse.setHeader(response, "connection", "close")
-        )
-      )
-    )
-  )
-
 const router = HttpRouter.empty.pipe(
   HttpRouter.post("/jobs", withIntake(createJob)),
   HttpRouter.get("/jobs", withIntake(listJobs))
@@ -207,7 +181,7 @@ const ServerLive = Layer.mergeAll(
   Layer.scoped(
     HttpServer.HttpServer,
     Effect.flatMap(
-      Resource.fromScoped(NodeHttpServer.make(createServer, { port, host: "127.0.0.1" }), {
+      Resource.fromScoped(NodeHttpServer.make(makeNodeServer, { port, host: "127.0.0.1" }), {
         label: "http server"
       }),
       (server) => Effect.orDie(Resource.get(server))

@@ -9,7 +9,8 @@
  *
  *   1. the intake closes: new requests get 503, in-flight requests finish (up to DRAIN_MS,
  *      then they are interrupted and roll back);
- *   2. the server stops listening;
+ *   2. the server stops listening and closes each connection once its responses are written
+ *      (http.ts: whatever their keep-alive);
  *   3. the worker stops;
  *   4. the database closes, once the last query has returned its lease.
  *
@@ -35,16 +36,16 @@
  *   npx tsx --disable-warning=ExperimentalWarning --conditions=@scopeguard/source examples/app/main.ts
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Console, Context, Effect, Fiber, Layer, Predicate, Schedule } from "effect"
+import { Console, Context, Effect, Fiber, Layer, Schedule } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import type { SqlClient } from "effect/sql"
 import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Resource } from "@scopeguard/core"
 import { Shutdown } from "@scopeguard/platform"
+import { Intake, makeNodeServer, withIntake } from "./http.js"
 import { type JobStore, runJob } from "./jobs.js"
 import * as SqliteClient from "./sqlite.js"
 
@@ -117,9 +118,6 @@ const WorkerLive = Layer.effectDiscard(
 
 // -- HTTP ----------------------------------------------------------------------------------
 
-/** The HTTP intake: every request holds a lease on it, so closing it drains them. */
-class Intake extends Context.Service<Intake, Resource.Resource<void>>()("app/Intake") {}
-
 const badRequest = (message: string) => HttpServerResponse.text(message, { status: 400 })
 
 /** The job's storage: the jobs table and the files folder (see jobs.ts). */
@@ -167,34 +165,6 @@ const listJobs = Effect.map(
   (rows) => HttpServerResponse.jsonUnsafe(rows)
 )
 
-/**
- * Every request holds a lease on the intake: closing it drains the requests in flight.
- *
- * Once the intake is closing, every response also closes its connection. Node's
- * `server.close()` drops only the keep-alive connections idle at that moment; a connection
- * whose response is still being written then (the lease returns before the response is sent)
- * would keep the server's stop waiting for its keep-alive timeout (5 s).
- */
-const withIntake = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Intake.use((intake) =>
-    Resource.use(intake, () => handler).pipe(
-      Effect.catch((error) =>
-        Effect.succeed(
-          Predicate.isTagged(error, "ResourceReleasedError")
-            ? HttpServerResponse.text("shutting down", { status: 503 })
-            : HttpServerResponse.text(String(error), { status: 500 })
-        )
-      ),
-      Effect.flatMap((response) =>
-        Effect.map(Resource.state(intake), (state) =>
-          state._tag === "Acquired"
-            ? response
-            : HttpServerResponse.setHeader(response, "connection", "close")
-        )
-      )
-    )
-  )
-
 // The router runs each route interruptibly (Effect 4's server handles a request
 // uninterruptibly until it reaches a route): a client that disconnects interrupts its job.
 const Routes = HttpRouter.addAll([
@@ -227,7 +197,7 @@ const HttpLive = Layer.effectDiscard(
 const ServerLive = Layer.effect(
   HttpServer.HttpServer,
   Effect.flatMap(
-    Resource.fromScoped(NodeHttpServer.make(createServer, { port, host: "127.0.0.1" }), {
+    Resource.fromScoped(NodeHttpServer.make(makeNodeServer, { port, host: "127.0.0.1" }), {
       label: "http server"
     }),
     (server) => Effect.orDie(Resource.get(server))
