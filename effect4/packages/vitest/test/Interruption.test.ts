@@ -125,6 +125,37 @@ describe("Interruption.explore (the minimal harness)", () => {
     })
   )
 
+  // The survey's lead "Semaphore.withPermits(1) loses its permit" (yield and pct, nothing
+  // interrupted) was this: both uninterrupted runs ran before either was judged, so the check
+  // of the first read the second's state, and a check that takes the permit it looks for found
+  // it gone the second time.
+  for (const mode of ["interrupt", "yield", "pct"] as const) {
+    it.effect(`each run is judged before the next one starts, on its own state (${mode})`, () =>
+      Effect.gen(function* () {
+        let made = 0
+        let current = { run: 0, checked: 0 }
+        const judged: Array<number> = []
+        const program = () => {
+          current = { run: ++made, checked: 0 }
+          return Effect.yieldNow
+        }
+        const report = yield* Interruption.explore(program, {
+          mode,
+          runs: 3,
+          check: () =>
+            Effect.suspend(() => {
+              judged.push(current.run)
+              return ++current.checked === 1 ? Effect.void : Effect.fail("judged twice")
+            })
+        })
+        expect(report.failures).toEqual([])
+        // Every run, the two uninterrupted ones included, judged once, in the order they ran.
+        expect(made).toBe(report.runs + 2)
+        expect(judged).toEqual(Array.from({ length: made }, (_, i) => i + 1))
+      })
+    )
+  }
+
   it.effect("a run in which no fiber can run is a deadlock at once, naming its fibers", () =>
     Effect.gen(function* () {
       // Waits forever on nothing: no clock, no outside world. The default hangTimeout is 2 s;

@@ -615,17 +615,17 @@ export const explore: <A, E, R>(
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = checkOptions(options)
   const failures: Array<Interruption.Failure> = []
-  // The dry run, twice: its points, and whether the run is the same each time.
+  // The dry run, twice: its points, and whether the run is the same each time. Each run is
+  // judged before the next starts: the check reads state the program resets when it starts,
+  // so judging the first run after the second has run would judge the second one twice (a
+  // check that takes what it looks for, a permit say, then fails the second time).
   const dryBound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
   const first = yield* runOnce(program, replayStrategy([]), settings, dryBound)
+  const firstFailure = yield* judge(first, 0, settings, dryBound)
   const second = yield* runOnce(program, replayStrategy([]), settings, dryBound)
-  for (const run of [first, second]) {
-    const failure = yield* judge(run, 0, settings, dryBound)
-    if (failure !== undefined) {
-      failures.push(failure)
-      break
-    }
-  }
+  const secondFailure = yield* judge(second, 0, settings, dryBound)
+  const dryFailure = firstFailure ?? secondFailure
+  if (dryFailure !== undefined) failures.push(dryFailure)
   const points = first.points
   const bound = Math.max(settings.hangMillis, 3 * first.millis)
   let outside = first.outside + second.outside
