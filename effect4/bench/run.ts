@@ -19,13 +19,16 @@
  *   `Exit`, which Effect and scopeguard both record without running anything;)
  *   3. heap kept by a long-lived scope after 100,000 and 1,000,000 disarmed guards (flat), and
  *      per use by the "committed flag" pattern against Guard.disarm and Resource.close;
- *   4. 1,000,000 live guards made, then their scope closed.
+ *   4. 1,000,000 live guards made, then their scope closed;
+ *   5. the explorer's exhaustive mode on two small races (a Ref read-then-write, flags that
+ *      need two preemptions): schedules run with and without its reduction, and the seconds.
  *
  * It ends with the Effect 4 budget: each target of issue 17, the measured ratio, met or not,
  * and the same ratios with `Effect.sync(…)` cleanups (marked: not targets).
  */
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Fiber, Ref, Scope } from "effect"
 import { Guard, Resource } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative } from "node:path"
@@ -677,6 +680,100 @@ if (!quick) {
   )
   console.log(
     `made in ${(result.make / 1000).toFixed(1)} s, closed in ${(result.close / 1000).toFixed(1)} s (no stack overflow)`
+  )
+}
+
+// 5. ------------------------------------------------------------------------------------------
+section("5. Effect 4 explorer: exhaustive mode (every schedule within the preemption bound)")
+{
+  /** Two fibers bump a Ref by a read then a write: one preemption loses an update. */
+  const refRace = () => {
+    const state = { value: 0 }
+    const program = () =>
+      Effect.gen(function* () {
+        state.value = 0
+        const ref = yield* Ref.make(0)
+        const bump = Effect.flatMap(Ref.get(ref), (read) => Ref.set(ref, read + 1))
+        const a = yield* Effect.forkChild(bump)
+        const b = yield* Effect.forkChild(bump)
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+        state.value = yield* Ref.get(ref)
+      })
+    const check = () =>
+      Effect.suspend(() => (state.value === 2 ? Effect.void : Effect.fail("lost an update")))
+    return { program, check }
+  }
+  /** Each fiber raises its flag, reads the other's, lowers its own: both see a raised flag
+   * only with two preemptions. */
+  const flags = () => {
+    const state = { a: 0, b: 0, seenA: 0, seenB: 0 }
+    const fiber = (mine: "a" | "b", theirs: "a" | "b", seen: "seenA" | "seenB") =>
+      Effect.gen(function* () {
+        yield* Effect.sync(() => void (state[mine] = 1))
+        yield* Effect.sync(() => void (state[seen] = state[theirs]))
+        yield* Effect.sync(() => void (state[mine] = 0))
+      })
+    const program = () =>
+      Effect.gen(function* () {
+        Object.assign(state, { a: 0, b: 0, seenA: 0, seenB: 0 })
+        const a = yield* Effect.forkChild(fiber("a", "b", "seenB"))
+        const b = yield* Effect.forkChild(fiber("b", "a", "seenA"))
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+      })
+    const check = () =>
+      Effect.suspend(() =>
+        state.seenA === 1 && state.seenB === 1 ? Effect.fail("both saw a flag") : Effect.void
+      )
+    return { program, check }
+  }
+  const rows: Array<Array<string | number>> = []
+  for (const [name, make] of [
+    ["Ref read-then-write, 2 fibers", refRace],
+    ["flags (needs 2 preemptions), 2 fibers", flags]
+  ] as const) {
+    for (const preemptions of [1, 2, 3]) {
+      for (const reduce of [true, false]) {
+        const { program, check } = make()
+        const started = performance.now()
+        const report = await Effect.runPromise(
+          Interruption.explore(program, {
+            mode: "exhaustive",
+            preemptions,
+            reduce,
+            check,
+            shrink: false,
+            progress: false
+          })
+        )
+        rows.push([
+          name,
+          `${preemptions}`,
+          reduce ? "yes" : "no",
+          `${report.steps}`,
+          `${report.exhaustive?.schedules}`,
+          `${report.exhaustive?.reduced}`,
+          report.exhaustive?.exhausted === true ? "yes" : "no",
+          `${report.failures.length}`,
+          (performance.now() - started) / 1000
+        ])
+      }
+    }
+  }
+  table(
+    [
+      "program",
+      "preemptions",
+      "reduce",
+      "points",
+      "schedules",
+      "skipped points",
+      "exhausted",
+      "failing",
+      "s"
+    ],
+    rows
   )
 }
 

@@ -1,7 +1,8 @@
 /**
  * `npm run survey` (Effect 4 edition): the explorer over upstream code paths of effect 4.1
  * nobody here wrote (bench/survey/effect.ts), in every mode: interrupt (root and holder
- * targets), yield and pct. For each path and mode: points, failing runs, how many of those
+ * targets), yield, pct and exhaustive (every schedule of at most 2 preemptions, up to 2,000
+ * schedules a path: "exhaustive (cut)" when the bound stopped it). For each path and mode: points, failing runs, how many of those
  * Effect's default scheduler reaches (a turn start, or a budget of 10 operations or more), the
  * distinct failures, the points outside the explorer's control and the seconds it took. A
  * failure here is a lead, not a finding: docs/findings/README.md ("On Effect 4") lists what a
@@ -19,10 +20,13 @@ const allModes: ReadonlyArray<ModeTarget> = [
   ["interrupt", "root"],
   ["interrupt", "holder"],
   ["yield", "root"],
-  ["pct", "root"]
+  ["pct", "root"],
+  ["exhaustive", "root"]
 ]
 /** PCT: schedules per path and the bug depth targeted. */
 const pct = { runs: 50, depth: 2, seed: 1 }
+/** Exhaustive: the preemption bound and the most schedules per path. */
+const exhaustive = { preemptions: 2, maxSchedules: 2_000 }
 
 const args = process.argv.slice(2)
 const modesAt = args.indexOf("--modes")
@@ -74,7 +78,8 @@ for (const { name, module, program, options } of selected) {
         ...options,
         mode,
         target,
-        ...(mode === "pct" ? pct : {})
+        ...(mode === "pct" ? pct : {}),
+        ...(mode === "exhaustive" ? exhaustive : {})
       })
     )
     const seconds = (performance.now() - t0) / 1000
@@ -87,8 +92,9 @@ for (const { name, module, program, options } of selected) {
       found.set(name, list)
     }
     const label = mode === "interrupt" ? target : "-"
+    const shown = report.exhaustive?.exhausted === false ? `${mode} (cut)` : mode
     console.log(
-      `| ${name} | ${module} | ${mode} | ${label} | ${report.steps} | ${report.runs} | ${report.failures.length} | ${reached} | ${report.outsideControl} | ${kinds(report)} | ${seconds.toFixed(1)} |`
+      `| ${name} | ${module} | ${shown} | ${label} | ${report.steps} | ${report.runs} | ${report.failures.length} | ${reached} | ${report.outsideControl} | ${kinds(report)} | ${seconds.toFixed(1)} |`
     )
   }
 }

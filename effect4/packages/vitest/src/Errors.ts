@@ -28,8 +28,8 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
   readonly report: Interruption.Report
 }> {
   override get message(): string {
-    const { failures, runs, mode, pct } = this.report
-    const what = mode === "pct" ? "run" : "step"
+    const { failures, runs, mode, pct, exhaustive } = this.report
+    const what = mode === "pct" || mode === "exhaustive" ? "run" : "step"
     const shown = failures
       .slice(0, 10)
       .map(
@@ -45,7 +45,13 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
     const head =
       mode === "pct"
         ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
-        : `${failures.length} of ${runs} interruption points failed`
+        : mode === "exhaustive"
+          ? `${failures.length} of ${exhaustive?.schedules} schedules failed (at most ${exhaustive?.preemptions} preemptions; ${
+              exhaustive?.exhausted === true
+                ? "every such schedule was run"
+                : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
+            })`
+          : `${failures.length} of ${runs} interruption points failed`
     return `${head}:\n  ${shown}${more}`
   }
 }

@@ -36,7 +36,9 @@
  *
  * With `mode: "yield"` the fiber at step `k` only yields there (every other ready fiber runs
  * first), which explores interleavings instead of interruptions; `mode: "pct"` runs seeded
- * random schedules (priority change points) with a stated probability bound. Every fiber runs
+ * random schedules (priority change points) with a stated probability bound; `mode:
+ * "exhaustive"` runs every schedule with at most `preemptions` preemptions, fewest first, and
+ * says whether it ran them all (`Report.exhaustive`). Every fiber runs
  * on the harness's own scheduler, one step at a time: a run is a function of its schedule, a
  * run in which no fiber can run is a deadlock reported at once, and each failure's `schedule`
  * is replayed exactly by `replay`.
@@ -66,12 +68,18 @@ import * as internal from "./internal/explorer.js"
  *   ready fiber runs in that gap (a check-then-act split by a preemption);
  * - `"pct"`: `runs` seeded random schedules with priority change points (PCT): a bug that needs
  *   `depth` ordering constraints is found by each run with at least the probability the report
- *   states (`Report.pct`).
+ *   states (`Report.pct`);
+ * - `"exhaustive"`: every schedule with at most `preemptions` preemptions (a preemption: the
+ *   running fiber is made to yield where another task could run), fewest preemptions first,
+ *   up to `maxSchedules` schedules; the queue runs in Effect's own order (priority, then first
+ *   in, first out), so every schedule is one Effect's runtime can make with some fibers
+ *   yielding at those points. Nothing is interrupted: a race between fibers that needs up to
+ *   `preemptions` preemptions is found for certain when the report says `exhausted`.
  *
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield" | "pct"
+export type Mode = "interrupt" | "yield" | "pct" | "exhaustive"
 
 /**
  * Whom the interruption is for in interrupt mode: the program's root fiber (the default), or
@@ -138,8 +146,28 @@ export interface Options<R = never> {
   readonly runs?: number | undefined
   /** PCT mode: the bug depth d targeted, the number of ordering constraints (default 2). */
   readonly depth?: number | undefined
-  /** PCT mode: whether failing schedules are shrunk to the fewest decisions (default `true`). */
+  /**
+   * PCT and exhaustive modes: whether failing schedules are shrunk to the fewest decisions
+   * (default `true`; the first three failures).
+   */
   readonly shrink?: boolean | undefined
+  /**
+   * Exhaustive mode: the most preemptions a schedule has (default 2; an integer, 0 or more;
+   * 0 runs the schedule without preemption only).
+   */
+  readonly preemptions?: number | undefined
+  /**
+   * Exhaustive mode: the most schedules run, the one without preemption included (default
+   * 10,000; an integer, 1 or more). When it is reached the exploration stops there and the
+   * report says so (`exhaustive.exhausted: false`).
+   */
+  readonly maxSchedules?: number | undefined
+  /**
+   * Exhaustive mode: whether a point where no other task could run is skipped as a place for a
+   * preemption (default `true`: preempted there, the fiber is the only one to run, so the run
+   * is the run without that preemption). `false` tries a preemption at every point.
+   */
+  readonly reduce?: boolean | undefined
 }
 
 /**
@@ -153,7 +181,7 @@ export type Program<A, E, R> = Effect.Effect<A, E, R> | (() => Effect.Effect<A, 
 
 /**
  * One failing run. In interrupt and yield modes `step` is the point perturbed (`0`: a run
- * without perturbation); in PCT mode, the run's number. `schedule` replays it exactly with
+ * without perturbation); in PCT and exhaustive modes, the run's number. `schedule` replays it exactly with
  * `replay`.
  *
  * @since 0.1.0
@@ -191,6 +219,30 @@ export interface PctBound {
 }
 
 /**
+ * What an exhaustive exploration covered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExhaustiveReport {
+  /** The bound on preemptions per schedule (`preemptions`). */
+  readonly preemptions: number
+  /** Schedules run, the one without preemption (the first uninterrupted run) included. */
+  readonly schedules: number
+  /**
+   * Points skipped as places for a preemption because no other task could run there (each a
+   * schedule `reduce: false` runs, with its own extensions).
+   */
+  readonly reduced: number
+  /**
+   * Whether every schedule within the bound was run; `false`: the exploration was cut short
+   * by `maxSchedules` after `schedules` schedules.
+   */
+  readonly exhausted: boolean
+  readonly maxSchedules: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -198,7 +250,7 @@ export interface Report {
   readonly mode: Mode
   /** The points of the uninterrupted run: every time a fiber asked the scheduler. */
   readonly steps: number
-  /** The perturbed runs: one per point (PCT: `runs`). */
+  /** The perturbed runs: one per point (PCT: `runs`; exhaustive: the schedules with a preemption). */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
   /** Whether two uninterrupted runs took the same points, fiber by fiber. */
@@ -211,6 +263,8 @@ export interface Report {
   readonly fibers: number
   /** PCT mode: the probability bound. */
   readonly pct?: PctBound | undefined
+  /** Exhaustive mode: the schedules explored, reduced, the bound, and whether it was exhausted. */
+  readonly exhaustive?: ExhaustiveReport | undefined
 }
 
 /**

@@ -35,6 +35,9 @@ interface Settings {
   readonly runs: number
   readonly depth: number
   readonly shrink: boolean
+  readonly preemptions: number
+  readonly maxSchedules: number
+  readonly reduce: boolean
   readonly check:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>) | undefined
 }
@@ -59,7 +62,10 @@ const boolean = (option: string, value: unknown, fallback: boolean): boolean => 
   return value
 }
 
-const MODES: ReadonlyArray<Interruption.Mode> = ["interrupt", "yield", "pct"]
+const MODES: ReadonlyArray<Interruption.Mode> = ["interrupt", "yield", "pct", "exhaustive"]
+
+/** Exhaustive mode: the schedules run at most, the one without preemption included. */
+const DEFAULT_MAX_SCHEDULES = 10_000
 
 const checkOptions = (options: Interruption.Options<any> | undefined): Settings => {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
@@ -70,7 +76,7 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     throw new InvalidOptionsError({
       option: "mode",
       value: mode,
-      reason: 'is not one of "interrupt", "yield", "pct"'
+      reason: 'is not one of "interrupt", "yield", "pct", "exhaustive"'
     })
   }
   const target = options?.target ?? "root"
@@ -106,6 +112,9 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     seed,
     runs: positiveInteger("runs", options?.runs, 100),
     depth: positiveInteger("depth", options?.depth, 2),
+    preemptions: positiveInteger("preemptions", options?.preemptions, 2, 0),
+    maxSchedules: positiveInteger("maxSchedules", options?.maxSchedules, DEFAULT_MAX_SCHEDULES),
+    reduce: boolean("reduce", options?.reduce, true),
     check
   }
 }
@@ -270,6 +279,61 @@ const pctStrategy =
         if (best !== defaultPick(queue)) run.log.push({ kind: "s", step, index: best })
         return best
       }
+    }
+  }
+
+/**
+ * Whether a preemption now would switch to something else: a queued task that is not the
+ * resumption of a fiber that has ended (Effect's tasks for an ended fiber return at once:
+ * `FiberImpl.evaluate` does nothing once `_exit` is set). A task whose fiber is unknown (a
+ * callback Effect queued, a Semaphore's wake-up) counts as something else.
+ */
+const otherRunnable = (queue: ReadonlyArray<Task>): boolean => {
+  for (const task of queue) {
+    if (task.fiber === undefined || task.fiber._exit === undefined) return true
+  }
+  return false
+}
+
+/** What an exhaustive run saw after its last preemption: where the next one may go. */
+interface Frontier {
+  /** The points after the schedule's last preemption where another task could run. */
+  readonly switches: Array<number>
+  /** The points there where nothing else could run (skipped when reducing). */
+  skipped: number
+}
+
+/**
+ * Exhaustive mode: preempts at exactly the points of `schedule` (increasing), in Effect's own
+ * queue order (the preempted fiber goes to the back, as when it yields), and, when `frontier`
+ * is given, records the points after the last of them where a further preemption is a new
+ * schedule: every point (`reduce: false`) or only those where another task could run.
+ */
+const exhaustiveStrategy =
+  (
+    schedule: ReadonlyArray<number>,
+    frontier: Frontier | undefined,
+    reduce: boolean
+  ): MakeStrategy =>
+  (run) => {
+    const at = new Set(schedule)
+    const last = schedule.length === 0 ? 0 : schedule[schedule.length - 1]!
+    return {
+      point: (point, fiber, first) => {
+        if (at.has(point)) {
+          run.log.push({ kind: "y", point })
+          preempted(run, fiber, first)
+          return true
+        }
+        if (frontier !== undefined && point > last) {
+          // A preemption where nothing else can run only re-queues the fiber, and the driver
+          // runs it again at once (nothing runs between two of its steps): the same run.
+          if (!reduce || otherRunnable(run.controller().queue)) frontier.switches.push(point)
+          else frontier.skipped++
+        }
+        return false
+      },
+      pick: (queue) => defaultPick(queue)
     }
   }
 
@@ -538,7 +602,7 @@ const judge = (
 const seconds = (ms: number): string =>
   ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`
 
-const makeProgress = (enabled: boolean) => {
+const makeProgress = (enabled: boolean, unit = "points") => {
   const start = Date.now()
   let last = 0
   let printed = false
@@ -558,13 +622,13 @@ const makeProgress = (enabled: boolean) => {
       printed = true
       const left = done === 0 ? 0 : ((now - start) / done) * (total - done)
       write(
-        `scopeguard explorer: ${done}/${total} points, ${failing} failing, ${seconds(now - start)} elapsed, ~${seconds(left)} left\n`
+        `scopeguard explorer: ${done}/${total} ${unit}, ${failing} failing, ${seconds(now - start)} elapsed, ~${seconds(left)} left\n`
       )
     },
     end: (done: number, total: number, failing: number) => {
       if (!enabled || !printed) return
       write(
-        `scopeguard explorer: ${done}/${total} points, ${failing} failing, done in ${seconds(Date.now() - start)}\n`
+        `scopeguard explorer: ${done}/${total} ${unit}, ${failing} failing, done in ${seconds(Date.now() - start)}\n`
       )
     }
   }
@@ -620,7 +684,18 @@ export const explore: <A, E, R>(
   // so judging the first run after the second has run would judge the second one twice (a
   // check that takes what it looks for, a permit say, then fails the second time).
   const dryBound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
-  const first = yield* runOnce(program, replayStrategy([]), settings, dryBound)
+  // Exhaustive mode: the first uninterrupted run is the schedule without preemption, and
+  // records where the first preemption may go.
+  const root: Frontier = { switches: [], skipped: 0 }
+  const exhaustive = settings.mode === "exhaustive"
+  const first = yield* runOnce(
+    program,
+    exhaustive
+      ? exhaustiveStrategy([], settings.preemptions > 0 ? root : undefined, settings.reduce)
+      : replayStrategy([]),
+    settings,
+    dryBound
+  )
   const firstFailure = yield* judge(first, 0, settings, dryBound)
   const second = yield* runOnce(program, replayStrategy([]), settings, dryBound)
   const secondFailure = yield* judge(second, 0, settings, dryBound)
@@ -631,9 +706,78 @@ export const explore: <A, E, R>(
   let outside = first.outside + second.outside
   let fibers = Math.max(first.fiberCount, second.fiberCount)
   const unreached: Array<number> = []
-  const progress = makeProgress(settings.progress)
+  const progress = makeProgress(settings.progress, exhaustive ? "schedules" : "points")
   let runs = 0
-  if (settings.mode === "pct") {
+  let exhaustiveReport: Interruption.ExhaustiveReport | undefined
+  if (exhaustive) {
+    // Every schedule of at most `preemptions` preemptions, fewest first (a bug that needs one
+    // preemption is found before any schedule of two is run), then by the points of the
+    // preemptions, earliest first. A schedule's extensions are read off its own run: the run
+    // of `s + [q]` is the run of `s` up to point q (runs are functions of their schedules), so
+    // the points where a further preemption may go are those `s`'s run passed after its last
+    // preemption; no run is spent finding them, and no schedule is run twice.
+    let level: Array<{ readonly schedule: ReadonlyArray<number>; readonly frontier: Frontier }> = [
+      { schedule: [], frontier: root }
+    ]
+    let schedules = 1
+    let reduced = root.skipped
+    let cut = false
+    // Extensions not recorded (the bound would cut the next level short before them).
+    let dropped = false
+    for (let depth = 1; depth <= settings.preemptions && !cut && level.length > 0; depth++) {
+      const next: typeof level = []
+      // Switch points the next level would extend: once they exceed what the bound leaves,
+      // the next level is cut short anyway, so the rest of this level records none.
+      let pending = 0
+      for (const node of level) {
+        for (const point of node.frontier.switches) {
+          if (schedules >= settings.maxSchedules) {
+            cut = true
+            break
+          }
+          const schedule = [...node.schedule, point]
+          const record =
+            depth < settings.preemptions && pending <= settings.maxSchedules - schedules
+          const frontier: Frontier | undefined = record ? { switches: [], skipped: 0 } : undefined
+          const run = yield* runOnce(
+            program,
+            exhaustiveStrategy(schedule, frontier, settings.reduce),
+            settings,
+            bound
+          )
+          schedules++
+          runs++
+          outside += run.outside
+          fibers = Math.max(fibers, run.fiberCount)
+          if (frontier !== undefined) {
+            reduced += frontier.skipped
+            pending += frontier.switches.length
+            next.push({ schedule, frontier })
+          } else if (depth < settings.preemptions) {
+            dropped = true
+          }
+          let failure = yield* judge(run, runs, settings, bound)
+          if (failure !== undefined) {
+            failure = { ...failure, preemptions: preemptions(run.schedule) }
+            if (settings.shrink && failures.length < 3) {
+              failure = yield* shrink(program, failure, run.schedule, settings, bound)
+            }
+            failures.push(failure)
+          }
+          progress.update(schedules, settings.maxSchedules, failures.length)
+        }
+        if (cut) break
+      }
+      level = next
+    }
+    exhaustiveReport = {
+      preemptions: settings.preemptions,
+      schedules,
+      reduced,
+      exhausted: !cut && !dropped,
+      maxSchedules: settings.maxSchedules
+    }
+  } else if (settings.mode === "pct") {
     for (let r = 1; r <= settings.runs; r++) {
       const seed = (Math.imul(settings.seed, 0x9e3779b1) + r) | 0
       const run = yield* runOnce(
@@ -667,7 +811,11 @@ export const explore: <A, E, R>(
       progress.update(point, points, failures.length)
     }
   }
-  progress.end(runs, settings.mode === "pct" ? settings.runs : points, failures.length)
+  progress.end(
+    exhaustiveReport?.schedules ?? runs,
+    exhaustive ? settings.maxSchedules : settings.mode === "pct" ? settings.runs : points,
+    failures.length
+  )
   const report: Interruption.Report = {
     mode: settings.mode,
     steps: points,
@@ -677,7 +825,8 @@ export const explore: <A, E, R>(
     unreached,
     outsideControl: outside,
     fibers,
-    ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {})
+    ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
+    ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {})
   }
   return report
 })
@@ -714,10 +863,10 @@ export const runAt = <A, E, R>(
       throw new InvalidOptionsError({ option: "step", value: step, reason: "is not a step number" })
     }
     const settings = checkOptions(options)
-    if (settings.mode === "pct") {
+    if (settings.mode === "pct" || settings.mode === "exhaustive") {
       throw new InvalidOptionsError({
         option: "mode",
-        value: "pct",
+        value: settings.mode,
         reason: "has no step to run at: replay the failure's schedule with Interruption.replay"
       })
     }
