@@ -58,10 +58,22 @@ import type * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
 import type { Tracking } from "@scopeguard/core"
 import type { InterruptionError } from "./Errors.js"
+import type * as Layer from "effect/Layer"
 import * as internal from "./internal/explorer.js"
+import * as reach from "./internal/reach.js"
 
 /**
- * How a step is perturbed — three modes, each matching something Effect's runtime does:
+ * How a step is perturbed — three modes, each matching something Effect's runtime does, and
+ * `"all"`, the default, which runs them in the order that finds the most for the least:
+ *
+ * - `"all"` (the default when neither `mode` nor `target` is given): a budget pass first
+ *   (`"budget"` with `budgets`, by default `[32]`: only turn ends, so it is cheap, and every
+ *   failure it finds is one Effect's default scheduler makes), then `"interrupt"` with the
+ *   root as target, then `"interrupt"` with `target: "holder"` at the steps of the program's
+ *   own fibers (forked by its code, not by a library's internals: see `Where.internal`). Each
+ *   failure names the pass that found it (`Failure.mode`, `Failure.target`); `Report.passes`
+ *   has each pass's numbers. The schedule was chosen by measurement on the survey of upstream
+ *   code (`npm run survey`): each of its passes finds a confirmed finding the others miss.
  *
  * - `"interrupt"` (the default): the fiber holding step `k` is preempted right before it and,
  *   while it is paused, the program's root fiber is interrupted. Every step is a point, so this
@@ -79,7 +91,7 @@ import * as internal from "./internal/explorer.js"
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield" | "budget"
+export type Mode = "all" | "interrupt" | "yield" | "budget"
 
 /**
  * Whom an interruption is for: the program's root fiber (the default: the whole program is
@@ -104,24 +116,38 @@ export type Target = "root" | "holder"
  * - `"explorer-only"`: 1 to 9 operations into a turn; no setting of the default scheduler
  *   preempts a fiber there (budgets under 10 livelock effect 3.22's runtime). A bug under some
  *   other scheduler, or none in practice.
+ * - `"internal"`: (`target: "holder"`) the step's fiber was forked by a library's internals
+ *   (`Where.internal`: a stream's producer, a worker of `Effect.all`), which no user code can
+ *   interrupt on its own; the program could not do what this run did. Not blamed by default.
+ *
+ * `failOn: "reachable"` (the default) fails on every reach but `"explorer-only"` and
+ * `"internal"`.
  *
  * @since 0.1.0
  * @category models
  */
-export type Reach = "uninterrupted" | "turn-start" | "budget" | "explorer-only"
+export type Reach = "uninterrupted" | "turn-start" | "budget" | "explorer-only" | "internal"
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface Options<R = never> {
-  /** Interrupt at each step (the default), only yield there, or sweep budgets: see `Mode`. */
+  /**
+   * Every mode in turn (`"all"`, the default when `target` is not given either), interrupt at
+   * each step (the default when `target` is given), only yield there, or sweep budgets: see
+   * `Mode`.
+   */
   readonly mode?: Mode | undefined
-  /** Whom the interruption is for: the root (the default) or the fiber holding the step. */
+  /**
+   * Whom the interruption is for: the root (the default) or the fiber holding the step. Mode
+   * `"all"` sets it per pass, so it refuses a `target`.
+   */
   readonly target?: Target | undefined
   /**
-   * Budget mode: the per-turn operation budgets to sweep, each an integer of at least 10.
-   * Default: 10 to 16, 32, 64 and 2048 (the runtime's default).
+   * Budget mode (and the budget pass of mode `"all"`): the per-turn operation budgets to
+   * sweep, each an integer of at least 10. Default: 10 to 16, 32, 64 and 2048 (the runtime's
+   * default) in budget mode; 32 in mode `"all"`.
    */
   readonly budgets?: ReadonlyArray<number> | undefined
   /**
@@ -130,8 +156,9 @@ export interface Options<R = never> {
    */
   readonly budget?: number | undefined
   /**
-   * What makes `assertEveryStep` fail: any failing point (the default), or only those Effect's
-   * default scheduler can reach (`reach` other than `"explorer-only"`).
+   * What makes `assertEveryStep` fail: only the failing points Effect's default scheduler can
+   * reach (`"reachable"`, the default: `reach` other than `"explorer-only"` and `"internal"`),
+   * or any failing point (`"any"`). The report lists every failure either way.
    */
   readonly failOn?: "any" | "reachable" | undefined
   /**
@@ -234,6 +261,29 @@ export interface Where {
   readonly source?: string | undefined
   /** How many operations the fiber had run in its current turn before this step. */
   readonly turn: number
+  /**
+   * The line of user code that forked the step's fiber (`path:line:column`): the nearest frame
+   * of the program's own code on its parent's stack when it forked. Read through the V8
+   * inspector (`node:inspector`); absent for the root, or without an inspector.
+   */
+  readonly forkedAt?: string | undefined
+  /**
+   * `true` when a library's internals forked the step's fiber: its parent's stack held no
+   * frame of user code, or at least two library frames above the nearest one (a user's
+   * `Effect.fork` has none, `FiberSet.run` and `Effect.fork(…).pipe(Effect.tap(…))` one, a
+   * worker of `Effect.all` or a stream's producer more). No user code holds such a fiber, so
+   * interrupting it alone (`target: "holder"`) is `Reach` `"internal"`.
+   */
+  readonly internal?: boolean | undefined
+  /**
+   * The line of user code nearest to the step: the innermost frame of the program's own code on
+   * the fiber's stack at the step (for `Effect.gen`, the `yield*` it is at). Set by `runAt`, and
+   * by `assertEveryStep` when it fails: on the first step of each range (`Report.ranges`, the
+   * first 20, but for hangs), with one replay each. Not by `explore` (a replay after the last
+   * point could leave what its run started running into what comes next); without an
+   * inspector, absent.
+   */
+  readonly near?: string | undefined
 }
 
 /**
@@ -244,6 +294,9 @@ export interface Where {
  * @category models
  */
 export interface Range {
+  /** The pass that found it: its mode and target. */
+  readonly mode: Exclude<Mode, "all">
+  readonly target: Target
   readonly from: number
   readonly to: number
   /** How many explored points the range spans (in budget mode, turn ends rather than steps). */
@@ -271,6 +324,9 @@ export interface Range {
  * @category models
  */
 export interface Failure {
+  /** The pass that found it (replay with these): its mode and target. */
+  readonly mode: Exclude<Mode, "all">
+  readonly target: Target
   readonly step: number
   readonly kind: "check" | "hang" | "fibers" | "defect"
   readonly message: string
@@ -343,14 +399,38 @@ export interface Hangs {
 }
 
 /**
+ * One pass of an exploration: its mode and target, how many points it explored (steps; turn
+ * ends in budget mode; for the holder pass of mode `"all"`, the steps of the program's own
+ * fibers), its runs and what it found.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Pass {
+  readonly mode: Exclude<Mode, "all">
+  readonly target: Target
+  /** Budget mode: the budgets swept. */
+  readonly budgets?: ReadonlyArray<number> | undefined
+  readonly points: number
+  readonly runs: number
+  readonly failures: number
+  readonly reachable: number
+  /** Wall-clock time of the pass, in milliseconds. */
+  readonly millis: number
+}
+
+/**
  * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
  * execution (two dry runs, in budget mode one more per budget, then one per point run — the
  * points covered by equivalence, `reduced`, share an earlier point's run; `1` when the first
  * dry run hangs: the program hangs without interruption, and nothing more is run).
  * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
- * finished after the same number of steps (`dryRunSteps`) and every explored run reached its
- * step; `unreached` lists the points (steps; in budget mode, steps of that
- * budget's run) at which the run had already finished, so nothing was interrupted.
+ * finished after the same number of steps (`dryRunSteps`), every explored run reached its
+ * step, and no operation ran unseen (`unseen`); `unreached` lists the points (steps; in budget
+ * mode, steps of that budget's run) at which the run had already finished, so nothing was
+ * interrupted. With mode `"all"`, `steps`, `dryRunSteps`, `unreached`, `fibers`, `reduced`
+ * and `budgets` are those of the interrupt/root pass (budgets: of the budget pass);
+ * `deterministic` holds for every pass.
  *
  * @since 0.1.0
  * @category models
@@ -362,8 +442,25 @@ export interface Report {
   readonly failures: ReadonlyArray<Failure>
   /** The failures, consecutive steps grouped: what the message of `assertEveryStep` lists. */
   readonly ranges: ReadonlyArray<Range>
-  /** How many of the failures Effect's default scheduler can reach (`reach` is not `"explorer-only"`). */
+  /**
+   * How many of the failures Effect's default scheduler can reach (`reach` is not
+   * `"explorer-only"` nor `"internal"`): what `assertEveryStep` fails on by default.
+   */
   readonly reachable: number
+  /**
+   * Each pass of the exploration, in order: one for a single mode, three for mode `"all"`
+   * (budget, interrupt/root, interrupt/holder at the program's own fibers).
+   */
+  readonly passes: ReadonlyArray<Pass>
+  /** What `assertEveryStep` fails on (`Options.failOn`); the message lists only those ranges. */
+  readonly failOn: "any" | "reachable"
+  /**
+   * Operations run during the exploration's runs by fibers the explorer could not see: started
+   * by a runtime made outside the program (a `ManagedRuntime`, `Runtime.runFork` of a runtime
+   * built elsewhere, `Effect.runFork` inside the program) without `Interruption.layer`. They
+   * are neither counted as steps nor interrupted. `0` in a complete exploration.
+   */
+  readonly unseen: number
   /** Budget mode: each budget's dry run. */
   readonly budgets?: ReadonlyArray<BudgetRun> | undefined
   readonly deterministic: boolean
@@ -489,3 +586,27 @@ export const runAt: <A, E, R, R2 = never>(
   step: number,
   options?: Options<R2>
 ) => Effect.Effect<Replay, never, R | R2> = internal.runAt
+
+/**
+ * Puts the explorer into a runtime the program does not fork from — a `ManagedRuntime`, or a
+ * `Runtime` built with `Layer.toRuntime` — so that the fibers it starts while a run is in
+ * progress are the run's: counted as steps, interrupted, checked. Add it to the runtime's
+ * layer; outside an exploration it does nothing (its fibers run on Effect's default scheduler).
+ *
+ * Without it, such a runtime's fibers run unseen, and the report counts their operations
+ * (`Report.unseen`; `deterministic` is then `false`).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, ManagedRuntime } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const runtime = ManagedRuntime.make(Layer.mergeAll(Layer.empty, Interruption.layer))
+ * const program = Effect.promise(() => runtime.runPromise(Effect.yieldNow()))
+ * const report = Interruption.explore(program) // report.unseen: 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category reach
+ */
+export const layer: Layer.Layer<never> = reach.layer

@@ -78,7 +78,7 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         const w = makeWorld()
         const program = acquireThenRegister(w)
-        const report = yield* Interruption.explore(program, { check: w.check })
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check: w.check })
         expect(report.deterministic).toBe(true)
         // Every point is run, or covered by an equivalent point's run.
         expect(report.reduced!.points).toBeGreaterThan(0)
@@ -90,6 +90,8 @@ describe("Interruption.explore", () => {
         // k - 1 operations into it: the default scheduler preempts there with that budget.
         for (const failure of report.failures) {
           expect(failure).toEqual({
+            mode: "interrupt",
+            target: "root",
             step: failure.step,
             kind: "check",
             message: "1 handle(s) left open",
@@ -100,12 +102,15 @@ describe("Interruption.explore", () => {
         expect(report.reachable).toBe(report.failures.length)
         expect(report.ranges).toEqual([
           {
+            mode: "interrupt",
+            target: "root",
             from: report.failures[0]!.step,
             to: report.failures[report.failures.length - 1]!.step,
             points: report.failures.length,
             kind: "check",
             message: "1 handle(s) left open",
             reach: "budget",
+            // `explore` reads no `near` (assertEveryStep and runAt do).
             where: report.failures[0]!.where
           }
         ])
@@ -113,10 +118,22 @@ describe("Interruption.explore", () => {
         const first = steps[0]!
         expect(steps).toEqual(steps.map((_, i) => first + i))
         // Replaying a failing point reproduces it; the point just before the window is fine.
-        const replay = yield* Interruption.runAt(program, first, { check: w.check })
+        const replay = yield* Interruption.runAt(program, first, {
+          mode: "interrupt",
+          check: w.check
+        })
         expect(replay.reached).toBe(true)
         expect(replay.failures).toEqual([report.failures[0]])
-        const before = yield* Interruption.runAt(program, first - 1, { check: w.check })
+        // The user's line the step is at: the `yield*` of the `Effect.addFinalizer`
+        // (acquireThenRegister, above).
+        expect(replay.where).toEqual({
+          ...report.failures[0]!.where,
+          near: "packages/vitest/test/Interruption.test.ts:47:7"
+        })
+        const before = yield* Interruption.runAt(program, first - 1, {
+          mode: "interrupt",
+          check: w.check
+        })
         expect(before.failures).toEqual([])
       }),
     120_000
@@ -127,7 +144,10 @@ describe("Interruption.explore", () => {
     () =>
       Effect.gen(function* () {
         const w = makeWorld()
-        const report = yield* Interruption.explore(acquireRelease(w), { check: w.check })
+        const report = yield* Interruption.explore(acquireRelease(w), {
+          mode: "interrupt",
+          check: w.check
+        })
         expect(report.failures).toEqual([])
         expect(report.steps).toBeGreaterThan(10)
         expect(report.unreached).toEqual([])
@@ -144,6 +164,7 @@ describe("Interruption.explore", () => {
         const program = Effect.zipRight(Effect.yieldNow(), Effect.succeed("done"))
         // reduce: false runs every point (the check sees every run).
         const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
           reduce: false,
           check: (exit) => Effect.sync(() => exits.push(exit))
         })
@@ -166,7 +187,7 @@ describe("Interruption.explore", () => {
           yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
           // the scope is never closed
         })
-        const replay = yield* Interruption.runAt(program, 1_000_000)
+        const replay = yield* Interruption.runAt(program, 1_000_000, { mode: "interrupt" })
         expect(replay.reached).toBe(false)
         expect(replay.live.map((e) => [e.kind, e.label])).toEqual([
           ["resource", "db"],
@@ -177,7 +198,10 @@ describe("Interruption.explore", () => {
         expect(replay.failures[0]!.message).toMatch(
           /^leaked 1 resource and 1 armed guard: resource "db" \(#\d+\), guard "undo" \(#\d+\)$/
         )
-        const ignored = yield* Interruption.runAt(program, 1_000_000, { leaks: false })
+        const ignored = yield* Interruption.runAt(program, 1_000_000, {
+          mode: "interrupt",
+          leaks: false
+        })
         expect(ignored.failures).toEqual([])
       }),
     120_000
@@ -191,7 +215,10 @@ describe("Interruption.explore", () => {
         const program = Effect.uninterruptibleMask((restore) =>
           restore(Effect.yieldNow()).pipe(Effect.onInterrupt(() => Effect.never))
         )
-        const report = yield* Interruption.explore(program, { hangTimeout: "20 millis" })
+        const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          hangTimeout: "20 millis"
+        })
         expect(report.failures.length).toBeGreaterThan(0)
         expect(report.failures.every((f) => f.kind === "hang")).toBe(true)
         expect(report.failures[0]!.message).toBe(
@@ -207,7 +234,7 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         let runs = 0
         const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ * 3))
-        const report = yield* Interruption.explore(program)
+        const report = yield* Interruption.explore(program, { mode: "interrupt" })
         expect(report.deterministic).toBe(false)
         expect(report.dryRunSteps[1]).toBeGreaterThan(report.dryRunSteps[0])
         // Later runs are longer still, so no step is unreached; a shrinking program would list them.
@@ -222,7 +249,7 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         let runs = 0
         const program = Effect.suspend(() => Effect.repeatN(Effect.void, runs++ === 0 ? 20 : 0))
-        const report = yield* Interruption.explore(program)
+        const report = yield* Interruption.explore(program, { mode: "interrupt" })
         expect(report.deterministic).toBe(false)
         expect(report.unreached.length).toBeGreaterThan(0)
         expect(report.unreached).toEqual(
@@ -238,6 +265,7 @@ describe("Interruption.explore", () => {
       Effect.gen(function* () {
         const seen = yield* Ref.make<Array<string>>([])
         const report = yield* Interruption.explore(Effect.fail("no"), {
+          mode: "interrupt",
           reduce: false,
           check: (exit) =>
             Ref.update(seen, (s) => [...s, Exit.isInterrupted(exit) ? "interrupted" : exit._tag])
@@ -276,7 +304,7 @@ describe("Interruption.explore", () => {
           yield* Deferred.await(ready)
           yield* Effect.fromFiber(child)
         })
-        const report = yield* Interruption.explore(program, { check: w.check })
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check: w.check })
         expect(report.failures.length).toBeGreaterThan(0)
         expect(report.failures.every((f) => f.message === "1 handle(s) left open")).toBe(true)
       }),
@@ -331,10 +359,10 @@ describe("yield mode", () => {
               })
           )
         )
-        const dry = yield* Interruption.runAt(program, 0)
+        const dry = yield* Interruption.runAt(program, 0, { mode: "interrupt" })
         expect(dry.failures).toEqual([])
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(program, { mode: "yield", check })
+          Interruption.assertEveryStep(program, { mode: "yield", check, failOn: "any" })
         )
         const failing = error.report.failures.map((f) => f.step)
         expect(failing.length).toBeGreaterThan(0)
@@ -356,7 +384,10 @@ describe("Interruption.assertEveryStep", () => {
       Effect.gen(function* () {
         const w = makeWorld()
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(acquireThenRegister(w), { check: w.check })
+          Interruption.assertEveryStep(acquireThenRegister(w), {
+            mode: "interrupt",
+            check: w.check
+          })
         )
         const { report } = error
         const failing = report.failures.map((f) => f.step)
@@ -364,7 +395,7 @@ describe("Interruption.assertEveryStep", () => {
         expect(error.message).toBe(
           [
             `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
+            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:47:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
             // What report.reduced says: the points covered by equivalence, by equivalence.
             `note: ${report.reduced!.points} of the ${report.steps + 1} points shared an equivalent point's run (deferred interruption ${report.reduced!.deferred}, continuation ${report.reduced!.continuation}; reduce: false runs each)`,
             `replay one with: Interruption.runAt(program, ${failing[0]})`
@@ -379,7 +410,10 @@ describe("Interruption.assertEveryStep", () => {
     () =>
       Effect.gen(function* () {
         const w = makeWorld()
-        const report = yield* Interruption.assertEveryStep(acquireRelease(w), { check: w.check })
+        const report = yield* Interruption.assertEveryStep(acquireRelease(w), {
+          mode: "interrupt",
+          check: w.check
+        })
         expect(report.failures).toEqual([])
       }),
     120_000
@@ -389,7 +423,7 @@ describe("Interruption.assertEveryStep", () => {
     "runAt on a step past the end runs the program uninterrupted",
     () =>
       Effect.gen(function* () {
-        const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000)
+        const replay = yield* Interruption.runAt(Effect.succeed(1), 10_000, { mode: "interrupt" })
         expect(replay.reached).toBe(false)
         expect(replay.exit).toEqual(Option.some(Exit.succeed(1)))
       }),
@@ -403,7 +437,8 @@ describe("invalid options", () => {
     () =>
       Effect.gen(function* () {
         const program = Effect.void
-        const build = () => Interruption.explore(program, { hangTimeout: "1s" as "1 second" })
+        const build = () =>
+          Interruption.explore(program, { mode: "interrupt", hangTimeout: "1s" as "1 second" })
         expect(build).not.toThrow()
         expect(yield* Effect.exit(build())).toEqual(
           Exit.die(
@@ -414,7 +449,7 @@ describe("invalid options", () => {
             })
           )
         )
-        expect(yield* Effect.exit(Interruption.runAt(program, -1))).toEqual(
+        expect(yield* Effect.exit(Interruption.runAt(program, -1, { mode: "interrupt" }))).toEqual(
           Exit.die(
             new InvalidOptionsError({
               option: "step",
@@ -430,7 +465,7 @@ describe("invalid options", () => {
             new InvalidOptionsError({
               option: "mode",
               value: "sometimes",
-              reason: 'is not "interrupt", "yield" or "budget"'
+              reason: 'is not "all", "interrupt", "yield" or "budget"'
             })
           )
         )
@@ -466,7 +501,7 @@ describe("reach, isolation and reports", () => {
             yield* Fiber.await(fiber)
           })
         )
-        const report = yield* Interruption.explore(program, { check })
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check })
         expect(report.fibers).toBe(1)
         // The window is inside the FiberHandle's fiber: it is found, and named as that fiber.
         expect(report.ranges.map((r) => [r.kind, r.message, r.where?.fiber])).toEqual([
@@ -481,11 +516,13 @@ describe("reach, isolation and reports", () => {
     () =>
       Effect.gen(function* () {
         const program = Effect.asVoid(Effect.forkDaemon(Effect.never))
-        const report = yield* Interruption.explore(program)
+        const report = yield* Interruption.explore(program, { mode: "interrupt" })
         // Every run that got as far as forking the daemon left it running, and names it.
         const message =
           /^1 fiber of the run still running after it ended: fiber 1 \(#\d+, forked by root\)$/
         expect(report.failures[0]).toEqual({
+          mode: "interrupt",
+          target: "root",
           step: 0,
           kind: "fibers",
           message: expect.stringMatching(message),
@@ -494,7 +531,7 @@ describe("reach, isolation and reports", () => {
         expect(report.failures.every((f) => f.kind === "fibers" && message.test(f.message))).toBe(
           true
         )
-        const off = yield* Interruption.explore(program, { fibers: false })
+        const off = yield* Interruption.explore(program, { mode: "interrupt", fibers: false })
         expect(off.failures).toEqual([])
       }),
     120_000
@@ -513,6 +550,7 @@ describe("reach, isolation and reports", () => {
         })
         // A sample of the steps keeps it short: adjust can hit the upstream wedge (hangs).
         const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
           fibers: false,
           hangTimeout: "50 millis",
           sample: { runs: 30 }
@@ -522,8 +560,8 @@ describe("reach, isolation and reports", () => {
         expect(new Set(startedAt)).toEqual(new Set([0]))
         // Shared (isolate: false), the second run already starts where the first left the clock.
         startedAt.length = 0
-        yield* Interruption.runAt(program, 1_000_000, { isolate: false })
-        yield* Interruption.runAt(program, 1_000_000, { isolate: false })
+        yield* Interruption.runAt(program, 1_000_000, { mode: "interrupt", isolate: false })
+        yield* Interruption.runAt(program, 1_000_000, { mode: "interrupt", isolate: false })
         expect(startedAt[1]).not.toBe(startedAt[0])
       }),
     120_000
@@ -541,6 +579,7 @@ describe("reach, isolation and reports", () => {
           TestClock.adjust("1 second")
         )
         const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
           fibers: false,
           hangTimeout: "50 millis"
         })
@@ -552,11 +591,13 @@ describe("reach, isolation and reports", () => {
         // machine a lone step may pass 50 ms without being stuck.)
         const window = report.ranges.find((r) => r.to - r.from >= 2)!
         const replay = yield* Interruption.runAt(program, window.from, {
+          mode: "interrupt",
           fibers: false,
           hangTimeout: "1 second"
         })
         expect(replay.failures.map((f) => f.kind)).toEqual(["hang"])
         const before = yield* Interruption.runAt(program, window.from - 1, {
+          mode: "interrupt",
           fibers: false,
           hangTimeout: "1 second"
         })
@@ -570,18 +611,21 @@ describe("reach, isolation and reports", () => {
     () =>
       Effect.gen(function* () {
         let made = 0
-        const report = yield* Interruption.explore(() => {
-          made++
-          const local = { open: 0 }
-          return Effect.scoped(
-            Effect.gen(function* () {
-              yield* Effect.acquireRelease(
-                Effect.sync(() => local.open++),
-                () => Effect.sync(() => local.open--)
-              )
-            })
-          )
-        })
+        const report = yield* Interruption.explore(
+          () => {
+            made++
+            const local = { open: 0 }
+            return Effect.scoped(
+              Effect.gen(function* () {
+                yield* Effect.acquireRelease(
+                  Effect.sync(() => local.open++),
+                  () => Effect.sync(() => local.open--)
+                )
+              })
+            )
+          },
+          { mode: "interrupt" }
+        )
         expect(made).toBe(report.runs)
       }),
     120_000
@@ -594,7 +638,7 @@ describe("reach, isolation and reports", () => {
         const { world, reset, check } = makeWorld()
         const report = yield* Interruption.explore(
           Effect.scoped(Effect.zipRight(reset, leaky(world))),
-          { check }
+          { mode: "interrupt", check }
         )
         expect(JSON.parse(JSON.stringify(report))).toEqual(report)
       }),
@@ -609,9 +653,14 @@ describe("sampling", () => {
       Effect.gen(function* () {
         const w = makeWorld()
         const program = acquireThenRegister(w)
-        const full = yield* Interruption.explore(program, { check: w.check })
+        const full = yield* Interruption.explore(program, { mode: "interrupt", check: w.check })
         // Each sampled point run on its own (reduce: false); the full sweep reduced.
-        const options = { check: w.check, sample: { runs: 20, seed: 7 }, reduce: false }
+        const options = {
+          mode: "interrupt" as const,
+          check: w.check,
+          sample: { runs: 20, seed: 7 },
+          reduce: false
+        }
         const a = yield* Interruption.explore(program, options)
         const b = yield* Interruption.explore(program, options)
         expect(a.sampled).toEqual({ runs: 20, seed: 7 })
@@ -628,6 +677,7 @@ describe("sampling", () => {
         }
         // More runs than steps: every step, no sampling.
         const all = yield* Interruption.explore(program, {
+          mode: "interrupt",
           check: w.check,
           sample: { runs: 10_000 }
         })
@@ -693,7 +743,10 @@ describe("budget mode and reach", () => {
     () =>
       Effect.gen(function* () {
         const w = makeWorld()
-        const report = yield* Interruption.explore(afterResume(w), { check: w.check })
+        const report = yield* Interruption.explore(afterResume(w), {
+          mode: "interrupt",
+          check: w.check
+        })
         expect(report.failures.map((f) => [f.reach, f.where!.turn])).toEqual([
           ["explorer-only", 2],
           ["explorer-only", 3],
@@ -703,17 +756,29 @@ describe("budget mode and reach", () => {
         ])
         expect(report.reachable).toBe(0)
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(afterResume(w), { check: w.check })
+          Interruption.assertEveryStep(afterResume(w), {
+            mode: "interrupt",
+            check: w.check,
+            failOn: "any"
+          })
         )
         expect(error.message).toContain(
-          'note: 5 of the 5 failures are at points only the explorer preempts (failOn: "reachable" ignores them)'
+          'note: 5 of the 5 failures are at points Effect\'s default scheduler cannot reach (failOn: "reachable", the default, ignores them)'
         )
+        // The same report, but for the pass's wall-clock time.
+        const timeless = (r: Interruption.Report) => ({
+          ...r,
+          passes: r.passes.map((p) => ({ ...p, millis: 0 }))
+        })
         expect(
-          yield* Interruption.assertEveryStep(afterResume(w), {
-            check: w.check,
-            failOn: "reachable"
-          })
-        ).toEqual(report)
+          timeless(
+            yield* Interruption.assertEveryStep(afterResume(w), {
+              mode: "interrupt",
+              check: w.check,
+              failOn: "reachable"
+            })
+          )
+        ).toEqual(timeless(report))
         const budget = yield* Interruption.explore(afterResume(w), {
           check: w.check,
           mode: "budget"
@@ -740,6 +805,7 @@ describe("budget mode and reach", () => {
           )
         })
         const report = yield* Interruption.explore(Effect.scoped(openConnection()), {
+          mode: "interrupt",
           check: w.check
         })
         expect(report.ranges.length).toBe(1)
@@ -810,7 +876,9 @@ describe("budget mode and reach", () => {
           budget: ["a later caller failed (budget)"]
         })
         // With the root as the target, the later caller never runs: nothing to see.
-        expect((yield* Interruption.explore(poisoned, { check })).failures).toEqual([])
+        expect(
+          (yield* Interruption.explore(poisoned, { mode: "interrupt", check })).failures
+        ).toEqual([])
       }),
     120_000
   )

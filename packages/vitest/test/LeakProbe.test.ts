@@ -207,7 +207,8 @@ describe("LeakProbe.watch", () => {
               const ref = yield* ScopedRef.fromAcquire(connection)
               yield* ScopedRef.set(ref, connection)
             })
-          )
+          ),
+          { mode: "interrupt" }
         )
         expect(report.failures.length).toBeGreaterThan(0)
         expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
@@ -222,7 +223,7 @@ describe("LeakProbe.watch", () => {
               yield* Effect.scoped(RcRef.get(ref))
             })
           ),
-          { hangTimeout: "50 millis" }
+          { mode: "interrupt", hangTimeout: "50 millis" }
         )
         expect(
           [...new Set(rc.failures.map((f) => f.message.replace(/#\d+/, "#n")))].sort()
@@ -232,7 +233,8 @@ describe("LeakProbe.watch", () => {
         ])
         // Used within its scope, it keeps nothing past it: no failure at any step.
         const clean = yield* Interruption.explore(
-          Effect.scoped(Effect.flatMap(connection, () => Effect.yieldNow()))
+          Effect.scoped(Effect.flatMap(connection, () => Effect.yieldNow())),
+          { mode: "interrupt" }
         )
         expect(clean.failures).toEqual([])
         expect(clean.steps).toBeGreaterThan(20)

@@ -28,6 +28,7 @@ describe("a hang the runtime can tell is found at once", () => {
     () =>
       Effect.gen(function* () {
         const report = yield* Interruption.explore(cleanupOnInterrupt(Effect.never), {
+          mode: "interrupt",
           hangTimeout: "1 hour"
         })
         expect(report.failures.length).toBeGreaterThan(0)
@@ -37,7 +38,10 @@ describe("a hang the runtime can tell is found at once", () => {
         })
         // The text says it too.
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(cleanupOnInterrupt(Effect.never), { hangTimeout: "1 hour" })
+          Interruption.assertEveryStep(cleanupOnInterrupt(Effect.never), {
+            mode: "interrupt",
+            hangTimeout: "1 hour"
+          })
         )
         expect(error.message.split("\n")).toContain(
           `note: ${report.failures.length} of the ${report.failures.length} hangs were told at once: no fiber of the run could run again`
@@ -56,6 +60,7 @@ describe("a hang the runtime can tell is found at once", () => {
           yield* cleanupOnInterrupt(Effect.flatMap(worker, (fiber) => fiber.await))
         })
         const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
           hangTimeout: "1 hour",
           fibers: false
         })
@@ -71,6 +76,7 @@ describe("a hang the runtime can tell is found at once", () => {
       Effect.gen(function* () {
         // (The TestClock's own warning, a live 5 s timer, is after this bound: not waited for.)
         const report = yield* Interruption.explore(cleanupOnInterrupt(Effect.sleep("1 second")), {
+          mode: "interrupt",
           hangTimeout: "4 seconds",
           fibers: false
         })
@@ -86,6 +92,7 @@ describe("a hang the runtime can tell is found at once", () => {
     () =>
       Effect.gen(function* () {
         const report = yield* Interruption.explore(cleanupOnInterrupt(Effect.sleep("20 millis")), {
+          mode: "interrupt",
           hangTimeout: "1 hour"
         })
         expect([report.failures, report.hangs]).toEqual([[], { stuck: 0, timedOut: 0 }])
@@ -117,6 +124,7 @@ describe("what the runtime cannot see the end of is still bounded by hangTimeout
           socket.on("error", () => resume(Effect.void))
         })
         const report = yield* Interruption.explore(cleanupOnInterrupt(request), {
+          mode: "interrupt",
           hangTimeout: "50 millis"
         }).pipe(
           Effect.ensuring(
@@ -141,6 +149,7 @@ describe("what the runtime cannot see the end of is still bounded by hangTimeout
         let settle: () => void = () => {}
         const pending = Effect.promise(() => new Promise<void>((resolve) => (settle = resolve)))
         const report = yield* Interruption.explore(cleanupOnInterrupt(pending), {
+          mode: "interrupt",
           hangTimeout: "50 millis"
         })
         settle()

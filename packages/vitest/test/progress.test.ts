@@ -40,7 +40,7 @@ describe("progress", () => {
       Effect.gen(function* () {
         const { console, writes } = fakeConsole(1000, false)
         // Point i is done when the clock reads i seconds (it read 0 when the exploration began).
-        const report = yield* Interruption.explore(program, { check }).pipe(
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, console)
         )
         expect(report.steps).toBe(23)
@@ -63,7 +63,7 @@ describe("progress", () => {
     () =>
       Effect.gen(function* () {
         const { console, writes } = fakeConsole(100, true)
-        yield* Interruption.explore(program, { check }).pipe(
+        yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, console)
         )
         // Point i is done at i × 100 ms: the first line at 1 s (point 10), then every 200 ms.
@@ -86,12 +86,14 @@ describe("progress", () => {
     () =>
       Effect.gen(function* () {
         const off = fakeConsole(1000, false)
-        const a = yield* Interruption.explore(program, { check, progress: false }).pipe(
-          Effect.provideService(ProgressConsole, off.console)
-        )
+        const a = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          check,
+          progress: false
+        }).pipe(Effect.provideService(ProgressConsole, off.console))
         // 1 ms a reading: the whole exploration takes 25 ms.
         const short = fakeConsole(1, true)
-        const b = yield* Interruption.explore(program, { check }).pipe(
+        const b = yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, short.console)
         )
         expect([off.writes, short.writes, a.failures.length, b.failures.length]).toEqual([
@@ -117,10 +119,14 @@ describe("progress", () => {
             throw new Error("stderr closed")
           }
         }
-        const report = yield* Interruption.explore(program, { check }).pipe(
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, throwing)
         )
-        const quiet = yield* Interruption.explore(program, { check, progress: false })
+        const quiet = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          check,
+          progress: false
+        })
         expect([attempts, writes, report.failures]).toEqual([1, [], quiet.failures])
       }),
     120_000
@@ -132,7 +138,10 @@ describe("progress", () => {
       Effect.gen(function* () {
         expect(
           yield* Effect.exit(
-            Interruption.explore(program, { progress: "no" as unknown as boolean })
+            Interruption.explore(program, {
+              mode: "interrupt",
+              progress: "no" as unknown as boolean
+            })
           )
         ).toEqual(
           Exit.die(

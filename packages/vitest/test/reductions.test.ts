@@ -44,8 +44,13 @@ type Options = Interruption.Options<never>
  * Explores `program` reduced and in full with the same options, checks that they agree, and
  * returns both reports.
  */
-const agree = (program: Interruption.Program<unknown, unknown, never>, options: Options = {}) =>
+const agree = (program: Interruption.Program<unknown, unknown, never>, given: Options = {}) =>
   Effect.gen(function* () {
+    // One pass: the interrupt mode unless the options name a mode or a target.
+    const options: Options =
+      given.mode === undefined && given.target === undefined
+        ? { mode: "interrupt", ...given }
+        : given
     const full = yield* Interruption.explore(program, { ...options, reduce: false })
     const reduced = yield* Interruption.explore(program, options)
     expect(comparable(reduced)).toEqual(comparable(full))

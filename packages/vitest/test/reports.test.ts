@@ -30,7 +30,9 @@ describe("the text and the JSON of a report agree", () => {
     () =>
       Effect.gen(function* () {
         const { check, program } = leakyWindow()
-        const error = yield* Effect.flip(Interruption.assertEveryStep(program, { check }))
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, { mode: "interrupt", check })
+        )
         const { report } = error
         expect(report.ranges.length).toBeGreaterThan(0)
         const lines = error.message.split("\n").filter((line) => line.startsWith("  "))
@@ -87,7 +89,10 @@ describe("the hang bound scales with the uninterrupted run", () => {
       Effect.gen(function* () {
         // Each run takes 300 ms of real time, six times hangTimeout. Before, step 0 and every
         // other run were hangs ("did not finish within 50ms") and the report said deterministic.
-        const report = yield* Interruption.explore(takesMillis(300), { hangTimeout: "50 millis" })
+        const report = yield* Interruption.explore(takesMillis(300), {
+          mode: "interrupt",
+          hangTimeout: "50 millis"
+        })
         // Every point run (or covered by an equivalent point's run).
         expect([
           report.failures,
@@ -97,6 +102,7 @@ describe("the hang bound scales with the uninterrupted run", () => {
         expect(report.steps).toBeGreaterThan(0)
         // runAt replays a point with the bound explore holds it to.
         const replay = yield* Interruption.runAt(takesMillis(300), report.steps, {
+          mode: "interrupt",
           hangTimeout: "50 millis"
         })
         expect([replay.reached, replay.failures]).toEqual([true, []])
@@ -115,12 +121,17 @@ describe("the hang bound scales with the uninterrupted run", () => {
     "a program that hangs without interruption is a hang at step 0 after 10 s, and nothing more is run",
     () =>
       Effect.gen(function* () {
-        const report = yield* Interruption.explore(Effect.never, { hangTimeout: "50 millis" })
+        const report = yield* Interruption.explore(Effect.never, {
+          mode: "interrupt",
+          hangTimeout: "50 millis"
+        })
         expect([report.runs, report.deterministic, report.failures]).toEqual([
           1,
           false,
           [
             {
+              mode: "interrupt",
+              target: "root",
               step: 0,
               kind: "hang",
               message: "did not finish within 10s without interruption",
@@ -147,14 +158,17 @@ describe("deterministic is true only when it is", () => {
               ? Effect.forEach(Array.from({ length: 20 }), () => Effect.void)
               : Effect.void
           })
-        const report = yield* Interruption.explore(program)
+        const report = yield* Interruption.explore(program, { mode: "interrupt" })
         expect(report.dryRunSteps[0]).toBe(report.dryRunSteps[1])
         expect(report.unreached.length).toBeGreaterThan(0)
         // Before, `deterministic` only compared the two dry runs: true.
         expect(report.deterministic).toBe(false)
         run = 0
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(program, { check: () => Effect.fail("always") })
+          Interruption.assertEveryStep(program, {
+            mode: "interrupt",
+            check: () => Effect.fail("always")
+          })
         )
         expect(error.message).toContain(
           `note: the program is not deterministic: ${error.report.unreached.length} runs ended before the step they were to be interrupted at, which the run without interruption reached (use TestClock and in-memory state)`
@@ -168,7 +182,8 @@ describe("deterministic is true only when it is", () => {
     () =>
       Effect.gen(function* () {
         const report = yield* Interruption.explore(
-          Effect.forEach(Array.from({ length: 20 }), () => Effect.void)
+          Effect.forEach(Array.from({ length: 20 }), () => Effect.void),
+          { mode: "interrupt" }
         )
         expect([report.deterministic, report.unreached, report.failures]).toEqual([true, [], []])
       }),

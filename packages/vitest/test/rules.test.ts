@@ -20,8 +20,14 @@ describe("hangTimeout is a real timer without Node's 1 ms clamp", () => {
         // setTimeout clamps a delay above 2^31-1 ms to 1 ms: a run that takes 20 ms would hang.
         const results: Array<unknown> = []
         for (const hangTimeout of ["30 days", Infinity, 2 ** 31] as const) {
-          const replay = yield* Interruption.runAt(takesMillis(20), 0, { hangTimeout })
-          const report = yield* Interruption.explore(takesMillis(20), { hangTimeout })
+          const replay = yield* Interruption.runAt(takesMillis(20), 0, {
+            mode: "interrupt",
+            hangTimeout
+          })
+          const report = yield* Interruption.explore(takesMillis(20), {
+            mode: "interrupt",
+            hangTimeout
+          })
           results.push([hangTimeout, replay.failures, report.failures])
         }
         expect(results).toEqual([
@@ -43,11 +49,17 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
         const failures: Array<unknown> = []
         for (const check of checks) {
           failures.push(
-            (yield* Interruption.runAt(Effect.void, 0, { check, hangTimeout: 200 })).failures
+            (yield* Interruption.runAt(Effect.void, 0, {
+              mode: "interrupt",
+              check,
+              hangTimeout: 200
+            })).failures
           )
         }
         const expected = [
           {
+            mode: "interrupt",
+            target: "root",
             step: 0,
             kind: "check",
             message: "the check did not return within 200ms",
@@ -57,7 +69,11 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
         expect(failures).toEqual([expected, expected])
         // assertEveryStep too: every point's check fails, and the exploration ends.
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(Effect.void, { check: () => Effect.never, hangTimeout: 200 })
+          Interruption.assertEveryStep(Effect.void, {
+            mode: "interrupt",
+            check: () => Effect.never,
+            hangTimeout: 200
+          })
         )
         expect(error.report.failures.map((f) => [f.kind, f.message])).toEqual(
           Array.from({ length: error.report.steps + 1 }, () => [
@@ -85,7 +101,7 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
         ]
         const messages: Array<unknown> = []
         for (const check of checks) {
-          const replay = yield* Interruption.runAt(Effect.void, 0, { check })
+          const replay = yield* Interruption.runAt(Effect.void, 0, { mode: "interrupt", check })
           messages.push(replay.failures.map((f) => [f.kind, f.message]))
         }
         expect(messages).toEqual([
@@ -105,12 +121,17 @@ describe("a program that dies fails, with or without a check", () => {
     () =>
       Effect.gen(function* () {
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep((): Effect.Effect<void> => {
-            throw new Error("no program")
-          })
+          Interruption.assertEveryStep(
+            (): Effect.Effect<void> => {
+              throw new Error("no program")
+            },
+            { mode: "interrupt" }
+          )
         )
         // Step 0, and every point after the call: the interrupted runs before it end interrupted.
         expect(error.report.failures[0]).toEqual({
+          mode: "interrupt",
+          target: "root",
           step: 0,
           kind: "defect",
           message: "the run died: no program",
@@ -124,7 +145,8 @@ describe("a program that dies fails, with or without a check", () => {
         // A function that returns something else than an Effect dies the same way.
         const replay = yield* Interruption.runAt(
           (() => 42) as unknown as () => Effect.Effect<void>,
-          0
+          0,
+          { mode: "interrupt" }
         )
         expect(replay.failures.map((f) => [f.kind, f.message])).toEqual([
           ["defect", "the run died: the program function returned 42, not an Effect"]
@@ -137,11 +159,20 @@ describe("a program that dies fails, with or without a check", () => {
     "an uninterrupted run that dies fails; a typed failure does not",
     () =>
       Effect.gen(function* () {
-        const died = yield* Interruption.runAt(Effect.die(new Error("bug")), 0)
+        const died = yield* Interruption.runAt(Effect.die(new Error("bug")), 0, {
+          mode: "interrupt"
+        })
         expect(died.failures).toEqual([
-          { step: 0, kind: "defect", message: "the run died: bug", reach: "uninterrupted" }
+          {
+            mode: "interrupt",
+            target: "root",
+            step: 0,
+            kind: "defect",
+            message: "the run died: bug",
+            reach: "uninterrupted"
+          }
         ])
-        const failed = yield* Interruption.runAt(Effect.fail("not found"), 0)
+        const failed = yield* Interruption.runAt(Effect.fail("not found"), 0, { mode: "interrupt" })
         expect(failed.failures).toEqual([])
       }),
     120_000
@@ -158,7 +189,7 @@ describe("a program that dies fails, with or without a check", () => {
           )
         )
         // reduce: false: the check below sees every run's exit.
-        const report = yield* Interruption.explore(program, { reduce: false })
+        const report = yield* Interruption.explore(program, { mode: "interrupt", reduce: false })
         expect(report.failures.length).toBeGreaterThan(0)
         expect(
           report.failures
@@ -171,6 +202,7 @@ describe("a program that dies fails, with or without a check", () => {
         // Turned off, only the check judges the exit: it sees the defect and may accept it.
         let died = 0
         const off = yield* Interruption.explore(program, {
+          mode: "interrupt",
           reduce: false,
           defects: false,
           check: (exit) =>
@@ -195,7 +227,7 @@ describe("a fiber left running is named", () => {
             Effect.withSpan("startWorker")
           )
         )
-        const replay = yield* Interruption.runAt(program, 0)
+        const replay = yield* Interruption.runAt(program, 0, { mode: "interrupt" })
         expect(replay.failures).toHaveLength(1)
         expect(replay.failures[0]!.kind).toBe("fibers")
         expect(replay.failures[0]!.message).toMatch(
@@ -205,6 +237,7 @@ describe("a fiber left running is named", () => {
         // one range, whatever their runtime ids (each run's fiber has an id of its own; with
         // reduce: false each point has a run of its own).
         const report = yield* Interruption.explore(Effect.asVoid(Effect.forkDaemon(Effect.never)), {
+          mode: "interrupt",
           reduce: false
         })
         const messages = new Set(report.failures.map((f) => f.message))
@@ -234,7 +267,10 @@ describe("a fiber left running is named", () => {
         const program = Effect.scoped(
           Resource.make(Effect.void, () => Effect.void, { releaseTimeout: "1 second" })
         )
-        const uninterrupted = yield* Interruption.runAt(program, 0, { isolate: false })
+        const uninterrupted = yield* Interruption.runAt(program, 0, {
+          mode: "interrupt",
+          isolate: false
+        })
         // Every point Effect's scheduler reaches, on the test's own TestClock.
         const reachable = yield* Interruption.explore(program, { isolate: false, mode: "budget" })
         // Every step, each run on test services of its own: at a few points only the explorer
@@ -242,7 +278,7 @@ describe("a fiber left running is named", () => {
         // bookkeeping), interrupting the timer loses a permit of the TestClock's semaphore
         // (Effect-TS/effect#6910) and that run's clock hangs. Shared (interrupt mode with
         // isolate: false) it would wedge the test's own TestClock, and its teardown with it.
-        const every = yield* Interruption.explore(program)
+        const every = yield* Interruption.explore(program, { mode: "interrupt" })
         expect({
           uninterrupted: uninterrupted.failures,
           reachable: reachable.failures,
@@ -263,9 +299,9 @@ describe("every option is checked when the effect runs", () => {
   const sampleReason = "is not { runs: a positive integer, seed?: an integer }"
   // [option, a wrong value, the reason]
   const table: ReadonlyArray<readonly [string, unknown, string]> = [
-    ["mode", "sometimes", 'is not "interrupt", "yield" or "budget"'],
-    ["mode", null, 'is not "interrupt", "yield" or "budget"'],
-    ["mode", 1, 'is not "interrupt", "yield" or "budget"'],
+    ["mode", "sometimes", 'is not "all", "interrupt", "yield" or "budget"'],
+    ["mode", null, 'is not "all", "interrupt", "yield" or "budget"'],
+    ["mode", 1, 'is not "all", "interrupt", "yield" or "budget"'],
     ["target", "child", 'is not "root" or "holder"'],
     ["target", null, 'is not "root" or "holder"'],
     ["budgets", [], "is not a non-empty array of integers of at least 10"],
@@ -383,7 +419,12 @@ describe("every option is checked when the effect runs", () => {
           }
         }
         for (const step of [-1, 1.5, NaN, "1", null]) {
-          seen.push(["runAt", yield* Effect.exit(Interruption.runAt(Effect.void, step as number))])
+          seen.push([
+            "runAt",
+            yield* Effect.exit(
+              Interruption.runAt(Effect.void, step as number, { mode: "interrupt" })
+            )
+          ])
           expected.push([
             "runAt",
             Exit.die(
@@ -423,8 +464,11 @@ describe("every option is checked when the effect runs", () => {
           { runs: 1, seed: 1 }
         ])
         // reduce: the default (undefined) reduces, false runs every point.
-        const reduced = yield* Interruption.explore(Effect.void, { reduce: undefined })
-        const full = yield* Interruption.explore(Effect.void, { reduce: false })
+        const reduced = yield* Interruption.explore(Effect.void, {
+          mode: "interrupt",
+          reduce: undefined
+        })
+        const full = yield* Interruption.explore(Effect.void, { mode: "interrupt", reduce: false })
         expect([reduced.reduced !== undefined, full.reduced]).toEqual([true, undefined])
         const replay = yield* Interruption.runAt(Effect.void, 0, { mode: "budget", budget: 10 })
         expect(Option.isSome(replay.exit)).toBe(true)

@@ -22,8 +22,13 @@ const REACH: Record<Interruption.Reach, string> = {
   uninterrupted: "without interruption",
   "turn-start": "reachable: a turn starts here",
   budget: "reachable with a budget",
-  "explorer-only": "explorer only: no budget of 10 or more preempts here"
+  "explorer-only": "explorer only: no budget of 10 or more preempts here",
+  internal: "internal: a library forked this fiber; no user code interrupts it alone"
 }
+
+/** Whether a failure counts for `failOn: "reachable"`. */
+export const isReachable = (reach: Interruption.Reach): boolean =>
+  reach !== "explorer-only" && reach !== "internal"
 
 /** Where a range's first step was, and how the runtime can reach it. */
 const describeWhere = (range: Interruption.Range): string => {
@@ -32,10 +37,11 @@ const describeWhere = (range: Interruption.Range): string => {
     where === undefined
       ? []
       : [
-          where.fiber,
+          where.forkedAt === undefined ? where.fiber : `${where.fiber} forked at ${where.forkedAt}`,
           where.op,
           ...(where.span === undefined ? [] : [`in ${where.span}`]),
           ...(where.source === undefined ? [] : [`at ${where.source}`]),
+          ...(where.near === undefined ? [] : [`near ${where.near}`]),
           // The same number as the JSON's `where.turn`: the operations its fiber had run in
           // its turn before the step.
           ...(range.reach === "uninterrupted" ? [] : [`turn: ${where.turn}`])
@@ -50,7 +56,51 @@ const describeWhere = (range: Interruption.Range): string => {
 }
 
 /** The readable failure message of `assertEveryStep`. */
-export const formatReport = (report: Interruption.Report): string => {
+export const formatReport = (report: Interruption.Report): string =>
+  report.mode === "all" ? formatAll(report) : formatPass(report)
+
+/** Mode "all": each pass's ranges, under one header. */
+const formatAll = (report: Interruption.Report): string => {
+  const failed = new Set(
+    report.failures.map((f) => `${f.mode}/${f.target}:${f.budget ?? ""}:${f.step}`)
+  ).size
+  const total = report.passes.reduce((n, p) => n + p.points, 0) + 1
+  const passes = report.passes.map((p) =>
+    p.mode === "budget"
+      ? `budget ${(p.budgets ?? []).join(", ")}: ${p.points} turn ends`
+      : p.target === "holder"
+        ? `interrupt/holder: ${p.points} steps of the program's own fibers`
+        : `interrupt/root: ${p.points} steps`
+  )
+  const lines = [
+    `${failed} of ${total} points failed (${report.steps} steps; passes ${passes.join("; ")}; point 0 is the run without interruption):`
+  ]
+  return [...lines, ...rangeLines(report, true), ...notes(report, report.steps)].join("\n")
+}
+
+/** The lines of the ranges `failOn` counts (all of them with `"any"`), then a count of the others. */
+const rangeLines = (report: Interruption.Report, named: boolean): Array<string> => {
+  const lines: Array<string> = []
+  let others = 0
+  for (const range of report.ranges) {
+    if (report.failOn === "reachable" && !isReachable(range.reach)) {
+      others += range.points
+      continue
+    }
+    const steps = range.from === range.to ? `step ${range.from}` : `steps ${range.from}-${range.to}`
+    const at = range.budget === undefined ? steps : `budget ${range.budget}, ${steps}`
+    const pass = named ? `${range.mode}/${range.target} ` : ""
+    lines.push(`  ${pass}${at} [${range.kind}] ${range.message}${describeWhere(range)}`)
+  }
+  if (others > 0) {
+    lines.push(
+      `  and ${others} failing point${others === 1 ? "" : "s"} Effect's default scheduler cannot reach (explorer-only, or a library's internal fiber): failOn: "any" lists them`
+    )
+  }
+  return lines
+}
+
+const formatPass = (report: Interruption.Report): string => {
   const budget = report.mode === "budget"
   const points =
     report.mode === "yield" ? "yield points" : budget ? "turn ends" : "interruption points"
@@ -62,15 +112,22 @@ export const formatReport = (report: Interruption.Report): string => {
       ? `${failed} of ${explored + 1} ${points} failed (budgets ${(report.budgets ?? []).map((b) => b.budget).join(", ")}; ${report.steps} steps at the default budget; point 0 is the run ${unperturbed}):`
       : `${failed} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
   ]
-  for (const range of report.ranges) {
-    const steps = range.from === range.to ? `step ${range.from}` : `steps ${range.from}-${range.to}`
-    const at = range.budget === undefined ? steps : `budget ${range.budget}, ${steps}`
-    lines.push(`  ${at} [${range.kind}] ${range.message}${describeWhere(range)}`)
-  }
+  return [...lines, ...rangeLines(report, false), ...notes(report, explored)].join("\n")
+}
+
+/** The notes under the ranges, and how to replay a failure. */
+const notes = (report: Interruption.Report, explored: number): Array<string> => {
+  const lines: Array<string> = []
+  const budget = report.mode === "budget"
   const explorerOnly = report.failures.length - report.reachable
-  if (explorerOnly > 0) {
+  if (explorerOnly > 0 && report.failOn === "any") {
     lines.push(
-      `note: ${explorerOnly} of the ${report.failures.length} failures are at points only the explorer preempts (failOn: "reachable" ignores them)`
+      `note: ${explorerOnly} of the ${report.failures.length} failures are at points Effect's default scheduler cannot reach (failOn: "reachable", the default, ignores them)`
+    )
+  }
+  if (report.unseen > 0) {
+    lines.push(
+      `note: ${report.unseen} operations ran in fibers the explorer could not see (started by a runtime without Interruption.layer); they were neither counted nor interrupted`
     )
   }
   if (report.sampled !== undefined) {
@@ -106,18 +163,19 @@ export const formatReport = (report: Interruption.Report): string => {
           : "a run without interruption did not finish"
     lines.push(`note: the program is not deterministic: ${why} (use TestClock and in-memory state)`)
   }
-  const first = report.failures.find((f) => f.step > 0) ?? report.failures[0]
+  const counted = report.failures.filter((f) => report.failOn === "any" || isReachable(f.reach))
+  const first = counted.find((f) => f.step > 0) ?? counted[0]
   if (first !== undefined) {
     const replay = [
       ...(first.budget !== undefined
         ? [`mode: "budget"`, `budget: ${first.budget}`]
-        : report.mode === "yield"
+        : first.mode === "yield"
           ? [`mode: "yield"`]
           : []),
-      ...(report.target === "holder" ? [`target: "holder"`] : [])
+      ...(first.target === "holder" ? [`target: "holder"`] : [])
     ]
     const mode = replay.length === 0 ? "" : `, { ${replay.join(", ")} }`
     lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
   }
-  return lines.join("\n")
+  return lines
 }

@@ -1,4 +1,5 @@
 import {
+  refuseAll,
   check as checkOptions,
   type Checked,
   MIN_BUDGET,
@@ -37,9 +38,20 @@ import { Timer, Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
-import { describeEntry, describeLive } from "./describe.js"
+import { describeEntry, describeLive, isReachable } from "./describe.js"
 import * as progress from "./progress.js"
 import * as quiescence from "./quiescence.js"
+import * as reach from "./reach.js"
+import * as sites from "./sites.js"
+
+/** The modes a pass runs in (`"all"` is a schedule of passes). */
+type PassMode = Exclude<Interruption.Mode, "all">
+
+/** Where a fiber of the run was forked, read once in a dry run (`Where.forkedAt`, `Where.internal`). */
+interface ForkSite {
+  readonly forkedAt?: string | undefined
+  readonly internal: boolean
+}
 
 const DEFAULT_HANG_TIMEOUT = Duration.seconds(1)
 
@@ -207,6 +219,11 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   scheduler: RunScheduler | undefined = undefined
   /** A fiber of the run used another scheduler: its readiness cannot be seen. */
   foreign = false
+  /**
+   * Operations run during the run by fibers it could not see: started by a runtime without
+   * `Interruption.layer` (`reach.witness` counts them).
+   */
+  unseen = 0
   /** Dry runs: every step noted, for the reductions. */
   log: StepLog | undefined = undefined
   /** Dry runs: a fiber of the run read its pending interruption since the last step. */
@@ -256,7 +273,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   constructor(
     readonly interruptAt: number | undefined,
-    readonly mode: Interruption.Mode,
+    readonly mode: PassMode,
     readonly target: Interruption.Target
   ) {
     super()
@@ -264,6 +281,15 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
   }
 
   value = Effect.void
+
+  /**
+   * A dry run: where each fiber was forked (by name), read from its parent's stack as it forks
+   * (`sites.siteOf`, an inspector call: too costly for every run, and the same in each).
+   */
+  sites: Map<string, sites.Captured | undefined> | undefined = undefined
+  /** Asked for the user code nearest to step `interruptAt` (`Where.near`), read at the step. */
+  nearWanted = false
+  near: sites.Captured | undefined = undefined
 
   /** Whether a fiber belongs to this run (its root, or one the run started). */
   isRunFiber(fiber: unknown): boolean {
@@ -307,7 +333,14 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       this.fibersSeen++
       this.running.add(fiber)
       if (this.log !== undefined) noteReads(fiber, this)
-      this.names.set(fiber, `fiber ${this.fibersSeen}`)
+      const name = `fiber ${this.fibersSeen}`
+      this.names.set(fiber, name)
+      if (this.sites !== undefined && sites.available()) {
+        // Forked by user code when the fiber's handle goes to the program's own code at once
+        // or through one combinator (`FiberSet.run`'s `tap`); more library frames above the
+        // nearest user frame, or none of it, mean a library's internals forked it.
+        this.sites.set(name, Option.isSome(parent) ? sites.capture(parent.value) : undefined)
+      }
       // A child starts with its parent's context: its span is the one the fork ran in.
       const span = spanOf(fiber)
       this.origins.set(fiber, {
@@ -507,7 +540,12 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
       this.rootOffset = this.rootLast = this.rootCount = runtime.currentOpCount
       if (this.log !== undefined) noteReads(fiber, this)
     }
-    if (runtime.currentScheduler !== this.scheduler) this.foreign = true
+    if (
+      runtime.currentScheduler !== this.scheduler &&
+      runtime.currentScheduler !== reach.scheduler
+    ) {
+      this.foreign = true
+    }
     if (this.owner !== undefined && (effect as { _op?: unknown })._op === "Yield") {
       this.yielding = fiber
     }
@@ -534,6 +572,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     effect: Effect.Effect<any, any, any>
   ): void {
     this.reached = true
+    if (this.nearWanted) this.near = sites.capture(fiber)
     // Budget mode: when the runtime ends a turn because its budget is used up, the step is
     // the `Yield` it inserts (0 operations into a new turn); where the turn ended is the
     // operation it preempted, after `budget` operations of its turn.
@@ -706,6 +745,10 @@ export interface Run {
   readonly aligned: boolean
   /** Whether every wake-up of its fibers was the run's own (nothing from outside the run). */
   readonly closed: boolean
+  /** A dry run: where each fiber was forked (`RunOptions.sites`). */
+  readonly sites: ReadonlyMap<string, ForkSite> | undefined
+  /** The user code nearest to the step (`RunOptions.near`). */
+  readonly near: string | undefined
 }
 
 /** How every run of one exploration is made. */
@@ -716,7 +759,7 @@ export interface Settings {
    * uninterrupted run `max(hangTimeout, UNINTERRUPTED_FLOOR)`, for the others `runBoundOf`.
    */
   readonly runBound: Duration.Duration
-  readonly mode: Interruption.Mode
+  readonly mode: PassMode
   readonly isolate: boolean
   readonly target: Interruption.Target
   /** Budget mode: the runtime's operations per turn (`Effect.withMaxOpsBeforeYield`). */
@@ -726,6 +769,8 @@ export interface Settings {
    * once an uninterrupted run showed that nothing outside the run wakes its fibers.
    */
   readonly detect: boolean
+  /** The fibers a library's internals forked, by name (`Where.internal`). */
+  readonly internal: ReadonlySet<string>
 }
 
 /** What one exploration sets up once for all of its runs. */
@@ -737,6 +782,8 @@ export interface Shared {
     effect: Effect.Effect<A, E, R>,
     tracker: Tracking.Tracker
   ) => Effect.Effect<A, E, R>
+  /** The most operations one run ran unseen (`Report.unseen`). */
+  readonly unseen: { max: number }
   /** The scheduler the caller's fibers use (each run's scheduler hands its tasks on to it). */
   readonly scheduler: Scheduler.Scheduler
   /** Installs a run's supervisor, with the caller's if it has one (`Effect.supervised`). */
@@ -754,6 +801,10 @@ interface RunOptions {
   readonly log?: boolean
   /** A representative: the spread of the equivalent points its turn has to confirm. */
   readonly watchSpan?: number
+  /** Read where each fiber was forked (a dry run). */
+  readonly sites?: boolean
+  /** Read the user code nearest to the step (`Where.near`). */
+  readonly near?: boolean
 }
 
 /**
@@ -778,6 +829,8 @@ export const runOnce = <A, E, R>(
     if (!(shared.scheduler instanceof Scheduler.MixedScheduler)) supervisor.foreign = true
     if (options.log === true && mode !== "budget") supervisor.log = new StepLog()
     if (options.watchSpan !== undefined) supervisor.watchSpan = options.watchSpan
+    if (options.sites === true) supervisor.sites = new Map()
+    if (options.near === true) supervisor.nearWanted = true
     const owner = quiescence.track((fiber) => supervisor.isRunFiber(fiber))
     supervisor.owner = owner
     // A factory is called once per run, before the run's first step: each run starts from
@@ -808,7 +861,9 @@ export const runOnce = <A, E, R>(
       (effect) => (settings.isolate ? shared.isolate(effect) : effect)
     )
     // A daemon, so that a hung run can be abandoned: a child would be awaited when the
-    // explorer ends. The supervisor takes the first fiber to run a step as the root.
+    // explorer ends. The supervisor takes the first fiber to run a step as the root. While
+    // the run lasts, `Interruption.layer`'s runtimes hand their fibers to its supervisor.
+    reach.enter(supervisor)
     return Effect.flatMap(Effect.forkDaemon(supervised), (fiber) => {
       const started = performance.now()
       return Effect.flatMap(
@@ -830,6 +885,8 @@ export const runOnce = <A, E, R>(
               supervisor.finished = true
             }
             quiescence.end(owner)
+            reach.leave(supervisor)
+            shared.unseen.max = Math.max(shared.unseen.max, supervisor.unseen)
             return {
               step: interruptAt,
               steps: supervisor.steps,
@@ -847,12 +904,42 @@ export const runOnce = <A, E, R>(
               bound: runBound,
               log: supervisor.log,
               aligned: supervisor.aligned === true,
+              ...resolveSites(supervisor),
               closed: owner !== undefined && !supervisor.unattributed && !supervisor.foreign
             } satisfies Run
           })
       )
-    })
+    }).pipe(Effect.ensuring(Effect.sync(() => reach.leave(supervisor))))
   })
+
+/**
+ * Where the run's fibers were forked and the user code nearest to its step, resolved once the
+ * run is over (`sites.resolveAll` may turn the debugger on a moment; never while a run runs).
+ * Forked by user code when the fiber's handle goes to the program's own code at once or
+ * through one combinator (`FiberSet.run`'s `tap`); more library frames above the nearest user
+ * frame, or none of it, mean a library's internals forked it. A fiber a runtime started (no
+ * parent) is not called internal.
+ */
+const resolveSites = (supervisor: StepSupervisor): Pick<Run, "sites" | "near"> => {
+  const captured = supervisor.sites
+  if (captured === undefined && supervisor.near === undefined) {
+    return { sites: undefined, near: undefined }
+  }
+  const names = captured === undefined ? [] : Array.from(captured.keys())
+  const resolved = sites.resolveAll([supervisor.near, ...names.map((name) => captured!.get(name))])
+  const forkSites = new Map<string, ForkSite>()
+  names.forEach((name, i) => {
+    const site = resolved[i + 1]
+    const hadParent = captured!.get(name) !== undefined
+    forkSites.set(
+      name,
+      site === undefined
+        ? { internal: hadParent }
+        : { forkedAt: site.source, internal: site.above >= 2 }
+    )
+  })
+  return { sites: captured === undefined ? undefined : forkSites, near: resolved[0]?.source }
+}
 
 /**
  * Waits for the fiber's exit, or for `hangTimeout` of wall-clock time after the interruption
@@ -952,10 +1039,11 @@ const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope>
     const scheduler = yield* FiberRef.get(FiberRef.currentScheduler)
     // Without a supervisor of the caller's, the run's is set alone: `Effect.supervised`
     // would zip it with `Supervisor.none`, a call more per step.
-    const supervise: Shared["supervise"] =
-      (yield* FiberRef.get(FiberRef.currentSupervisor)) === Supervisor.none
-        ? (effect, supervisor) => Effect.locally(effect, FiberRef.currentSupervisor, supervisor)
-        : (effect, supervisor) => Effect.supervised(effect, supervisor)
+    const supervise: Shared["supervise"] = [Supervisor.none, reach.witness].includes(
+      yield* FiberRef.get(FiberRef.currentSupervisor)
+    )
+      ? (effect, supervisor) => Effect.locally(effect, FiberRef.currentSupervisor, supervisor)
+      : (effect, supervisor) => Effect.supervised(effect, supervisor)
     // The tracker's fiber ref, the one `Tracking.withTracker` sets: installing it directly
     // costs a fiber ref, not a scope per run. Checked against `withTracker` itself, and each
     // run installs its tracker the slow way if it is not the same ref.
@@ -984,7 +1072,9 @@ const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope>
     const track: Shared["track"] = (yield* Deferred.await(installed))
       ? (effect, tracker) => Effect.locally(effect, trackerRef, tracker)
       : (effect, tracker) => Tracking.withTracker(effect, tracker)
-    if (!isolate) return { scheduler, supervise, track, isolate: (effect) => effect }
+    if (!isolate) {
+      return { scheduler, supervise, unseen: { max: 0 }, track, isolate: (effect) => effect }
+    }
     // The stateless test services (`TestLive`, `TestSized`, `TestConfig`, the live services)
     // are built once, in a fiber of their own so that none of their fiber refs reach ours.
     const scope = yield* Effect.scope
@@ -999,6 +1089,7 @@ const makeShared = (isolate: boolean): Effect.Effect<Shared, never, Scope.Scope>
     return {
       scheduler,
       supervise,
+      unseen: { max: 0 },
       track,
       isolate: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.suspend((): Effect.Effect<A, E, R> => {
@@ -1307,11 +1398,17 @@ const labelOf = (
   run: Run,
   step: number,
   settings: Settings
-): Pick<Interruption.Failure, "where" | "reach" | "budget"> => {
+): Pick<Interruption.Failure, "mode" | "target" | "where" | "reach" | "budget"> => {
+  const pass = { mode: settings.mode, target: settings.target }
   const where = run.where === undefined ? {} : { where: run.where }
-  if (step === 0 || !run.reached) return { ...where, reach: "uninterrupted" }
-  if (settings.budget !== undefined) return { ...where, reach: "budget", budget: settings.budget }
-  return { ...where, reach: reachOf(run.where?.turn ?? 0) }
+  if (step === 0 || !run.reached) return { ...pass, ...where, reach: "uninterrupted" }
+  if (settings.target === "holder" && settings.internal.has(run.where?.fiber ?? "")) {
+    return { ...pass, ...where, reach: "internal" }
+  }
+  if (settings.budget !== undefined) {
+    return { ...pass, ...where, reach: "budget", budget: settings.budget }
+  }
+  return { ...pass, ...where, reach: reachOf(run.where?.turn ?? 0) }
 }
 
 /**
@@ -1374,7 +1471,7 @@ const sameLog = (a: StepLog, b: StepLog): boolean => {
 const reductionsOf = (
   first: StepLog,
   second: StepLog,
-  mode: Interruption.Mode,
+  mode: PassMode,
   target: Interruption.Target
 ): Reductions | undefined => {
   if (mode === "budget" || !sameLog(first, second)) return undefined
@@ -1456,11 +1553,15 @@ const whereAt = (log: StepLog, s: number): Interruption.Where => {
 const relabel = (
   failures: ReadonlyArray<Interruption.Failure>,
   log: StepLog,
-  s: number
+  s: number,
+  settings: Settings
 ): ReadonlyArray<Interruption.Failure> => {
   if (failures.length === 0) return failures
   const where = whereAt(log, s)
-  const reach = reachOf(where.turn)
+  const reach =
+    settings.target === "holder" && settings.internal.has(where.fiber)
+      ? "internal"
+      : reachOf(where.turn)
   return failures.map((failure) => ({ ...failure, step: s, where, reach }))
 }
 
@@ -1471,215 +1572,409 @@ interface Explored {
   readonly stuck: boolean
 }
 
+/** One pass of an exploration: a mode, a target, and which points it explores. */
+interface PassSpec {
+  readonly mode: PassMode
+  readonly target: Interruption.Target
+  readonly budgets: ReadonlyArray<number>
+  /** Only the steps of the program's own fibers other than the root (mode "all"'s holder pass). */
+  readonly ownOnly: boolean
+}
+
+/** What one pass found, before the passes are put together. */
+interface PassResult {
+  readonly spec: PassSpec
+  readonly steps: number
+  readonly runs: number
+  readonly explored: ReadonlyArray<Explored>
+  /** The uninterrupted run hung: nothing else was run. */
+  readonly hungAtStart: boolean
+  readonly deterministic: boolean
+  readonly dryRunSteps: readonly [number, number]
+  readonly unreached: ReadonlyArray<number>
+  readonly fibers: number
+  readonly budgets: ReadonlyArray<Interruption.BudgetRun> | undefined
+  readonly sampled: Interruption.Report["sampled"]
+  readonly reduced: Interruption.Reduced | undefined
+  readonly points: number
+  readonly millis: number
+  /** How each point's run was made (for `Where.near`'s replays). */
+  readonly settings: Settings
+  readonly budgetBounds: ReadonlyMap<number, Duration.Duration>
+  readonly sites: ReadonlyMap<string, ForkSite>
+}
+
+const explorePass = <A, E, R, R2>(
+  program: Interruption.Program<A, E, R>,
+  spec: PassSpec,
+  checked: Checked<R2>,
+  shared: Shared,
+  isolate: boolean,
+  shown: progress.Progress
+): Effect.Effect<PassResult, never, R | R2> =>
+  Effect.gen(function* () {
+    const passStart = performance.now()
+    const { hangTimeout } = checked
+    const { mode, budgets, target } = spec
+    const dry: Settings = {
+      hangTimeout,
+      runBound: uninterruptedBound(hangTimeout),
+      mode,
+      target,
+      isolate,
+      detect: false,
+      internal: new Set()
+    }
+    // Both dry runs note every step for the reductions, and when the pass explores only the
+    // program's own fibers (it needs to know whose each step is).
+    const noting = { log: checked.reduce || spec.ownOnly }
+    // Two dry runs: the step count, and whether it is the same every time. The second also
+    // reads where each fiber was forked: the inspector's calls are not the program's, and
+    // the first alone tells whether anything outside the run wakes its fibers.
+    const first = yield* runOnce(program, undefined, dry, shared, noting)
+    const explored: Array<Explored> = [
+      { point: { step: 0 }, failures: yield* judge(first, 0, checked, dry), stuck: false }
+    ]
+    const steps = first.steps
+    if (first.outcome._tag === "Hung") {
+      // The program hangs with no interruption: nothing to compare the other runs with.
+      return {
+        spec,
+        steps,
+        runs: 1,
+        explored,
+        hungAtStart: true,
+        deterministic: false,
+        dryRunSteps: [steps, steps] as const,
+        unreached: [],
+        fibers: first.fibersSeen,
+        budgets: mode === "budget" ? [] : undefined,
+        sampled: undefined,
+        reduced: undefined,
+        points: 0,
+        millis: performance.now() - passStart,
+        settings: dry,
+        budgetBounds: new Map(),
+        sites: new Map()
+      } satisfies PassResult
+    }
+    // From here on a run whose fibers can never run again is a hang at once, if nothing
+    // outside the run woke the first one's fibers.
+    const detect = first.closed
+    const second = yield* runOnce(program, undefined, { ...dry, detect }, shared, {
+      ...noting,
+      sites: true
+    })
+    const forkSites: ReadonlyMap<string, ForkSite> = second.sites ?? new Map()
+    const internal = new Set<string>()
+    for (const [name, site] of forkSites) if (site.internal) internal.add(name)
+    let runs = 2
+    const settings: Settings = {
+      ...dry,
+      detect,
+      internal,
+      runBound: runBoundOf(
+        hangTimeout,
+        second.outcome._tag === "Hung" ? first.millis : Math.min(first.millis, second.millis)
+      )
+    }
+    const reductions =
+      checked.reduce &&
+      first.log !== undefined &&
+      second.log !== undefined &&
+      second.outcome._tag === "Exited" &&
+      first.steps === second.steps
+        ? reductionsOf(first.log, second.log, mode, target)
+        : undefined
+    // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
+    let points: Array<Point>
+    const perBudget: Array<Interruption.BudgetRun> = []
+    const budgetBounds = new Map<number, Duration.Duration>()
+    if (mode === "budget") {
+      points = []
+      for (const budget of budgets) {
+        // Uninterrupted: bounded like the dry runs.
+        const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared)
+        runs++
+        perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
+        // A small budget's runs yield more often, and may be slower than the default's: its
+        // points are bounded by its own dry run too.
+        if (budgetRun.outcome._tag === "Exited") {
+          budgetBounds.set(
+            budget,
+            maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
+          )
+        }
+        for (const step of budgetRun.turnEnds) points.push({ step, budget })
+      }
+    } else {
+      points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
+      const log = first.log
+      if (spec.ownOnly && log !== undefined) {
+        // The root's steps are the root pass's points (the holder is the root there), and a
+        // library's internal fiber is not the program's to interrupt alone.
+        points = points.filter(({ step }) => {
+          const name = log.names[log.fiber[step]!]!
+          return name !== "root" && !internal.has(name)
+        })
+      }
+    }
+    const sample = checked.sample
+    const chosen =
+      sample === undefined || sample.runs >= points.length
+        ? points
+        : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
+    const unreached: Array<number> = []
+    // Point 0 (the run without interruption) and the chosen points.
+    const total = chosen.length + 1
+    let failing = explored[0]!.failures.length > 0 ? 1 : 0
+    const reduced = { points: 0, deferred: 0, continuation: 0, idle: 0, unconfirmed: 0 }
+    // The last point run of a class of equivalent points, and what it found.
+    let representative:
+      | {
+          readonly start: number
+          readonly failures: ReadonlyArray<Interruption.Failure>
+          readonly stuck: boolean
+          readonly confirmed: boolean
+        }
+      | undefined
+    for (const point of chosen) {
+      const s = point.step
+      let entry: Explored
+      if (reductions !== undefined && reductions.idle[s] === 1) {
+        // Nothing happens at this point: its run is the run without interruption.
+        entry = {
+          point,
+          failures: relabel(explored[0]!.failures, reductions.log, s, settings),
+          stuck: false
+        }
+        reduced.idle++
+      } else if (
+        reductions !== undefined &&
+        representative !== undefined &&
+        representative.confirmed &&
+        representative.start === reductions.start[s]
+      ) {
+        entry = {
+          point,
+          failures: relabel(representative.failures, reductions.log, s, settings),
+          stuck: representative.stuck
+        }
+        if (reductions.link[s] === DEFERRED) reduced.deferred++
+        else reduced.continuation++
+      } else {
+        if (reductions !== undefined && representative?.start === reductions.start[s]) {
+          reduced.unconfirmed++
+        }
+        const pointSettings =
+          point.budget === undefined
+            ? settings
+            : {
+                ...settings,
+                budget: point.budget,
+                runBound: budgetBounds.get(point.budget) ?? settings.runBound
+              }
+        const later = reductions === undefined ? 0 : reductions.end[s]! - s
+        const run = yield* runOnce(
+          program,
+          s,
+          pointSettings,
+          shared,
+          later > 0 ? { watchSpan: later } : {}
+        )
+        runs++
+        if (!run.reached) unreached.push(s)
+        const failures = yield* judge(run, s, checked, pointSettings)
+        const stuck = run.outcome._tag === "Hung" && run.outcome.stuck
+        entry = { point, failures, stuck }
+        if (reductions !== undefined) {
+          representative = {
+            start: reductions.start[s]!,
+            failures,
+            stuck,
+            confirmed: later > 0 && run.reached && run.aligned
+          }
+        }
+      }
+      if (entry.failures.length > 0) failing++
+      explored.push(entry)
+      shown.update(explored.length, total, failing)
+    }
+    shown.end(explored.length, total, failing)
+    reduced.points = reduced.deferred + reduced.continuation + reduced.idle
+    return {
+      spec,
+      steps,
+      runs,
+      explored,
+      hungAtStart: false,
+      // Deterministic only when every run followed the uninterrupted one: both dry runs
+      // ended after the same steps, and every run reached its step (its prefix is the dry
+      // run's).
+      deterministic:
+        first.steps === second.steps && second.outcome._tag === "Exited" && unreached.length === 0,
+      dryRunSteps: [first.steps, second.steps] as const,
+      unreached,
+      fibers: first.fibersSeen,
+      budgets: mode === "budget" ? perBudget : undefined,
+      sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed },
+      reduced: reductions === undefined ? undefined : reduced,
+      points: chosen.length,
+      millis: performance.now() - passStart,
+      settings,
+      budgetBounds,
+      sites: forkSites
+    } satisfies PassResult
+  })
+
+/** How many ranges get their `Where.near` (one replay each). */
+const NEAR_RANGES = 20
+
+/** A failure's `where`, with where its fiber was forked (read in its pass's dry run). */
+const withSite = (
+  where: Interruption.Where | undefined,
+  forkSites: ReadonlyMap<string, ForkSite>
+): Interruption.Where | undefined => {
+  if (where === undefined) return undefined
+  const site = forkSites.get(where.fiber)
+  if (site === undefined) return where
+  return {
+    ...where,
+    ...(site.forkedAt === undefined ? {} : { forkedAt: site.forkedAt }),
+    ...(site.internal ? { internal: true } : {})
+  }
+}
+
+/** The schedule of passes: mode "all"'s three, or the one the options name. */
+const passesOf = <R>(checked: Checked<R>): ReadonlyArray<PassSpec> =>
+  checked.mode === "all"
+    ? [
+        { mode: "budget", target: "root", budgets: checked.budgets, ownOnly: false },
+        { mode: "interrupt", target: "root", budgets: [], ownOnly: false },
+        { mode: "interrupt", target: "holder", budgets: [], ownOnly: true }
+      ]
+    : [{ mode: checked.mode, target: checked.target, budgets: checked.budgets, ownOnly: false }]
+
 /** @internal */
 export const explore = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,
-  options: Interruption.Options<R2> = {}
+  options: Interruption.Options<R2> = {},
+  /**
+   * `assertEveryStep`: when it is going to fail, each range's `Where.near` is read by
+   * replaying its first point. Only then: a replay after the last point can leave what its
+   * run started (a daemon, a pool's background work) running into whatever comes next.
+   */
+  nearOnFailure = false
 ): Effect.Effect<Interruption.Report, never, R | R2> =>
   Effect.scoped(
     Effect.gen(function* () {
       const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
       checkProgram(program)
-      const { hangTimeout, mode, budgets, target } = checked
-      const shown = progress.make(yield* progress.ProgressConsole, checked.progress)
+      const console = yield* progress.ProgressConsole
+      yield* reach.hold
       const isolate = yield* shouldIsolate(checked)
       const shared = yield* makeShared(isolate)
-      const dry: Settings = {
-        hangTimeout,
-        runBound: uninterruptedBound(hangTimeout),
-        mode,
-        target,
-        isolate,
-        detect: false
+      const specs = passesOf(checked)
+      const results: Array<PassResult> = []
+      for (const spec of specs) {
+        const label = specs.length === 1 ? undefined : `${spec.mode}/${spec.target}`
+        const shown = progress.make(console, checked.progress, label)
+        const result = yield* explorePass(program, spec, checked, shared, isolate, shown)
+        results.push(result)
+        // The program hangs without interruption: the next passes would show only that.
+        if (result.hungAtStart) break
       }
-      const noting = { log: checked.reduce }
-      // Two dry runs: the step count, and whether it is the same every time.
-      const first = yield* runOnce(program, undefined, dry, shared, noting)
-      const explored: Array<Explored> = [
-        { point: { step: 0 }, failures: yield* judge(first, 0, checked, dry), stuck: false }
-      ]
-      const steps = first.steps
-      if (first.outcome._tag === "Hung") {
-        // The program hangs with no interruption: nothing to compare the other runs with.
-        const failures = explored[0]!.failures
-        return {
-          mode,
-          steps,
-          runs: 1,
-          failures,
-          ranges: toRanges(explored),
-          reachable: failures.length,
-          deterministic: false,
-          dryRunSteps: [steps, steps] as const,
-          unreached: [],
-          fibers: first.fibersSeen,
-          isolated: dry.isolate,
-          target,
-          ...(mode === "budget" ? { budgets: [] } : {}),
-          sampled: undefined,
-          reduced: undefined,
-          hangs: { stuck: 0, timedOut: failures.length }
-        } satisfies Interruption.Report
-      }
-      // From here on a run whose fibers can never run again is a hang at once, if nothing
-      // outside the run woke the first one's fibers.
-      const detect = first.closed
-      const second = yield* runOnce(program, undefined, { ...dry, detect }, shared, noting)
-      let runs = 2
-      const settings: Settings = {
-        ...dry,
-        detect,
-        runBound: runBoundOf(
-          hangTimeout,
-          second.outcome._tag === "Hung" ? first.millis : Math.min(first.millis, second.millis)
-        )
-      }
-      const reductions =
-        checked.reduce &&
-        first.log !== undefined &&
-        second.log !== undefined &&
-        second.outcome._tag === "Exited" &&
-        first.steps === second.steps
-          ? reductionsOf(first.log, second.log, mode, target)
-          : undefined
-      // Budget mode: one more dry run per budget finds where the runtime ends turns with it.
-      let points: Array<Point>
-      const perBudget: Array<Interruption.BudgetRun> = []
-      const budgetBounds = new Map<number, Duration.Duration>()
-      if (mode === "budget") {
-        points = []
-        for (const budget of budgets) {
-          // Uninterrupted: bounded like the dry runs.
-          const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared)
-          runs++
-          perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
-          // A small budget's runs yield more often, and may be slower than the default's: its
-          // points are bounded by its own dry run too.
-          if (budgetRun.outcome._tag === "Exited") {
-            budgetBounds.set(
-              budget,
-              maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
-            )
-          }
-          for (const step of budgetRun.turnEnds) points.push({ step, budget })
+      // Failures and ranges, pass by pass, each `where` with its fiber's fork site.
+      const failures: Array<Interruption.Failure> = []
+      const ranges: Array<Interruption.Range> = []
+      const rangePass: Array<PassResult> = []
+      for (const result of results) {
+        const explored = result.explored.map((e) => ({
+          ...e,
+          failures: e.failures.map((f) => {
+            const where = withSite(f.where, result.sites)
+            return where === undefined ? f : { ...f, where }
+          })
+        }))
+        for (const e of explored) failures.push(...e.failures)
+        for (const range of toRanges(explored)) {
+          ranges.push(range)
+          rangePass.push(result)
         }
-      } else {
-        points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
       }
-      const sample = checked.sample
-      const chosen =
-        sample === undefined || sample.runs >= points.length
-          ? points
-          : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
-      const unreached: Array<number> = []
-      // Point 0 (the run without interruption) and the chosen points.
-      const total = chosen.length + 1
-      let failing = explored[0]!.failures.length > 0 ? 1 : 0
-      const reduced = { points: 0, deferred: 0, continuation: 0, idle: 0, unconfirmed: 0 }
-      // The last point run of a class of equivalent points, and what it found.
-      let representative:
-        | {
-            readonly start: number
-            readonly failures: ReadonlyArray<Interruption.Failure>
-            readonly stuck: boolean
-            readonly confirmed: boolean
-          }
-        | undefined
-      for (const point of chosen) {
-        const s = point.step
-        let entry: Explored
-        if (reductions !== undefined && reductions.idle[s] === 1) {
-          // Nothing happens at this point: its run is the run without interruption.
-          entry = {
-            point,
-            failures: relabel(explored[0]!.failures, reductions.log, s),
-            stuck: false
-          }
-          reduced.idle++
-        } else if (
-          reductions !== undefined &&
-          representative !== undefined &&
-          representative.confirmed &&
-          representative.start === reductions.start[s]
-        ) {
-          entry = {
-            point,
-            failures: relabel(representative.failures, reductions.log, s),
-            stuck: representative.stuck
-          }
-          if (reductions.link[s] === DEFERRED) reduced.deferred++
-          else reduced.continuation++
-        } else {
-          if (reductions !== undefined && representative?.start === reductions.start[s]) {
-            reduced.unconfirmed++
-          }
-          const pointSettings =
-            point.budget === undefined
-              ? settings
+      // The user code nearest to each range's first step: one replay of that point each, the
+      // inspector read at the step (a dry run cannot afford it at every step).
+      const runs = results.reduce((n, r) => n + r.runs, 0)
+      const failing = failures.some((f) => checked.failOn === "any" || isReachable(f.reach))
+      if (nearOnFailure && failing && ranges.some((r) => r.from > 0) && sites.available()) {
+        for (let i = 0; i < ranges.length && i < NEAR_RANGES; i++) {
+          const range = ranges[i]!
+          const result = rangePass[i]!
+          // A hang's replay would hang again, and leave its abandoned run behind after the
+          // exploration: hangs get no `near`.
+          if (range.from === 0 || range.where === undefined || range.kind === "hang") continue
+          const settings =
+            range.budget === undefined
+              ? result.settings
               : {
-                  ...settings,
-                  budget: point.budget,
-                  runBound: budgetBounds.get(point.budget) ?? settings.runBound
+                  ...result.settings,
+                  budget: range.budget,
+                  runBound: result.budgetBounds.get(range.budget) ?? result.settings.runBound
                 }
-          const later = reductions === undefined ? 0 : reductions.end[s]! - s
-          const run = yield* runOnce(
-            program,
-            s,
-            pointSettings,
-            shared,
-            later > 0 ? { watchSpan: later } : {}
-          )
-          runs++
-          if (!run.reached) unreached.push(s)
-          const failures = yield* judge(run, s, checked, pointSettings)
-          const stuck = run.outcome._tag === "Hung" && run.outcome.stuck
-          entry = { point, failures, stuck }
-          if (reductions !== undefined) {
-            representative = {
-              start: reductions.start[s]!,
-              failures,
-              stuck,
-              confirmed: later > 0 && run.reached && run.aligned
-            }
+          // Not counted in `runs` (the exploration's): a reading of one more run each.
+          const run = yield* runOnce(program, range.from, settings, shared, { near: true })
+          if (run.near !== undefined) {
+            ranges[i] = { ...range, where: { ...range.where, near: run.near } }
           }
         }
-        if (entry.failures.length > 0) failing++
-        explored.push(entry)
-        shown.update(explored.length, total, failing)
       }
-      shown.end(explored.length, total, failing)
-      reduced.points = reduced.deferred + reduced.continuation + reduced.idle
-      const failures = explored.flatMap((e) => e.failures)
+      const main = results.find((r) => r.spec.mode !== "budget") ?? results[0]!
+      const budgetPass = results.find((r) => r.spec.mode === "budget")
       const hangs = { stuck: 0, timedOut: 0 }
-      for (const e of explored) {
-        for (const f of e.failures) if (f.kind === "hang") hangs[e.stuck ? "stuck" : "timedOut"]++
+      for (const result of results) {
+        for (const e of result.explored) {
+          for (const f of e.failures) if (f.kind === "hang") hangs[e.stuck ? "stuck" : "timedOut"]++
+        }
       }
+      const reachableOf = (list: ReadonlyArray<Interruption.Failure>) =>
+        list.filter((f) => f.reach !== "explorer-only" && f.reach !== "internal").length
       return {
-        mode,
-        steps,
+        mode: checked.mode,
+        steps: main.steps,
         runs,
         failures,
-        ranges: toRanges(explored),
-        reachable: failures.filter((f) => f.reach !== "explorer-only").length,
-        // Deterministic only when every run followed the uninterrupted one: both dry runs
-        // ended after the same steps, and every run reached its step (its prefix is the dry
-        // run's).
-        deterministic:
-          first.steps === second.steps &&
-          second.outcome._tag === "Exited" &&
-          unreached.length === 0,
-        dryRunSteps: [first.steps, second.steps] as const,
-        unreached,
-        fibers: first.fibersSeen,
-        isolated: settings.isolate,
-        target,
-        ...(mode === "budget" ? { budgets: perBudget } : {}),
-        sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed },
-        reduced: reductions === undefined ? undefined : reduced,
+        ranges,
+        reachable: reachableOf(failures),
+        passes: results.map((r) => {
+          const found = r.explored.flatMap((e) => e.failures)
+          return {
+            mode: r.spec.mode,
+            target: r.spec.target,
+            ...(r.spec.mode === "budget" ? { budgets: r.spec.budgets } : {}),
+            points: r.points,
+            runs: r.runs,
+            failures: found.length,
+            reachable: reachableOf(found),
+            millis: r.millis
+          }
+        }),
+        failOn: checked.failOn,
+        unseen: shared.unseen.max,
+        ...(budgetPass?.budgets === undefined ? {} : { budgets: budgetPass.budgets }),
+        // Deterministic only if the runs saw every operation: what ran unseen may differ.
+        deterministic: results.every((r) => r.deterministic) && shared.unseen.max === 0,
+        dryRunSteps: main.dryRunSteps,
+        unreached: main.unreached,
+        fibers: main.fibers,
+        isolated: isolate,
+        target: main.spec.target,
+        sampled: main.sampled,
+        reduced: main.reduced,
         hangs
       } satisfies Interruption.Report
     })
   )
+
 /**
  * `runs` distinct steps of `1..steps`, in order, chosen uniformly by a seeded generator
  * (mulberry32): the same seed picks the same steps, so a sampled report can be replayed.
@@ -1725,6 +2020,8 @@ export const toRanges = (
       } else {
         next.push(ranges.length)
         ranges.push({
+          mode: failure.mode,
+          target: failure.target,
           from: failure.step,
           to: failure.step,
           points: 1,
@@ -1748,6 +2045,8 @@ export const toRanges = (
 const withoutIds = (message: string): string => message.replace(/#\d+/g, "#")
 
 const sameRange = (range: Interruption.Range, failure: Interruption.Failure): boolean =>
+  range.mode === failure.mode &&
+  range.target === failure.target &&
   range.kind === failure.kind &&
   withoutIds(range.message) === withoutIds(failure.message) &&
   range.reach === failure.reach &&
@@ -1764,7 +2063,16 @@ export const runAt = <A, E, R, R2 = never>(
       const checked = checkOptions(options, DEFAULT_HANG_TIMEOUT)
       checkProgram(program)
       checkStep(step)
-      const { hangTimeout, mode, budget, target } = checked
+      const { hangTimeout, budget, target } = checked
+      // One point of one pass: mode "all" is a schedule, replayed pass by pass (a failure
+      // names its pass's mode and target).
+      const mode: PassMode =
+        checked.mode !== "all"
+          ? checked.mode
+          : options.mode === undefined
+            ? "interrupt"
+            : refuseAll()
+      yield* reach.hold
       const isolate = yield* shouldIsolate(checked)
       const shared = yield* makeShared(isolate)
       const dry: Settings = {
@@ -1774,6 +2082,7 @@ export const runAt = <A, E, R, R2 = never>(
         target,
         isolate,
         detect: false,
+        internal: new Set(),
         ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
       }
       // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to
@@ -1787,13 +2096,15 @@ export const runAt = <A, E, R, R2 = never>(
               detect: uninterrupted.closed,
               runBound: runBoundOf(hangTimeout, uninterrupted.millis)
             }
-      const run = yield* runOnce(program, step, settings, shared)
+      const run = yield* runOnce(program, step, settings, shared, { near: true })
       const failures = yield* judge(run, step, checked, settings)
       return {
         step,
         steps: run.steps,
         reached: run.reached,
-        ...(run.where === undefined ? {} : { where: run.where }),
+        ...(run.where === undefined
+          ? {}
+          : { where: run.near === undefined ? run.where : { ...run.where, near: run.near } }),
         exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
         live: run.live,
         failures
@@ -1805,9 +2116,10 @@ export const assertEveryStep = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,
   options: Interruption.Options<R2> = {}
 ): Effect.Effect<Interruption.Report, InterruptionError, R | R2> =>
-  Effect.flatMap(explore(program, options), (report) =>
-    // `explore` has checked the options: `failOn` is "any", "reachable" or undefined.
-    (options?.failOn === "reachable" ? report.reachable : report.failures.length) === 0
+  Effect.flatMap(explore(program, options, true), (report) =>
+    // `explore` has checked the options: `failOn` is "any", "reachable" or undefined (the
+    // default: "reachable").
+    (options?.failOn === "any" ? report.failures.length : report.reachable) === 0
       ? Effect.succeed(report)
       : Effect.fail(new InterruptionError({ report }))
   )

@@ -53,6 +53,10 @@ export const doneLine = (done: number, total: number, failing: number, elapsed: 
   `scopeguard explorer: ${done}/${total} points, ${failing} failing, done in ${seconds(elapsed)}`
 
 /** The progress of one exploration. */
+/** A line of one pass of several (mode "all"): `scopeguard explorer (interrupt/holder): …`. */
+const named = (text: string, pass: string | undefined): string =>
+  pass === undefined ? text : text.replace("scopeguard explorer:", `scopeguard explorer (${pass}):`)
+
 export interface Progress {
   /** After each explored point: how many are done (point 0 included), of how many, failing. */
   readonly update: (done: number, total: number, failing: number) => void
@@ -66,7 +70,7 @@ const silent: Progress = { update: () => {}, end: () => {} }
  * A progress reporter started now. The console is user-replaceable: a `now` or a `write` that
  * throws turns the reporting off, never fails the exploration.
  */
-export const make = (console: Console, enabled: boolean): Progress => {
+export const make = (console: Console, enabled: boolean, pass?: string): Progress => {
   if (!enabled) return silent
   let off = false
   const guard = <A>(f: () => A): A | undefined => {
@@ -89,13 +93,13 @@ export const make = (console: Console, enabled: boolean): Progress => {
         if (now - start < FIRST_AFTER) return
         if (last !== undefined && now - last < (tty ? TTY_EVERY : LINE_EVERY)) return
         last = now
-        const text = line(done, total, failing, now - start)
+        const text = named(line(done, total, failing, now - start), pass)
         console.write(tty ? `\r${text}\x1b[K` : `${text}\n`)
       }),
     end: (done, total, failing) =>
       guard(() => {
         if (last === undefined) return
-        const text = doneLine(done, total, failing, console.now() - start)
+        const text = named(doneLine(done, total, failing, console.now() - start), pass)
         console.write(tty ? `\r${text}\x1b[K\n` : `${text}\n`)
       })
   }
