@@ -28,7 +28,15 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
   readonly report: Interruption.Report
 }> {
   override get message(): string {
-    const { failures, runs, mode, pct, exhaustive } = this.report
+    const { runs, mode, pct, exhaustive, failOn } = this.report
+    // failOn "reachable": only the failures Effect's default scheduler reaches (no budget
+    // under 10); the others are in the report.
+    const failures =
+      failOn === "any"
+        ? this.report.failures
+        : this.report.failures.filter(
+            (f) => f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10)
+          )
     const what = mode === "pct" || mode === "exhaustive" ? "run" : "step"
     const shown = failures
       .slice(0, 10)
@@ -41,7 +49,12 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
           }]`
       )
       .join("\n  ")
-    const more = failures.length > 10 ? `\n  … and ${failures.length - 10} more` : ""
+    const hidden = this.report.failures.length - failures.length
+    const more =
+      (failures.length > 10 ? `\n  … and ${failures.length - 10} more` : "") +
+      (hidden > 0
+        ? `\n  (and ${hidden} failing ${hidden === 1 ? "run" : "runs"} only a budget under 10 reaches: failOn "any" fails on them)`
+        : "")
     const head =
       mode === "pct"
         ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`

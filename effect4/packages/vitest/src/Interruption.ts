@@ -48,7 +48,8 @@
  * many times, so build its state inside it (`Effect.suspend`, a function that makes the
  * program) and let the `check` read state the program resets when it starts.
  *
- * Budget mode, sampling and `failOn` are the Effect 3 explorer's, not yet this edition's.
+ * `failOn` and `sample` mean what they mean in the Effect 3 explorer; its budget mode and
+ * `isolate` are not yet this edition's.
  *
  * @since 0.1.0
  */
@@ -168,6 +169,20 @@ export interface Options<R = never> {
    * is the run without that preemption). `false` tries a preemption at every point.
    */
   readonly reduce?: boolean | undefined
+  /**
+   * Interrupt and yield modes: explore only `runs` of the points, chosen uniformly by a
+   * generator seeded with `seed` (default 1): the same seed explores the same points. Default:
+   * every point. The report says when it sampled (`Report.sampled`). Refused in the pct and
+   * exhaustive modes (their bounds are `runs` and `maxSchedules`).
+   */
+  readonly sample?: { readonly runs: number; readonly seed?: number | undefined } | undefined
+  /**
+   * What makes `assertEveryStep` fail: only the failures Effect's default scheduler can reach
+   * (`"reachable"`, the default: every `reach` but `"budget"` with a `budget` under 10, which
+   * no `MaxOpsBeforeYield` a program sets preempts at), or any failure (`"any"`). The report
+   * lists every failure either way (`Report.reachable` counts the reachable ones).
+   */
+  readonly failOn?: "any" | "reachable" | undefined
 }
 
 /**
@@ -253,6 +268,10 @@ export interface Report {
   /** The perturbed runs: one per point (PCT: `runs`; exhaustive: the schedules with a preemption). */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
+  /** The failures Effect's default scheduler can reach (see `Options.failOn`). */
+  readonly reachable: number
+  /** What `assertEveryStep` fails on (`Options.failOn`). */
+  readonly failOn: "any" | "reachable"
   /** Whether two uninterrupted runs took the same points, fiber by fiber. */
   readonly deterministic: boolean
   /** Points a perturbed run ended before reaching (its run was shorter). */
@@ -265,6 +284,8 @@ export interface Report {
   readonly pct?: PctBound | undefined
   /** Exhaustive mode: the schedules explored, reduced, the bound, and whether it was exhausted. */
   readonly exhaustive?: ExhaustiveReport | undefined
+  /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
+  readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }
 
 /**

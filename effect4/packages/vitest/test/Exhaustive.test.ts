@@ -235,7 +235,7 @@ describe("exhaustive mode: every schedule within a preemption bound", () => {
         expect(two.failures[0]!.step).toBeGreaterThan(one.runs)
         expect(two.failures.every((f) => f.preemptions === 2)).toBe(true)
         const error = yield* Effect.flip(
-          Interruption.assertEveryStep(program, { ...options, check })
+          Interruption.assertEveryStep(program, { ...options, check, failOn: "any" })
         )
         expect(error).toBeInstanceOf(InterruptionError)
         expect(error.message).toContain(
@@ -382,6 +382,7 @@ describe("exhaustive mode's bounds and options", () => {
         Interruption.assertEveryStep(buggy.program, {
           ...options,
           maxSchedules: 20,
+          failOn: "any",
           check: buggy.check
         })
       )
@@ -389,6 +390,62 @@ describe("exhaustive mode's bounds and options", () => {
         "of 20 schedules failed (at most 2 preemptions; cut short by maxSchedules 20: not every such schedule was run):"
       )
     })
+  )
+
+  it.effect(
+    'failOn: "reachable" (the default) fails only on what a budget of 10 or more reaches',
+    () =>
+      Effect.gen(function* () {
+        const { program, check } = makeRefRace(false)
+        const report = yield* Interruption.explore(program, { ...options, preemptions: 1, check })
+        // The lost update needs a preemption 3 operations into a fiber's turn.
+        expect(report.failures.map((f) => [f.schedule, f.reach, f.budget])).toEqual([
+          ["y19", "budget", 3]
+        ])
+        expect(report.reachable).toBe(0)
+        expect(report.failOn).toBe("reachable")
+        const passed = yield* Interruption.assertEveryStep(program, {
+          ...options,
+          preemptions: 1,
+          check
+        })
+        expect(passed).toEqual(report)
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, {
+            ...options,
+            preemptions: 1,
+            failOn: "any",
+            check
+          })
+        )
+        expect(error.report.failOn).toBe("any")
+        expect(error.message).toBe(
+          '1 of 11 schedules failed (at most 1 preemptions; every such schedule was run):\n  run 7 (check): lost an update: 1 [replay: "y19", shrunk from 1 decisions]'
+        )
+        // A reachable failure (the uninterrupted run's) fails by default; the message lists it
+        // and says how many others only a budget under 10 reaches.
+        const always = yield* Effect.flip(
+          Interruption.assertEveryStep(program, {
+            ...options,
+            preemptions: 1,
+            check: () => Effect.fail("always")
+          })
+        )
+        expect(always.report.reachable).toBe(
+          always.report.failures.filter((f) => f.reach !== "budget" || f.budget! >= 10).length
+        )
+        expect(always.message).toContain("run 0 (check): always")
+        expect(always.message).toContain(
+          'failing runs only a budget under 10 reaches: failOn "any" fails on them)'
+        )
+        const bad = yield* Effect.exit(
+          Interruption.explore(Effect.void, { failOn: "some" as never })
+        )
+        expect(Exit.isFailure(bad) && (Cause.squash(bad.cause) as InvalidOptionsError).option).toBe(
+          "failOn"
+        )
+      }),
+    60_000
   )
 
   it.effect("a bad exhaustive option dies with InvalidOptionsError when the effect runs", () =>

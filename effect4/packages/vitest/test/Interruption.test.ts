@@ -156,6 +156,47 @@ describe("Interruption.explore (the minimal harness)", () => {
     )
   }
 
+  it.effect("sample explores `runs` points chosen by its seed, the same ones every time", () =>
+    Effect.gen(function* () {
+      const { program } = makeSteps()
+      // Every run fails its check: the failures' steps are the points explored.
+      const explore = (sample: { runs: number; seed?: number }) =>
+        Interruption.explore(program, {
+          mode: "yield",
+          sample,
+          check: () => Effect.fail("explored")
+        })
+      const full = yield* explore({ runs: 1_000 })
+      expect(full.sampled).toBeUndefined()
+      expect(full.runs).toBe(full.steps)
+      const chosen: Array<string> = []
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const report = yield* explore({ runs: 4, seed })
+        expect(report.runs).toBe(4)
+        expect(report.sampled).toEqual({ runs: 4, seed })
+        // Step 0 (the uninterrupted run) fails too, then the four points, increasing.
+        const steps = report.failures.map((f) => f.step)
+        expect(steps[0]).toBe(0)
+        const points = steps.slice(1)
+        expect(points).toHaveLength(4)
+        expect(points).toEqual([...points].sort((a, b) => a - b))
+        expect(new Set(points).size).toBe(4)
+        expect(points.every((p) => p >= 1 && p <= report.steps)).toBe(true)
+        expect(yield* explore({ runs: 4, seed })).toEqual(report)
+        chosen.push(points.join(","))
+      }
+      expect(new Set(chosen).size).toBeGreaterThan(1)
+      const byDefault = yield* explore({ runs: 4 })
+      expect(byDefault.sampled).toEqual({ runs: 4, seed: 1 })
+      expect(
+        byDefault.failures
+          .slice(1)
+          .map((f) => f.step)
+          .join(",")
+      ).toBe(chosen[0])
+    })
+  )
+
   it.effect("a run in which no fiber can run is a deadlock at once, naming its fibers", () =>
     Effect.gen(function* () {
       // Waits forever on nothing: no clock, no outside world. The default hangTimeout is 2 s;
@@ -301,7 +342,14 @@ describe("Interruption.explore (the minimal harness)", () => {
         [{ defects: "no" }, "defects"],
         [{ check: "yes" }, "check"],
         [{ hangTimeout: [Number.NaN, 0] }, "hangTimeout"],
-        [{ hangTimeout: "5s" }, "hangTimeout"]
+        [{ hangTimeout: "5s" }, "hangTimeout"],
+        [{ sample: { runs: 0 } }, "sample"],
+        [{ sample: { runs: 1.5 } }, "sample"],
+        [{ sample: { runs: 2, seed: "x" } }, "sample"],
+        [{ sample: null }, "sample"],
+        [{ sample: 3 }, "sample"],
+        [{ mode: "pct", sample: { runs: 2 } }, "sample"],
+        [{ mode: "exhaustive", sample: { runs: 2 } }, "sample"]
       ]
       for (const [options, option] of cases) {
         const build = () => Interruption.explore(Effect.void, options as never)

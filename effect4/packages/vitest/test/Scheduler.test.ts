@@ -68,6 +68,8 @@ describe("the explorer's scheduler controls every fiber", () => {
         steps: 0,
         runs: 0,
         failures: [],
+        reachable: 0,
+        failOn: "reachable",
         deterministic: true,
         unreached: [],
         outsideControl: 0,
@@ -187,12 +189,18 @@ describe("PCT mode: seeded random schedules with priority change points", () => 
           progress: false
         })
         expect(again).toEqual(report)
+        // The race's preemptions fall a few operations into a turn (no budget of 10 or more
+        // makes them): only failOn "any" fails on them.
+        expect(report.reachable).toBe(
+          report.failures.filter((f) => f.reach !== "budget" || f.budget! >= 10).length
+        )
         const error = yield* Effect.flip(
           Interruption.assertEveryStep(program, {
             mode: "pct",
             seed: 7,
             runs: 50,
             check,
+            failOn: "any",
             progress: false
           })
         )
@@ -277,6 +285,8 @@ describe("cost (a count: the time is measured by the bench, not asserted)", () =
           steps: 1360,
           runs: 1360,
           failures: [],
+          reachable: 0,
+          failOn: "reachable",
           deterministic: true,
           unreached: [],
           outsideControl: 0,

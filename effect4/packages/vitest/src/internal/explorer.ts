@@ -38,6 +38,8 @@ interface Settings {
   readonly preemptions: number
   readonly maxSchedules: number
   readonly reduce: boolean
+  readonly sample: { readonly runs: number; readonly seed: number } | undefined
+  readonly failOn: "any" | "reachable"
   readonly check:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>) | undefined
 }
@@ -66,6 +68,56 @@ const MODES: ReadonlyArray<Interruption.Mode> = ["interrupt", "yield", "pct", "e
 
 /** Exhaustive mode: the schedules run at most, the one without preemption included. */
 const DEFAULT_MAX_SCHEDULES = 10_000
+
+const checkSample = (sample: unknown, mode: Interruption.Mode): Settings["sample"] => {
+  if (sample === undefined) return undefined
+  const { runs, seed } = (typeof sample === "object" && sample !== null ? sample : {}) as {
+    runs?: unknown
+    seed?: unknown
+  }
+  if (
+    typeof sample !== "object" ||
+    sample === null ||
+    typeof runs !== "number" ||
+    !Number.isInteger(runs) ||
+    runs < 1 ||
+    !(seed === undefined || (typeof seed === "number" && Number.isSafeInteger(seed)))
+  ) {
+    throw new InvalidOptionsError({
+      option: "sample",
+      value: sample,
+      reason: "is not { runs: a positive integer, seed?: an integer }"
+    })
+  }
+  if (mode !== "interrupt" && mode !== "yield") {
+    throw new InvalidOptionsError({
+      option: "sample",
+      value: sample,
+      reason: `samples points, which only the "interrupt" and "yield" modes run one by one (pct: \`runs\`; exhaustive: \`maxSchedules\`)`
+    })
+  }
+  return { runs, seed: (seed as number | undefined) ?? 1 }
+}
+
+/**
+ * `runs` distinct points of `1..points`, increasing, each set of `runs` equally likely, from a
+ * generator seeded with `seed`: the same seed, the same points (a partial Fisher–Yates shuffle
+ * over a sparse map, so a program of a million points costs `runs` entries).
+ */
+export const samplePoints = (points: number, runs: number, seed: number): Array<number> => {
+  if (runs >= points) return Array.from({ length: points }, (_, i) => i + 1)
+  const rng = random(seed)
+  const moved = new Map<number, number>()
+  const at = (i: number) => moved.get(i) ?? i
+  const chosen: Array<number> = []
+  for (let i = 0; i < runs; i++) {
+    const j = i + Math.floor(rng() * (points - i))
+    const picked = at(j)
+    moved.set(j, at(i))
+    chosen.push(picked + 1)
+  }
+  return chosen.sort((a, b) => a - b)
+}
 
 const checkOptions = (options: Interruption.Options<any> | undefined): Settings => {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
@@ -99,6 +151,15 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
   if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
     throw new InvalidOptionsError({ option: "seed", value: seed, reason: "is not an integer" })
   }
+  const sample = checkSample(options?.sample, mode)
+  const failOn = options?.failOn ?? "reachable"
+  if (failOn !== "any" && failOn !== "reachable") {
+    throw new InvalidOptionsError({
+      option: "failOn",
+      value: failOn,
+      reason: 'is not "any" or "reachable"'
+    })
+  }
   return {
     mode,
     target,
@@ -115,6 +176,8 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     preemptions: positiveInteger("preemptions", options?.preemptions, 2, 0),
     maxSchedules: positiveInteger("maxSchedules", options?.maxSchedules, DEFAULT_MAX_SCHEDULES),
     reduce: boolean("reduce", options?.reduce, true),
+    sample,
+    failOn,
     check
   }
 }
@@ -543,6 +606,13 @@ const reachOf = (run: Run): Pick<Interruption.Failure, "reach" | "budget"> => {
   return { reach: "budget", budget: run.reach.ops }
 }
 
+/**
+ * Whether Effect's default scheduler can reach a failure: anything but a first preemption 1 to
+ * 9 operations into a turn (no `MaxOpsBeforeYield` below 10 is a setting a program makes).
+ */
+export const isReachable = (failure: Interruption.Failure): boolean =>
+  failure.reach !== "budget" || (failure.budget !== undefined && failure.budget >= 10)
+
 /** What went wrong in one run, if anything. */
 const judge = (
   run: Run,
@@ -801,19 +871,33 @@ export const explore: <A, E, R>(
     }
   } else {
     const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
-    for (let point = 1; point <= points; point++) {
+    const chosen =
+      settings.sample === undefined
+        ? undefined
+        : samplePoints(points, settings.sample.runs, settings.sample.seed)
+    const total = chosen?.length ?? points
+    for (let index = 0; index < total; index++) {
+      const point = chosen === undefined ? index + 1 : chosen[index]!
       const run = yield* runOnce(program, replayStrategy([{ kind, point }]), settings, bound)
       runs++
       outside += run.outside
       if (run.points < point) unreached.push(point)
       const failure = yield* judge(run, point, settings, bound)
       if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
-      progress.update(point, points, failures.length)
+      progress.update(index + 1, total, failures.length)
     }
   }
+  const sampled =
+    settings.sample !== undefined && settings.sample.runs < points
+      ? { runs: settings.sample.runs, seed: settings.sample.seed }
+      : undefined
   progress.end(
     exhaustiveReport?.schedules ?? runs,
-    exhaustive ? settings.maxSchedules : settings.mode === "pct" ? settings.runs : points,
+    exhaustive
+      ? settings.maxSchedules
+      : settings.mode === "pct"
+        ? settings.runs
+        : (sampled?.runs ?? points),
     failures.length
   )
   const report: Interruption.Report = {
@@ -821,12 +905,15 @@ export const explore: <A, E, R>(
     steps: points,
     runs,
     failures,
+    reachable: failures.filter(isReachable).length,
+    failOn: settings.failOn,
     deterministic: first.points === second.points && first.trace === second.trace,
     unreached,
     outsideControl: outside,
     fibers,
     ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
-    ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {})
+    ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
+    ...(sampled !== undefined ? { sampled } : {})
   }
   return report
 })
@@ -847,7 +934,7 @@ export const assertEveryStep = <A, E, R>(
   options?: Interruption.Options<any>
 ): Effect.Effect<Interruption.Report, InterruptionError, R> =>
   Effect.flatMap(explore(program, options), (report) =>
-    report.failures.length === 0
+    (report.failOn === "any" ? report.failures.length : report.reachable) === 0
       ? Effect.succeed(report)
       : Effect.fail(new InterruptionError({ report }))
   )
