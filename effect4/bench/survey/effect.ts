@@ -99,16 +99,22 @@ const permits = () => {
     "Semaphore.withPermits(1)",
     () =>
       Effect.gen(function* () {
+        // Each run starts from scratch: a run interrupted before `make` returns leaves no
+        // semaphore of an earlier run for the check to read.
+        semaphore = undefined
         semaphore = yield* Semaphore.make(1)
         yield* Semaphore.withPermits(semaphore, 1)(Effect.void)
       }),
     {
+      // The check gives back the permit it takes: it reads the semaphore, it does not use it.
       check: () =>
         Effect.suspend(() =>
           semaphore === undefined
             ? Effect.void
             : Effect.flatMap(Semaphore.takeIfAvailable(semaphore, 1), (took) =>
-                took ? Effect.void : Effect.fail("the permit is gone")
+                took
+                  ? Effect.asVoid(Semaphore.release(semaphore!, 1))
+                  : Effect.fail("the permit is gone")
               )
         )
     }
