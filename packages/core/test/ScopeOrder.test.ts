@@ -413,7 +413,7 @@ describe("a scope's cleanups, in order", () => {
               Resource.make(acquire, release),
               Resource.make(acquire, release)
             ]).pipe(Scope.extend(scope))
-            // Each fiber makes two, closes the scope and finds its own two released.
+            // Each fiber makes two and closes the scope; then all four are released.
             const makeAndClose = Effect.gen(function* () {
               const mine = yield* makeTwo
               yield* Effect.uninterruptible(Scope.close(scope, Exit.void))

@@ -387,9 +387,11 @@ describe("a scope's cleanups, in order", () => {
     /**
      * Two fibers make two resources each on one scope at the same time (the Effect 4 edition
      * may be making the scope's new shared entry when the other fiber registers), then each
-     * closes the scope: its own resources, registered before, are released by the time the
-     * close returns (the other's may be registered later, on the closed scope, and are released
-     * at once then). Every value acquired is released once.
+     * closes the scope (the other's may be registered later, on the closed scope, and are
+     * released at once then). Once both closes have returned, every resource is released, and
+     * every value acquired is released once. Not by the time a fiber's own close returns: the
+     * second `Scope.close` of a scope still closing returns at once (Effect's Scope), while
+     * the first is releasing — exhaustive mode (2 preemptions) reaches that schedule.
      */
     const program = (counts: { acquired: number; released: number; late: number }) =>
       Effect.acquireUseRelease(
@@ -406,17 +408,18 @@ describe("a scope's cleanups, in order", () => {
               Resource.make(acquire, release),
               Resource.make(acquire, release)
             ]).pipe(Scope.provide(scope))
-            // Each fiber makes two, closes the scope and finds its own two released.
+            // Each fiber makes two and closes the scope; then all four are released.
             const makeAndClose = Effect.gen(function* () {
               const mine = yield* makeTwo
               yield* Effect.uninterruptible(Scope.close(scope, Exit.void))
-              for (const resource of mine) {
-                if (!(yield* Resource.isReleased(resource))) counts.late++
-              }
+              return mine
             })
             const other = yield* Effect.forkChild(makeAndClose)
-            yield* makeAndClose
-            yield* Fiber.join(other)
+            const mine = yield* makeAndClose
+            const theirs = yield* Fiber.join(other)
+            for (const resource of [...mine, ...theirs]) {
+              if (!(yield* Resource.isReleased(resource))) counts.late++
+            }
           }),
         (scope, exit) => Scope.close(scope, exit)
       )
@@ -426,7 +429,7 @@ describe("a scope's cleanups, in order", () => {
         counts.released === counts.acquired && counts.late === 0
           ? Effect.void
           : Effect.fail(
-              `acquired ${counts.acquired}, released ${counts.released}, not released by the close ${counts.late}`
+              `acquired ${counts.acquired}, released ${counts.released}, not released by the closes ${counts.late}`
             )
       return { program: program(counts), check }
     }
@@ -440,13 +443,24 @@ describe("a scope's cleanups, in order", () => {
       })
     )
 
-    it.effect("yielding at every step", () =>
-      Effect.gen(function* () {
-        const { program, check } = checked()
-        const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
-        expect(report.failures).toEqual([])
-        expect(report.unreached).toEqual([])
-      })
+    it.effect(
+      "yielding at every step",
+      () =>
+        Effect.gen(function* () {
+          const { program, check } = checked()
+          const report = yield* Interruption.assertEveryStep(program, { mode: "yield", check })
+          expect(report.failures).toEqual([])
+          expect(report.unreached).toEqual([])
+          // And every schedule of at most two preemptions (the one where the second close
+          // returns while the first is releasing among them).
+          const exhaustive = yield* Interruption.assertEveryStep(program, {
+            mode: "exhaustive",
+            preemptions: 2,
+            check
+          })
+          expect(exhaustive.failures).toEqual([])
+        }),
+      60_000
     )
   })
 })
