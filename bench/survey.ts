@@ -7,7 +7,9 @@
  * (no explorer) confirmed, each with its report and reproduction (test/findings/*.ts).
  *
  * `npm run survey -- "Cache.get,Pool.get"` runs only the paths whose name contains one of
- * the comma-separated words; `--modes interrupt/root,budget/root` picks the modes.
+ * the comma-separated words; `--modes interrupt/root,budget/root` picks the modes, and
+ * `--modes all` runs each path with the explorer's defaults (its `check` and nothing else:
+ * mode "all", failOn "reachable"), to show what a user gets without choosing.
  */
 import { Effect } from "effect"
 import { Interruption } from "@scopeguard/vitest"
@@ -70,18 +72,24 @@ console.log("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: |")
 for (const { name, pkg, program, options } of selected) {
   for (const [mode, target] of modes) {
     // A path that needs the holder target (shared state another caller sees) runs only there.
-    if (options.target !== undefined && options.target !== target) continue
+    if (mode !== "all" && options.target !== undefined && options.target !== target) continue
     if (mode === "budget" && modesAt === -1 && (steps.get(name) ?? 0) > budgetSteps) continue
     const t0 = performance.now()
     const report = await Effect.runPromise(
-      Interruption.explore(program, {
-        hangTimeout: "100 millis",
-        progress: false,
-        ...options,
-        mode,
-        target,
-        ...(mode === "budget" ? { budgets } : {})
-      })
+      Interruption.explore(
+        program,
+        mode === "all"
+          ? // The defaults: the path's check, and only the bound and silence the survey needs.
+            { hangTimeout: "100 millis", progress: false, check: options.check }
+          : {
+              hangTimeout: "100 millis",
+              progress: false,
+              ...options,
+              mode,
+              target,
+              ...(mode === "budget" ? { budgets } : {})
+            }
+      )
     )
     const seconds = (performance.now() - t0) / 1000
     steps.set(name, Math.max(steps.get(name) ?? 0, report.steps))

@@ -4,9 +4,10 @@
  *
  * Shows: a connection opened in one step and its close registered in the next: interrupted in
  * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
- * it takes, interrupted exactly there (by default in three passes: the runtime's own turn ends
- * at budget 32, every step with the root interrupted, every step of the program's own fibers
- * cut off alone), and its report groups the failing steps into ranges, names the pass, the
+ * it takes, interrupted exactly there (by default in four passes: the runtime's own turn ends
+ * at budgets 12 and 32 with the root interrupted, then with the program's own fibers cut off
+ * alone, every step with the root interrupted, every step of the program's own fibers cut off
+ * alone), and its report groups the failing steps into ranges, names the pass, the
  * fiber, the operation and the user's line of each, and how far into the fiber's turn it is — here 32
  * operations, so Effect's default scheduler reaches it with `withMaxOpsBeforeYield(32)`: a
  * real bug, not an artefact of the explorer — and says how to replay one. The same program
@@ -14,10 +15,11 @@
  *
  * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
  * Prints:
- *   broken: 5 of 84 points failed (79 steps; passes budget 32: 4 turn ends; interrupt/root: 79 steps; interrupt/holder: 0 steps of the program's own fibers; point 0 is the run without interruption):
+ *   broken: 7 of 111 points failed (79 steps; passes budget 12, 32: 31 turn ends; budget 12, 32 holder: 0 turn ends; interrupt/root: 79 steps; interrupt/holder: 0 steps of the program's own fibers; point 0 is the run without interruption):
+ *   broken:   budget/root budget 12, steps 338-366 [check] 1 connection(s) left open (root, OnSuccess, turn: 12, reached with budget 12)
  *   broken:   interrupt/root steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32)
  *   broken: note: 53 of the 80 points shared an equivalent point's run (deferred interruption 34, continuation 19; reduce: false runs each)
- *   broken: replay one with: Interruption.runAt(program, 33)
+ *   broken: replay one with: Interruption.runAt(program, 338, { mode: "budget", budget: 12 })
  *   fixed: 85 interruption points, 0 failures
  */
 import { Console, Effect } from "effect"

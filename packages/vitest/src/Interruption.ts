@@ -66,11 +66,12 @@ import * as reach from "./internal/reach.js"
  * How a step is perturbed — three modes, each matching something Effect's runtime does, and
  * `"all"`, the default, which runs them in the order that finds the most for the least:
  *
- * - `"all"` (the default when neither `mode` nor `target` is given): a budget pass first
- *   (`"budget"` with `budgets`, by default `[32]`: only turn ends, so it is cheap, and every
- *   failure it finds is one Effect's default scheduler makes), then `"interrupt"` with the
- *   root as target, then `"interrupt"` with `target: "holder"` at the steps of the program's
- *   own fibers (forked by its code, not by a library's internals: see `Where.internal`). Each
+ * - `"all"` (the default when neither `mode` nor `target` is given): budget passes first
+ *   (`"budget"` with `budgets`, by default `[12, 32]`: only turn ends, so they are cheap, and
+ *   every failure they find is one Effect's default scheduler makes), with the root as target,
+ *   then with `target: "holder"` at the turn ends of the program's own fibers (forked by its
+ *   code, not by a library's internals: see `Where.internal`); then `"interrupt"` with the
+ *   root as target, then `"interrupt"` with `target: "holder"` at the steps of its own fibers. Each
  *   failure names the pass that found it (`Failure.mode`, `Failure.target`); `Report.passes`
  *   has each pass's numbers. The schedule was chosen by measurement on the survey of upstream
  *   code (`npm run survey`): each of its passes finds a confirmed finding the others miss.
@@ -147,7 +148,7 @@ export interface Options<R = never> {
   /**
    * Budget mode (and the budget pass of mode `"all"`): the per-turn operation budgets to
    * sweep, each an integer of at least 10. Default: 10 to 16, 32, 64 and 2048 (the runtime's
-   * default) in budget mode; 32 in mode `"all"`.
+   * default) in budget mode; 12 and 32 in mode `"all"`.
    */
   readonly budgets?: ReadonlyArray<number> | undefined
   /**
@@ -448,8 +449,9 @@ export interface Report {
    */
   readonly reachable: number
   /**
-   * Each pass of the exploration, in order: one for a single mode, three for mode `"all"`
-   * (budget, interrupt/root, interrupt/holder at the program's own fibers).
+   * Each pass of the exploration, in order: one for a single mode, four for mode `"all"`
+   * (budget/root, budget/holder and interrupt/holder at the program's own fibers, with
+   * interrupt/root between them).
    */
   readonly passes: ReadonlyArray<Pass>
   /** What `assertEveryStep` fails on (`Options.failOn`); the message lists only those ranges. */

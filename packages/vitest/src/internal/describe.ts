@@ -67,7 +67,7 @@ const formatAll = (report: Interruption.Report): string => {
   const total = report.passes.reduce((n, p) => n + p.points, 0) + 1
   const passes = report.passes.map((p) =>
     p.mode === "budget"
-      ? `budget ${(p.budgets ?? []).join(", ")}: ${p.points} turn ends`
+      ? `budget ${(p.budgets ?? []).join(", ")}${p.target === "holder" ? " holder" : ""}: ${p.points} turn ends`
       : p.target === "holder"
         ? `interrupt/holder: ${p.points} steps of the program's own fibers`
         : `interrupt/root: ${p.points} steps`

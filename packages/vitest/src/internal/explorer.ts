@@ -268,6 +268,8 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
 
   /** Budget mode: the steps at which a fiber's turn ends (a yield, or an async wait). */
   readonly turnEnds: Array<number> = []
+  /** Budget mode: the fiber whose turn ended at each of `turnEnds` (its name). */
+  readonly turnEndFibers: Array<string> = []
 
   private readonly budgetMode: boolean
 
@@ -556,7 +558,12 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
         // A `Yield` ends the fiber's turn (the budget's, or the program's own `yieldNow`); an
         // `Async` usually does (it suspends unless its callback already ran).
         const op = (effect as { _op?: unknown })._op
-        if (op === "Yield" || op === "Async") this.turnEnds.push(step)
+        if (op === "Yield" || op === "Async") {
+          this.turnEnds.push(step)
+          this.turnEndFibers.push(
+            fiber === (this.root as unknown) ? "root" : (this.names.get(fiber) ?? "unseen fiber")
+          )
+        }
         return
       }
       if (!(fiber as unknown as { _isYielding?: boolean })._isYielding) {
@@ -735,6 +742,7 @@ export interface Run {
   readonly where: Interruption.Where | undefined
   /** Budget mode, without an interruption: the steps at which a turn ended. */
   readonly turnEnds: ReadonlyArray<number>
+  readonly turnEndFibers: ReadonlyArray<string>
   /** The run's wall-clock time, in milliseconds (to its end, or to the hang bound). */
   readonly millis: number
   /** The bound it was held to (`Settings.runBound`). */
@@ -900,6 +908,7 @@ export const runOnce = <A, E, R>(
               fibersSeen: supervisor.fibersSeen,
               where: supervisor.where,
               turnEnds: supervisor.turnEnds,
+              turnEndFibers: supervisor.turnEndFibers,
               millis,
               bound: runBound,
               log: supervisor.log,
@@ -1705,7 +1714,13 @@ const explorePass = <A, E, R, R2>(
             maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
           )
         }
-        for (const step of budgetRun.turnEnds) points.push({ step, budget })
+        budgetRun.turnEnds.forEach((step, i) => {
+          // The holder pass of mode "all": the turn ends of the program's own fibers only.
+          const name = budgetRun.turnEndFibers[i]!
+          if (!spec.ownOnly || (name !== "root" && !internal.has(name))) {
+            points.push({ step, budget })
+          }
+        })
       }
     } else {
       points = Array.from({ length: steps }, (_, i) => ({ step: i + 1 }))
@@ -1850,6 +1865,7 @@ const passesOf = <R>(checked: Checked<R>): ReadonlyArray<PassSpec> =>
   checked.mode === "all"
     ? [
         { mode: "budget", target: "root", budgets: checked.budgets, ownOnly: false },
+        { mode: "budget", target: "holder", budgets: checked.budgets, ownOnly: true },
         { mode: "interrupt", target: "root", budgets: [], ownOnly: false },
         { mode: "interrupt", target: "holder", budgets: [], ownOnly: true }
       ]
