@@ -1,0 +1,176 @@
+/**
+ * The explorer's defaults (mode "all", failOn "reachable"), whose fiber a failure is in
+ * (`Where.forkedAt`, `Where.internal`, reach "internal"), and reach into runtimes the program
+ * did not fork from (`Interruption.layer`, `Report.unseen`).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, ManagedRuntime, Option } from "effect"
+import { Interruption } from "@scopeguard/vitest"
+
+/** Effect.cached remembers how its first caller ended: cut off alone, it poisons the memo. */
+const poisonedMemo = () => {
+  const state: { later: Exit.Exit<number> | undefined } = { later: undefined }
+  const check = () =>
+    state.later === undefined || Exit.isSuccess(state.later)
+      ? Effect.void
+      : Effect.fail("a later caller failed")
+  const program = Effect.gen(function* () {
+    state.later = undefined
+    const memo = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
+    yield* Fiber.await(yield* Effect.fork(memo))
+    state.later = yield* Effect.exit(memo)
+  })
+  // The same with a memo that keeps only a value: a caller cut off leaves nothing behind.
+  const fixed = Effect.gen(function* () {
+    state.later = undefined
+    let value: Option.Option<number> = Option.none()
+    const memo = Effect.suspend(() =>
+      Option.isSome(value)
+        ? Effect.succeed(value.value)
+        : Effect.tap(Effect.as(Effect.yieldNow(), 1), (v) =>
+            Effect.sync(() => {
+              value = Option.some(v)
+            })
+          )
+    )
+    yield* Fiber.await(yield* Effect.fork(memo))
+    state.later = yield* Effect.exit(memo)
+  })
+  return { program, fixed, check }
+}
+
+const passesOf = (report: Interruption.Report) =>
+  report.passes.map((p) => [p.mode, p.target, p.budgets ?? []])
+
+describe("the defaults", () => {
+  it.live(
+    "mode all runs four passes and finds what only a caller cut off alone shows; the fixed memo passes",
+    () =>
+      Effect.gen(function* () {
+        const { program, fixed, check } = poisonedMemo()
+        const report = yield* Interruption.explore(program, { check, hangTimeout: "100 millis" })
+        expect(report.mode).toBe("all")
+        expect(report.failOn).toBe("reachable")
+        expect(passesOf(report)).toEqual([
+          ["budget", "root", [12, 32]],
+          ["budget", "holder", [12, 32]],
+          ["interrupt", "root", []],
+          ["interrupt", "holder", []]
+        ])
+        // Only a holder pass finds it: the root's cancellation takes the later caller too.
+        const reachable = report.failures.filter(
+          (f) => f.reach !== "explorer-only" && f.reach !== "internal"
+        )
+        expect(reachable.length).toBeGreaterThan(0)
+        expect(new Set(reachable.map((f) => f.target))).toEqual(new Set(["holder"]))
+        expect(new Set(reachable.map((f) => f.message))).toEqual(new Set(["a later caller failed"]))
+        // The fiber cut off is the one the program forked, named by its line.
+        for (const f of reachable) {
+          expect(f.where!.fiber).toBe("fiber 1")
+          expect(f.where!.forkedAt).toBe("packages/vitest/test/defaults.test.ts:20:24")
+          expect(f.where!.internal).toBeUndefined()
+        }
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, { check, hangTimeout: "100 millis" })
+        )
+        expect(error.message).toContain("interrupt/holder")
+        const clean = yield* Interruption.assertEveryStep(fixed, {
+          check,
+          hangTimeout: "100 millis"
+        })
+        expect(clean.failures).toEqual([])
+        expect(passesOf(clean)).toEqual(passesOf(report))
+      }),
+    120_000
+  )
+
+  it.effect("a target alone runs that one pass; mode all refuses a target", () =>
+    Effect.gen(function* () {
+      const one = yield* Interruption.explore(Effect.yieldNow(), { target: "holder" })
+      expect(passesOf(one)).toEqual([["interrupt", "holder", []]])
+      const refused = yield* Effect.exit(
+        Interruption.explore(Effect.yieldNow(), { mode: "all", target: "root" })
+      )
+      expect(Exit.isFailure(refused) && refused.cause._tag === "Die").toBe(true)
+    })
+  )
+})
+
+describe("whose fiber", () => {
+  it.effect(
+    "Effect.all's workers are a library's: reach internal, skipped by mode all's holder passes",
+    () =>
+      Effect.gen(function* () {
+        // Every run fails its check: where each failure is says whose fiber it was in.
+        const program = Effect.gen(function* () {
+          const mine = yield* Effect.fork(Effect.yieldNow())
+          yield* Effect.all([Effect.yieldNow(), Effect.yieldNow()], { concurrency: 2 })
+          yield* Fiber.join(mine)
+        })
+        const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          target: "holder",
+          check: () => Effect.fail("always"),
+          failOn: "any"
+        })
+        const byFiber = new Map<string, Interruption.Where>()
+        for (const f of report.failures)
+          if (f.where !== undefined) byFiber.set(f.where.fiber, f.where)
+        // The program's own fork, at its line; the workers of Effect.all, internal.
+        expect(byFiber.get("fiber 1")!.forkedAt).toBe(
+          "packages/vitest/test/defaults.test.ts:106:24"
+        )
+        expect(byFiber.get("fiber 1")!.internal).toBeUndefined()
+        const internal = [...byFiber.values()].filter((w) => w.internal === true)
+        expect(internal.length).toBeGreaterThan(0)
+        for (const f of report.failures) {
+          if (f.where?.internal === true) expect(f.reach).toBe("internal")
+        }
+        // Not counted as reachable.
+        expect(report.reachable).toBe(
+          report.failures.filter((f) => f.reach !== "internal" && f.reach !== "explorer-only")
+            .length
+        )
+        // Mode all's interrupt/holder pass explores only fiber 1's steps.
+        const all = yield* Interruption.explore(program)
+        const ownSteps = new Set(
+          report.failures.filter((f) => f.where?.fiber === "fiber 1").map((f) => f.step)
+        )
+        expect(all.passes[3]!.points).toBe(ownSteps.size)
+      }),
+    120_000
+  )
+})
+
+describe("reach into other runtimes", () => {
+  it.live(
+    "a ManagedRuntime built outside the program runs unseen without Interruption.layer, seen with it",
+    () =>
+      Effect.gen(function* () {
+        const outside = ManagedRuntime.make(Layer.empty)
+        const inside = ManagedRuntime.make(Interruption.layer)
+        yield* Effect.promise(() => outside.runPromise(Effect.void))
+        yield* Effect.promise(() => inside.runPromise(Effect.void))
+        const via = (runtime: ManagedRuntime.ManagedRuntime<never, never>) =>
+          Effect.promise(() =>
+            runtime.runPromise(
+              Effect.gen(function* () {
+                yield* Effect.yieldNow()
+                yield* Effect.yieldNow()
+              })
+            )
+          )
+        const blind = yield* Interruption.explore(via(outside), { mode: "interrupt" })
+        expect(blind.unseen).toBeGreaterThan(0)
+        expect(blind.deterministic).toBe(false)
+        const seen = yield* Interruption.explore(via(inside), { mode: "interrupt" })
+        expect(seen.unseen).toBe(0)
+        expect(seen.fibers).toBe(1)
+        // Its steps are the run's: more of them than the blind run counted.
+        expect(seen.steps).toBeGreaterThan(blind.steps)
+        yield* Effect.promise(() => outside.dispose())
+        yield* Effect.promise(() => inside.dispose())
+      }),
+    120_000
+  )
+})
