@@ -164,9 +164,13 @@ export interface Options<R = never> {
    */
   readonly maxSchedules?: number | undefined
   /**
-   * Exhaustive mode: whether a point where no other task could run is skipped as a place for a
-   * preemption (default `true`: preempted there, the fiber is the only one to run, so the run
-   * is the run without that preemption). `false` tries a preemption at every point.
+   * Whether the sound reductions apply (default `true`; `false` runs everything, for comparing
+   * the two). Interrupt and yield modes: a point that Effect's runtime guarantees to behave
+   * exactly like the point before it, or like the run without perturbation, shares that run
+   * instead of running on its own, and is still reported with its own step, schedule and
+   * reach (see `Reduced`). Exhaustive mode: a point where no other task could run is skipped
+   * as a place for a preemption (preempted there, the fiber is the only one to run, so the run
+   * is the run without that preemption).
    */
   readonly reduce?: boolean | undefined
   /**
@@ -258,6 +262,38 @@ export interface ExhaustiveReport {
 }
 
 /**
+ * The points of an interrupt or yield exploration covered by equivalence rather than run, by
+ * the equivalence that covered each (a point joins the class of the point before it):
+ *
+ * - `deferred`: (interrupt mode) the target — the root, or with `target: "holder"` the point's
+ *   fiber — is uninterruptible at both points, with the same stack frame, nothing reads or
+ *   writes its pending interruption between them, and no other task is queued at either: an
+ *   interruption sent to an uninterruptible fiber is only recorded, and acted on where the
+ *   region ends, so nothing can tell which of the two points it was sent at.
+ * - `continuation`: the operation between the two points of one fiber only pushed a
+ *   continuation frame (a `flatMap`, `map`, `catchCause`, `matchCause`): preempted or
+ *   interrupted before the push or after it, the fiber ends up in the same state.
+ * - `idle`: (yield mode, and interrupt mode once the root has ended) no other task is queued:
+ *   the preemption lets nothing run and the interruption has nothing to stop, so the run is
+ *   the run without perturbation, whose failure the point gets.
+ *
+ * `unconfirmed` is always 0 here (the Effect 3 edition's shared runs must confirm where a
+ * fiber's operation budget ends its turn; the explorer's scheduler preempts only where the
+ * schedule says).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reduced {
+  /** Points that shared an equivalent point's run (the sum of the three below). */
+  readonly points: number
+  readonly deferred: number
+  readonly continuation: number
+  readonly idle: number
+  readonly unconfirmed: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -265,7 +301,10 @@ export interface Report {
   readonly mode: Mode
   /** The points of the uninterrupted run: every time a fiber asked the scheduler. */
   readonly steps: number
-  /** The perturbed runs: one per point (PCT: `runs`; exhaustive: the schedules with a preemption). */
+  /**
+   * The perturbed runs: one per point not covered by equivalence (`reduced`; PCT: `runs`;
+   * exhaustive: the schedules with a preemption).
+   */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
   /** The failures Effect's default scheduler can reach (see `Options.failOn`). */
@@ -284,6 +323,12 @@ export interface Report {
   readonly pct?: PctBound | undefined
   /** Exhaustive mode: the schedules explored, reduced, the bound, and whether it was exhausted. */
   readonly exhaustive?: ExhaustiveReport | undefined
+  /**
+   * Interrupt and yield modes: the points covered by equivalence rather than run (see
+   * `Reduced`); `undefined` with `reduce: false`, or when the two dry runs noted different
+   * points or did not end (nothing is reduced then).
+   */
+  readonly reduced?: Reduced | undefined
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }

@@ -32,7 +32,9 @@ describe("Interruption.explore (the minimal harness)", () => {
     Effect.gen(function* () {
       const { seen, program } = makeSteps()
       const exits: Array<string> = []
+      // Every point run on its own (reduce: false), so the check sees one exit per point.
       const report = yield* Interruption.explore(program, {
+        reduce: false,
         check: (exit) =>
           Effect.sync(() => {
             exits.push(`${exit._tag} ${seen.reached}`)
@@ -164,6 +166,8 @@ describe("Interruption.explore (the minimal harness)", () => {
         Interruption.explore(program, {
           mode: "yield",
           sample,
+          // Each sampled point run (no reductions), so that `runs` counts the points chosen.
+          reduce: false,
           check: () => Effect.fail("explored")
         })
       const full = yield* explore({ runs: 1_000 })
@@ -256,6 +260,30 @@ describe("Interruption.explore (the minimal harness)", () => {
           kind: "hang",
           message:
             "did not finish within 50ms, waiting on the outside world — fiber 1 (the root) suspended",
+          schedule: "",
+          reach: "uninterrupted"
+        })
+      }),
+    60_000
+  )
+
+  it.effect(
+    "a wait on the outside world that ends without waking a fiber leaves a deadlock, told then, not at hangTimeout",
+    () =>
+      Effect.gen(function* () {
+        // Regression: the explorer looked at the outside world once, and a run that had a
+        // file request of the module loader's pending when it went idle (or any plain timer)
+        // was a hang after the whole bound instead of a deadlock.
+        const program = Effect.gen(function* () {
+          yield* Effect.sync(() => setTimeout(() => {}, 30))
+          yield* Deferred.await(yield* Deferred.make<void>())
+        })
+        const replayed = yield* Interruption.replay(program, "", { hangTimeout: "30 seconds" })
+        expect(replayed.failure).toEqual({
+          step: 0,
+          kind: "deadlock",
+          message:
+            "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended",
           schedule: "",
           reach: "uninterrupted"
         })

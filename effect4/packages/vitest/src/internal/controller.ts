@@ -77,8 +77,22 @@ export interface FiberInfo {
   readonly parent: number | undefined
 }
 
-/** Async resources that complete within the current turn: they never wait on the outside. */
-const IN_TURN = new Set(["PROMISE", "Immediate", "TickObject", "Microtask"])
+/**
+ * Async resources that never wait on the outside by themselves: those that complete within the
+ * current turn, and the handles of an open file (`fs.promises.open`: `FILEHANDLE`) or directory
+ * (`fs.opendir`: `DIRHANDLE`), which Node destroys only when the object is garbage-collected,
+ * long after its close; their reads, writes and close are requests of their own
+ * (`FSREQPROMISE`, `FSREQCALLBACK`, `FILEHANDLECLOSEREQ`), watched as such. (Seen: tsx's
+ * cache, written while a run was in progress, made it a hang instead of a deadlock.)
+ */
+const IN_TURN = new Set([
+  "PROMISE",
+  "Immediate",
+  "TickObject",
+  "Microtask",
+  "FILEHANDLE",
+  "DIRHANDLE"
+])
 
 /**
  * The async resources (timers, file requests, sockets, child processes…) created while a run is

@@ -21,6 +21,25 @@ import type * as Interruption from "../Interruption.js"
 import { Controller, defaultPick, type FiberLike, type Strategy, type Task } from "./controller.js"
 import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
+import {
+  type Classes,
+  classesOf,
+  Cover,
+  otherRunnable,
+  PointLog,
+  setContPrototypes
+} from "./reductions.js"
+
+{
+  // The frames `evaluateCont` pushes: `flatMap`/`map`/`as`/`tap`, `catchCause`/`mapError`,
+  // `matchCauseEffect` (see reductions.ts).
+  const base = Effect.sync(() => 0)
+  setContPrototypes([
+    Effect.flatMap(base, () => base),
+    Effect.catchCause(base, () => base),
+    Effect.matchCauseEffect(base, { onFailure: () => base, onSuccess: () => base })
+  ])
+}
 
 interface Settings {
   readonly mode: Interruption.Mode
@@ -45,6 +64,8 @@ interface Settings {
 }
 
 const DEFAULT_HANG_TIMEOUT = "2 seconds"
+/** How often a run waiting on the outside world looks again whether anything is left (ms). */
+const OUTSIDE_POLL_MILLIS = 20
 /** A run without interruption may take this long before it is a hang (real time, ms). */
 const DRY_RUN_BOUND = 10_000
 
@@ -232,6 +253,7 @@ const preemptions = (tokens: ReadonlyArray<Token>): number =>
 /** What a strategy needs of its run. */
 interface RunHandle {
   readonly controller: () => Controller
+  readonly root: () => FiberLike | undefined
   readonly interruptRoot: () => void
   /** Decisions taken, in order: the run's schedule. */
   readonly log: Array<Token>
@@ -277,6 +299,26 @@ const replayStrategy =
       }
     }
   }
+
+/** A dry run that notes, at every point, what the reductions need (see reductions.ts). */
+const recordingStrategy =
+  (log: PointLog): MakeStrategy =>
+  (run) => ({
+    point: (point, fiber, first) => {
+      const controller = run.controller()
+      log.note(
+        point,
+        fiber,
+        first,
+        controller.steps,
+        run.root(),
+        controller.queue,
+        controller.info(fiber).local
+      )
+      return false
+    },
+    pick: (queue) => defaultPick(queue)
+  })
 
 /** A small seeded generator (mulberry32): the same seed, the same numbers. */
 const random = (seed: number): (() => number) => {
@@ -344,19 +386,6 @@ const pctStrategy =
       }
     }
   }
-
-/**
- * Whether a preemption now would switch to something else: a queued task that is not the
- * resumption of a fiber that has ended (Effect's tasks for an ended fiber return at once:
- * `FiberImpl.evaluate` does nothing once `_exit` is set). A task whose fiber is unknown (a
- * callback Effect queued, a Semaphore's wake-up) counts as something else.
- */
-const otherRunnable = (queue: ReadonlyArray<Task>): boolean => {
-  for (const task of queue) {
-    if (task.fiber === undefined || task.fiber._exit === undefined) return true
-  }
-  return false
-}
 
 /** What an exhaustive run saw after its last preemption: where the next one may go. */
 interface Frontier {
@@ -467,6 +496,7 @@ const runOnce = <A, E, R>(
       let cancelHang: Timer.Cancel | undefined
       const handle: RunHandle = {
         controller: () => controller,
+        root: () => cell.root as FiberLike | undefined,
         interruptRoot: () => cell.root?.interruptUnsafe(),
         log: [],
         reach: undefined
@@ -504,7 +534,7 @@ const runOnce = <A, E, R>(
         // Nothing can run. Promises already resolved land in microtasks: let them, then
         // decide between a deadlock and a wait on the outside world.
         const at = ++idle
-        setImmediate(() => {
+        const decide = () => {
           if (finished || at !== idle || controller.queue.length > 0) return
           if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
           if (!controller.outsideWaits()) return finish("deadlock")
@@ -513,7 +543,13 @@ const runOnce = <A, E, R>(
               finish("outside")
             )
           )
-        })
+          // What the run waits on may end without waking any of its fibers (a plain timer, a
+          // file request of the module loader's): look again, so that the run is a deadlock
+          // once nothing is left, not a hang at the bound. (A fiber woken meanwhile drives
+          // the run and makes `at` stale.)
+          controller.unwatched(() => Timer.set("hangTimeout", OUTSIDE_POLL_MILLIS, decide))
+        }
+        setImmediate(decide)
       }
       const controller = new Controller(
         strategy(handle),
@@ -600,11 +636,15 @@ const runCheck = (
 const fiberList = (left: ReadonlyArray<string>): string =>
   left.length === 0 ? "no fiber left" : left.join("; ")
 
-const reachOf = (run: Run): Pick<Interruption.Failure, "reach" | "budget"> => {
-  if (run.reach === undefined) return { reach: "uninterrupted" }
-  if (run.reach.first) return { reach: "turn-start" }
-  return { reach: "budget", budget: run.reach.ops }
+const reachFrom = (
+  reach: RunHandle["reach"]
+): Pick<Interruption.Failure, "reach"> | Pick<Interruption.Failure, "reach" | "budget"> => {
+  if (reach === undefined) return { reach: "uninterrupted" }
+  if (reach.first) return { reach: "turn-start" }
+  return { reach: "budget", budget: reach.ops }
 }
+
+const reachOf = (run: Run) => reachFrom(run.reach)
 
 /**
  * Whether Effect's default scheduler can reach a failure: anything but a first preemption 1 to
@@ -758,16 +798,28 @@ export const explore: <A, E, R>(
   // records where the first preemption may go.
   const root: Frontier = { switches: [], skipped: 0 }
   const exhaustive = settings.mode === "exhaustive"
+  // Interrupt and yield modes: both dry runs note what the reductions need at each point.
+  const logs =
+    settings.reduce && (settings.mode === "interrupt" || settings.mode === "yield")
+      ? ([new PointLog(), new PointLog()] as const)
+      : undefined
   const first = yield* runOnce(
     program,
     exhaustive
       ? exhaustiveStrategy([], settings.preemptions > 0 ? root : undefined, settings.reduce)
-      : replayStrategy([]),
+      : logs !== undefined
+        ? recordingStrategy(logs[0])
+        : replayStrategy([]),
     settings,
     dryBound
   )
   const firstFailure = yield* judge(first, 0, settings, dryBound)
-  const second = yield* runOnce(program, replayStrategy([]), settings, dryBound)
+  const second = yield* runOnce(
+    program,
+    logs !== undefined ? recordingStrategy(logs[1]) : replayStrategy([]),
+    settings,
+    dryBound
+  )
   const secondFailure = yield* judge(second, 0, settings, dryBound)
   const dryFailure = firstFailure ?? secondFailure
   if (dryFailure !== undefined) failures.push(dryFailure)
@@ -779,6 +831,7 @@ export const explore: <A, E, R>(
   const progress = makeProgress(settings.progress, exhaustive ? "schedules" : "points")
   let runs = 0
   let exhaustiveReport: Interruption.ExhaustiveReport | undefined
+  let reduced: Interruption.Reduced | undefined
   if (exhaustive) {
     // Every schedule of at most `preemptions` preemptions, fewest first (a bug that needs one
     // preemption is found before any schedule of two is run), then by the points of the
@@ -876,15 +929,58 @@ export const explore: <A, E, R>(
         ? undefined
         : samplePoints(points, settings.sample.runs, settings.sample.seed)
     const total = chosen?.length ?? points
+    // The reductions hold only for what both dry runs noted alike (and a dry run that ended
+    // the way a perturbed run is judged: a hang or deadlock there says nothing of the rest).
+    const log = logs?.[0]
+    const classes: Classes | undefined =
+      log !== undefined &&
+      log.points === points &&
+      log.sameAs(logs![1]) &&
+      first.ending === "exit" &&
+      second.ending === "exit"
+        ? classesOf(log, kind)
+        : undefined
+    // A class's run, by its first point run (0: the run without perturbation).
+    const shared = new Map<number, Interruption.Failure | undefined>([[0, firstFailure]])
+    const counts = { deferred: 0, continuation: 0, idle: 0 }
     for (let index = 0; index < total; index++) {
       const point = chosen === undefined ? index + 1 : chosen[index]!
+      const cls = classes?.cls[point]
+      if (classes !== undefined && shared.has(cls!)) {
+        const by = classes.by[point]
+        if (by === Cover.Idle) counts.idle++
+        else if (by === Cover.Deferred) counts.deferred++
+        else counts.continuation++
+        const failure = shared.get(cls!)
+        if (failure !== undefined) {
+          // The shared run's failure, at this point: its own step, schedule and reach.
+          failures.push({
+            step: point,
+            schedule: formatSchedule([{ kind, point }]),
+            ...reachFrom(log!.reach(point)),
+            kind: failure.kind,
+            message: failure.message,
+            preemptions: 1
+          })
+        }
+        progress.update(index + 1, total, failures.length)
+        continue
+      }
       const run = yield* runOnce(program, replayStrategy([{ kind, point }]), settings, bound)
       runs++
       outside += run.outside
       if (run.points < point) unreached.push(point)
       const failure = yield* judge(run, point, settings, bound)
       if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
+      if (cls !== undefined) shared.set(cls, failure)
       progress.update(index + 1, total, failures.length)
+    }
+    if (classes !== undefined) {
+      reduced = {
+        points: counts.deferred + counts.continuation + counts.idle,
+        ...counts,
+        unconfirmed: 0
+      }
     }
   }
   const sampled =
@@ -913,6 +1009,7 @@ export const explore: <A, E, R>(
     fibers,
     ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
     ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
+    ...(reduced !== undefined ? { reduced } : {}),
     ...(sampled !== undefined ? { sampled } : {})
   }
   return report

@@ -1,0 +1,290 @@
+/**
+ * The interrupt and yield modes' reductions (internal/reductions.ts), compared with
+ * `reduce: false` on the same programs: the same failures at the same points, and the same end
+ * states seen by the check (a covered point's run is its class's run, so the set of states is
+ * the same), in fewer runs. The programs sit on each equivalence's edges: an interruption
+ * recorded while uninterruptible, then read or merged with another; a restore inside a mask;
+ * a failure handled inside an uninterruptible region; stack frames that annotate the
+ * interruption; a root that ends before a daemon. test/reductions.test.ts (the edition's
+ * integration tests) makes the same comparison on every path of `npm run survey`.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Deferred, Effect, Exit, Fiber, Ref } from "effect"
+import { Resource } from "@scopeguard/core"
+import { Interruption } from "@scopeguard/vitest"
+
+/** How an exit ended, for the check's record: its tag, and each interruption's id and frame. */
+const describeExit = (exit: Exit.Exit<unknown, unknown>): string => {
+  if (Exit.isSuccess(exit)) return "Success"
+  return exit.cause.reasons
+    .map((reason) => {
+      const frames = [...reason.annotations.values()]
+        .map((v) => (v as { name?: unknown } | undefined)?.name)
+        .filter((name) => typeof name === "string")
+      return `${reason._tag}(${Cause.isInterruptReason(reason) ? reason.fiberId : ""}${frames.length > 0 ? ` at ${frames.join(">")}` : ""})`
+    })
+    .join(" + ")
+}
+
+interface Case {
+  readonly name: string
+  /** Builds the program and resets its state; `state()` says how a run left it. */
+  readonly make: () => {
+    readonly program: Effect.Effect<unknown, unknown>
+    readonly state: () => string
+  }
+  /** A state the check rejects (a failure to compare), if any. */
+  readonly bad?: (state: string) => boolean
+  readonly modes?: ReadonlyArray<Options>
+  /** The modes (`mode/target`) in which the check rejects some run: failures to compare. */
+  readonly finds?: ReadonlyArray<string>
+}
+type Options = Pick<Interruption.Options<never>, "mode" | "target">
+const allModes: ReadonlyArray<Options> = [
+  { mode: "interrupt", target: "root" },
+  { mode: "interrupt", target: "holder" },
+  { mode: "yield" }
+]
+
+/** Explores `c` reduced and in full; returns both reports and the states each check saw. */
+const compare = (c: Case, options: Options) =>
+  Effect.gen(function* () {
+    const explore = (reduce: boolean) =>
+      Effect.gen(function* () {
+        const seen = new Set<string>()
+        let current: ReturnType<Case["make"]> | undefined
+        const report = yield* Interruption.explore(
+          () => {
+            current = c.make()
+            return current.program
+          },
+          {
+            ...options,
+            reduce,
+            progress: false,
+            check: (exit) =>
+              Effect.suspend(() => {
+                const state = `${describeExit(exit)} | ${current!.state()}`
+                seen.add(state)
+                return c.bad?.(state) === true ? Effect.fail(state) : Effect.void
+              })
+          }
+        )
+        return { report, seen: [...seen].sort() }
+      })
+    const full = yield* explore(false)
+    const reduced = yield* explore(true)
+    return { full, reduced }
+  })
+
+const cases: ReadonlyArray<Case> = [
+  {
+    name: "an uninterruptible stretch, then interruptible steps, under a finalizer",
+    make: () => {
+      const s = { n: 0, finalized: 0 }
+      const program = Effect.gen(function* () {
+        yield* Effect.uninterruptible(
+          Effect.gen(function* () {
+            for (let i = 0; i < 5; i++) yield* Effect.sync(() => s.n++)
+          })
+        )
+        for (let i = 0; i < 3; i++) yield* Effect.sync(() => s.n++)
+      }).pipe(Effect.ensuring(Effect.sync(() => s.finalized++)))
+      return { program, state: () => `n=${s.n} finalized=${s.finalized}` }
+    }
+  },
+  {
+    name: "the root interrupts itself while uninterruptible (a write between two points)",
+    make: () => {
+      const s = { n: 0 }
+      const program = Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* Effect.sync(() => s.n++)
+          yield* Effect.withFiber((fiber) => {
+            fiber.interruptUnsafe(7)
+            return Effect.void
+          })
+          yield* Effect.sync(() => s.n++)
+        })
+      ).pipe(Effect.andThen(Effect.sync(() => s.n++)))
+      return { program, state: () => `n=${s.n}` }
+    }
+  },
+  {
+    name: "a restore inside uninterruptibleMask (interruptible for one step)",
+    make: () => {
+      const s = { log: [] as Array<string> }
+      const program = Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          yield* Effect.sync(() => s.log.push("a"))
+          yield* restore(Effect.sync(() => s.log.push("restored")))
+          yield* Effect.sync(() => s.log.push("b"))
+        })
+      )
+      return { program, state: () => s.log.join(",") }
+    },
+    // Interrupted where the mask is restored: "a" done, "b" never.
+    bad: (state) => state.endsWith("| a"),
+    finds: ["interrupt/root", "interrupt/holder"]
+  },
+  {
+    name: "a failure handled inside an uninterruptible region",
+    make: () => {
+      const s = { handled: 0, after: 0 }
+      const program = Effect.uninterruptible(
+        Effect.gen(function* () {
+          yield* Effect.catchCause(Effect.fail("e"), () => Effect.sync(() => s.handled++))
+          yield* Effect.sync(() => s.after++)
+        })
+      )
+      return { program, state: () => `handled=${s.handled} after=${s.after}` }
+    }
+  },
+  {
+    name: "stack frames of Effect.fn inside an uninterruptible region annotate the interruption",
+    make: () => {
+      const s = { n: 0 }
+      const first = Effect.fn("first")(function* () {
+        yield* Effect.sync(() => s.n++)
+        yield* Effect.sync(() => s.n++)
+      })
+      const second = Effect.fn("second")(function* () {
+        yield* Effect.sync(() => s.n++)
+      })
+      const program = Effect.uninterruptible(Effect.andThen(first(), second()))
+      return { program, state: () => `n=${s.n}` }
+    }
+  },
+  {
+    name: "a daemon that runs on after the root has ended",
+    make: () => {
+      const s = { ticks: 0 }
+      const program = Effect.gen(function* () {
+        const started = yield* Deferred.make<void>()
+        yield* Effect.forkDetach(
+          Effect.gen(function* () {
+            yield* Deferred.succeed(started, undefined)
+            for (let i = 0; i < 4; i++) yield* Effect.sync(() => s.ticks++)
+          })
+        )
+        yield* Deferred.await(started)
+      })
+      return { program, state: () => `ticks=${s.ticks}` }
+    },
+    // The daemon interrupted before it opens the gate: the root waits for ever (a deadlock).
+    finds: ["interrupt/holder"]
+  },
+  {
+    name: "a read-then-write race between two fibers (yield mode finds it)",
+    make: () => {
+      const s = { value: 0 }
+      const program = Effect.gen(function* () {
+        const ref = yield* Ref.make(0)
+        const bump = Effect.flatMap(Ref.get(ref), (read) => Ref.set(ref, read + 1))
+        const a = yield* Effect.forkChild(bump)
+        const b = yield* Effect.forkChild(bump)
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+        s.value = yield* Ref.get(ref)
+      })
+      return { program, state: () => `value=${s.value}` }
+    },
+    bad: (state) => state.endsWith("value=1"),
+    finds: ["yield/root"]
+  },
+  {
+    name: "a resource acquired, used and closed by a child fiber the root waits for",
+    make: () => {
+      const s = { open: 0 }
+      const program = Effect.gen(function* () {
+        const child = yield* Effect.forkChild(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const r = yield* Resource.make(
+                Effect.sync(() => ++s.open),
+                () => Effect.sync(() => void s.open--)
+              )
+              yield* Resource.use(r, () => Effect.yieldNow)
+              yield* Resource.close(r)
+            })
+          )
+        )
+        yield* Effect.exit(Fiber.join(child))
+      })
+      return { program, state: () => `open=${s.open}` }
+    },
+    bad: (state) => !state.endsWith("open=0")
+  }
+]
+
+describe("the reductions find what reduce: false finds, in fewer runs", () => {
+  for (const c of cases) {
+    for (const options of c.modes ?? allModes) {
+      it.effect(`${c.name} (${options.mode}${options.target ? `/${options.target}` : ""})`, () =>
+        Effect.gen(function* () {
+          const { full, reduced } = yield* compare(c, options)
+          const label = `${options.mode}/${options.target ?? "root"}`
+          expect(full.report.failures.length > 0).toBe(c.finds?.includes(label) === true)
+          expect(reduced.report.failures).toEqual(full.report.failures)
+          expect(reduced.seen).toEqual(full.seen)
+          expect(full.report.reduced).toBeUndefined()
+          const covered = reduced.report.reduced!
+          expect(covered.points).toBe(covered.deferred + covered.continuation + covered.idle)
+          expect(reduced.report.runs + covered.points).toBe(full.report.runs)
+          expect(reduced.report.steps).toBe(full.report.steps)
+        })
+      )
+    }
+  }
+
+  it.effect("the counts of one program, point by point", () =>
+    Effect.gen(function* () {
+      // Five syncs in an uninterruptible region, then three interruptible ones, in interrupt
+      // mode: the 31 points of the program take 16 runs. The points inside the region join
+      // one class (an interruption sent there waits for the region's end: 12 by deferred,
+      // and frames pushed in it by continuation); the interruptible points each take a run.
+      const c = cases[0]!
+      const { full, reduced } = yield* compare(c, { mode: "interrupt" })
+      expect(full.report.runs).toBe(full.report.steps)
+      expect({
+        steps: reduced.report.steps,
+        runs: reduced.report.runs,
+        reduced: reduced.report.reduced
+      }).toEqual({
+        steps: full.report.steps,
+        runs: full.report.steps - reduced.report.reduced!.points,
+        reduced: { points: 15, deferred: 12, continuation: 3, idle: 0, unconfirmed: 0 }
+      })
+      expect(reduced.seen).toEqual(full.seen)
+      // What the full exploration saw: interrupted before the finalizer is in place (n=0,
+      // finalized=0) or before the region starts, at the region's end whenever sent inside it
+      // (n=5), between the interruptible steps, or after the last one; the run without
+      // interruption. (The explorer interrupts without a fiber id; the frame is its span's.)
+      expect(full.seen).toEqual([
+        "Interrupt(undefined at Interruption.explore) | n=0 finalized=0",
+        "Interrupt(undefined at Interruption.explore) | n=0 finalized=1",
+        "Interrupt(undefined at Interruption.explore) | n=5 finalized=1",
+        "Interrupt(undefined at Interruption.explore) | n=6 finalized=1",
+        "Interrupt(undefined at Interruption.explore) | n=7 finalized=1",
+        "Interrupt(undefined at Interruption.explore) | n=8 finalized=1",
+        "Success | n=8 finalized=1"
+      ])
+    })
+  )
+
+  it.effect("a program whose dry runs differ is not reduced", () =>
+    Effect.gen(function* () {
+      // One more step every run: what one dry run noted does not hold in the next.
+      let runs = 0
+      const program = () =>
+        Effect.gen(function* () {
+          runs++
+          for (let i = 0; i < runs; i++) yield* Effect.yieldNow
+        })
+      const report = yield* Interruption.explore(program, { progress: false })
+      expect(report.deterministic).toBe(false)
+      expect(report.reduced).toBeUndefined()
+      expect(report.runs).toBe(report.steps)
+    })
+  )
+})
