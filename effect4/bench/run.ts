@@ -21,7 +21,10 @@
  *      per use by the "committed flag" pattern against Guard.disarm and Resource.close;
  *   4. 1,000,000 live guards made, then their scope closed;
  *   5. the explorer's exhaustive mode on two small races (a Ref read-then-write, flags that
- *      need two preemptions): schedules run with and without its reduction, and the seconds.
+ *      need two preemptions): schedules run with and without its reduction, and the seconds;
+ *   6. the explorer's interrupt mode over every point of programs of 5,000 and 20,000 points
+ *      (plain Effect code, scopeguard transfers and resources): runs, points covered by the
+ *      reductions, seconds; the same 5,000-point program with `reduce: false` beside it.
  *
  * It ends with the Effect 4 budget: each target of issue 17, the measured ratio, met or not,
  * and the same ratios with `Effect.sync(…)` cleanups (marked: not targets).
@@ -774,6 +777,158 @@ section("5. Effect 4 explorer: exhaustive mode (every schedule within the preemp
       "s"
     ],
     rows
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+section(
+  "6. Effect 4 explorer: interrupt mode, every point explored (run, or covered by equivalence)"
+)
+{
+  const noRelease = () => Effect.void
+  /** Plain Effect code between points: interruptible, little for a reduction (~2.5 a get). */
+  const gets = (points: number) => {
+    const uses = Math.round(points / 2.5)
+    return {
+      label: `${uses} Resource.get`,
+      program: Effect.scoped(
+        Effect.gen(function* () {
+          const r = yield* Resource.make(Effect.succeed(1), noRelease)
+          for (let i = 0; i < uses; i++) yield* Resource.get(r)
+          yield* Resource.close(r)
+        })
+      ),
+      check: undefined
+    }
+  }
+  /** scopeguard code: a debit and the arming of its refund in one step, then the credit. */
+  const transfers = (points: number) => {
+    const n = Math.max(1, Math.round(points / 26))
+    const accounts = { from: 0, to: 0 }
+    const transfer = Effect.scoped(
+      Effect.gen(function* () {
+        const refund = yield* Guard.step(
+          Effect.sync(() => void (accounts.from -= 10)),
+          () => Effect.sync(() => void (accounts.from += 10))
+        )
+        yield* Guard.commit(refund, () =>
+          Effect.andThen(
+            Effect.sync(() => void (accounts.to += 10)),
+            Effect.yieldNow
+          )
+        )
+      })
+    )
+    return {
+      label: `${n} transfers (Guard.step, Guard.commit)`,
+      program: Effect.gen(function* () {
+        accounts.from = 10 * n
+        accounts.to = 0
+        for (let i = 0; i < n; i++) yield* transfer
+      }),
+      check: () =>
+        Effect.suspend(() =>
+          accounts.from + accounts.to === 10 * n ? Effect.void : Effect.fail("money lost")
+        )
+    }
+  }
+  /** scopeguard code: resources made, used and closed one after the other (~23 a resource). */
+  const resources = (points: number) => {
+    const n = Math.max(1, Math.round(points / 23))
+    return {
+      label: `${n} Resource.make, use, close`,
+      program: Effect.scoped(
+        Effect.gen(function* () {
+          for (let i = 0; i < n; i++) {
+            const r = yield* Resource.make(Effect.succeed(i), noRelease)
+            yield* Resource.use(r, () => Effect.void)
+            yield* Resource.close(r)
+          }
+        })
+      ),
+      check: undefined
+    }
+  }
+  type Case = ReturnType<typeof gets> | ReturnType<typeof transfers>
+  const rows: Array<Array<string | number>> = []
+  const explored = async (c: Case, options: Interruption.Options<never> = {}, note = "") => {
+    gc()
+    const started = performance.now()
+    const report = await Effect.runPromise(
+      Interruption.explore(c.program, {
+        progress: false,
+        ...(c.check === undefined ? {} : { check: c.check }),
+        ...options
+      })
+    )
+    const seconds = (performance.now() - started) / 1000
+    const r = report.reduced
+    rows.push([
+      `${c.label}${note}`,
+      `${report.steps}`,
+      `${report.sampled?.runs ?? report.steps}`,
+      `${report.runs}`,
+      r === undefined ? "—" : `${r.points}: ${r.deferred} / ${r.continuation} / ${r.idle}`,
+      `${report.failures.length}`,
+      seconds,
+      `${Math.round(report.steps / seconds)}`
+    ])
+    return seconds
+  }
+  // The reductions side by side: the same 5,000-point program, reduced and every point run.
+  {
+    const c = transfers(5_000)
+    const reduced = await explored(c)
+    const all = await explored(c, { reduce: false }, ", reduce: false")
+    budget.push({
+      target:
+        "(info) the reductions on scopeguard code: time reduced / with reduce: false (5,000 points)",
+      limit: 1,
+      measured: reduced / all,
+      info: true
+    })
+  }
+  const full20k: Array<{ label: string; seconds: number }> = []
+  for (const make of [gets, transfers, resources]) {
+    const c = make(quick ? 5_000 : 20_000)
+    const seconds = await explored(c)
+    if (!quick) full20k.push({ label: c.label, seconds })
+  }
+  if (!quick) {
+    const c = gets(20_000)
+    const sampled = await explored(
+      c,
+      { sample: { runs: 5_000, seed: 1 } },
+      ", sample of 5,000 (seed 1)"
+    )
+    for (const { label, seconds } of full20k) {
+      budget.push({
+        target: `20,000 points of one program explored in full in < 10 s (seconds): ${label}`,
+        limit: 10,
+        measured: seconds
+      })
+    }
+    budget.push({
+      target: "the same, fewer points: a seeded sample of 5,000 (seconds)",
+      limit: 10,
+      measured: sampled
+    })
+  }
+  table(
+    [
+      "program",
+      "points",
+      "explored",
+      "runs",
+      "covered: deferred / continuation / idle",
+      "failing",
+      "s",
+      "points/s"
+    ],
+    rows
+  )
+  console.log(
+    "\n(every point costs a run of the program up to it: about points² / 2 steps, less the points covered; a run costs what the program costs under Effect.runPromise up to that point)"
   )
 }
 

@@ -6,7 +6,9 @@
  * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
  * it takes (a step is a point where Effect 4's runtime asks the scheduler whether the fiber
  * should yield), interrupted exactly there, and its report names each failing step and why.
- * `Interruption.runAt` replays one of them. The same program written with
+ * `Interruption.runAt` replays one of them. Points the runtime guarantees to behave like the
+ * one before share its run (the note: inside an uninterruptible region an interruption waits
+ * for its end), and are still reported one by one. The same program written with
  * `Effect.acquireRelease` passes at every step.
  *
  * This edition's explorer runs every fiber on a scheduler of its own: its report lists the
@@ -22,6 +24,7 @@
  *   broken:   step 15 (check): 1 connection(s) left open [replay: "i15"]
  *   broken:   step 16 (check): 1 connection(s) left open [replay: "i16"]
  *   broken:   step 17 (check): 1 connection(s) left open [replay: "i17"]
+ *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
  *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
  *   fixed: 31 interruption points, 0 failures
  */
@@ -70,7 +73,7 @@ const program = Effect.gen(function* () {
 
   const report = yield* Interruption.assertEveryStep(fixed, { check })
   yield* Console.log(
-    `fixed: ${report.runs} interruption points, ${report.failures.length} failures`
+    `fixed: ${report.steps} interruption points, ${report.failures.length} failures`
   )
 })
 

@@ -28,7 +28,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
   readonly report: Interruption.Report
 }> {
   override get message(): string {
-    const { runs, mode, pct, exhaustive, failOn } = this.report
+    const { runs, steps, mode, pct, exhaustive, failOn, sampled, reduced } = this.report
     // failOn "reachable": only the failures Effect's default scheduler reaches (no budget
     // under 10); the others are in the report.
     const failures =
@@ -64,8 +64,21 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
                 ? "every such schedule was run"
                 : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
             })`
-          : `${failures.length} of ${runs} interruption points failed`
-    return `${head}:\n  ${shown}${more}`
+          : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
+    // As the Effect 3 edition says it: which equivalence covered the points not run.
+    const by =
+      reduced === undefined || reduced.points === 0
+        ? []
+        : [
+            ...(reduced.deferred > 0 ? [`deferred interruption ${reduced.deferred}`] : []),
+            ...(reduced.continuation > 0 ? [`continuation ${reduced.continuation}`] : []),
+            ...(reduced.idle > 0 ? [`idle ${reduced.idle}`] : [])
+          ]
+    const note =
+      by.length === 0
+        ? ""
+        : `\n  note: ${reduced!.points} of the ${(sampled?.runs ?? steps) + 1} points shared an equivalent point's run (${by.join(", ")}; reduce: false runs each)`
+    return `${head}:\n  ${shown}${more}${note}`
   }
 }
 

@@ -77,6 +77,9 @@ const compare = (c: Case, options: Options) =>
     return { full, reduced }
   })
 
+/** The restore program's points, and its points covered by each equivalence (interrupt/root). */
+const MESSAGE_COUNTS = [20, 8, 2, 0]
+
 const cases: ReadonlyArray<Case> = [
   {
     name: "an uninterruptible stretch, then interruptible steps, under a finalizer",
@@ -269,6 +272,33 @@ describe("the reductions find what reduce: false finds, in fewer runs", () => {
         "Interrupt(undefined at Interruption.explore) | n=8 finalized=1",
         "Success | n=8 finalized=1"
       ])
+    })
+  )
+
+  it.effect("the error's message says how many points shared a run, and by which equivalence", () =>
+    Effect.gen(function* () {
+      const made = cases[2]!.make
+      let current: ReturnType<typeof made> | undefined
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(
+          () => {
+            current = made()
+            return current.program
+          },
+          {
+            progress: false,
+            check: () =>
+              current!.state() === "a" ? Effect.fail("interrupted between a and b") : Effect.void
+          }
+        )
+      )
+      const { steps, reduced } = error.report
+      expect(error.message.split("\n").at(-1)).toBe(
+        `  note: ${reduced!.points} of the ${steps + 1} points shared an equivalent point's run (deferred interruption ${reduced!.deferred}, continuation ${reduced!.continuation}; reduce: false runs each)`
+      )
+      expect([steps, reduced!.deferred, reduced!.continuation, reduced!.idle]).toEqual(
+        MESSAGE_COUNTS
+      )
     })
   )
 
