@@ -786,9 +786,9 @@ section(
 )
 {
   const noRelease = () => Effect.void
-  /** Plain Effect code between points: interruptible, little for a reduction (~2.5 a get). */
+  /** Plain Effect code between points: interruptible, little for a reduction (2 a get). */
   const gets = (points: number) => {
-    const uses = Math.round(points / 2.5)
+    const uses = Math.round(points / 2)
     return {
       label: `${uses} Resource.get`,
       program: Effect.scoped(

@@ -21,6 +21,7 @@ import type * as Interruption from "../Interruption.js"
 import { Controller, defaultPick, type FiberLike, type Strategy, type Task } from "./controller.js"
 import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
+import { type Console as ProgressTarget, make as makeProgress, stderr } from "./common/progress.js"
 import {
   type Classes,
   classesOf,
@@ -707,42 +708,17 @@ const judge = (
 }
 
 // ---------------------------------------------------------------------------------------------
-// Progress (the Effect 3 explorer's lines)
+// Progress (common/progress.ts: the Effect 3 explorer's lines, written once)
 
-const seconds = (ms: number): string =>
-  ms < 10_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`
-
-const makeProgress = (enabled: boolean, unit = "points") => {
-  const start = Date.now()
-  let last = 0
-  let printed = false
-  const write = (text: string) => {
-    try {
-      process.stderr.write(text)
-    } catch {
-      enabled = false
-    }
-  }
-  return {
-    update: (done: number, total: number, failing: number) => {
-      if (!enabled) return
-      const now = Date.now()
-      if (now - start < 1_000 || now - last < 5_000) return
-      last = now
-      printed = true
-      const left = done === 0 ? 0 : ((now - start) / done) * (total - done)
-      write(
-        `scopeguard explorer: ${done}/${total} ${unit}, ${failing} failing, ${seconds(now - start)} elapsed, ~${seconds(left)} left\n`
-      )
-    },
-    end: (done: number, total: number, failing: number) => {
-      if (!enabled || !printed) return
-      write(
-        `scopeguard explorer: ${done}/${total} ${unit}, ${failing} failing, done in ${seconds(Date.now() - start)}\n`
-      )
-    }
-  }
-}
+/**
+ * The console the explorer reports its progress to: stderr unless a test provides another.
+ *
+ * @internal
+ */
+export const ProgressConsole = Context.Reference<ProgressTarget>(
+  "@scopeguard/vitest/ProgressConsole",
+  { defaultValue: () => stderr }
+)
 
 // ---------------------------------------------------------------------------------------------
 // Exploring
@@ -828,7 +804,12 @@ export const explore: <A, E, R>(
   let outside = first.outside + second.outside
   let fibers = Math.max(first.fiberCount, second.fiberCount)
   const unreached: Array<number> = []
-  const progress = makeProgress(settings.progress, exhaustive ? "schedules" : "points")
+  const progress = makeProgress(
+    yield* ProgressConsole,
+    settings.progress,
+    undefined,
+    exhaustive ? "schedules" : "points"
+  )
   let runs = 0
   let exhaustiveReport: Interruption.ExhaustiveReport | undefined
   let reduced: Interruption.Reduced | undefined
@@ -987,13 +968,11 @@ export const explore: <A, E, R>(
     settings.sample !== undefined && settings.sample.runs < points
       ? { runs: settings.sample.runs, seed: settings.sample.seed }
       : undefined
+  // Done: every schedule run, or every point explored (run or covered by equivalence).
+  const explored = settings.mode === "pct" ? settings.runs : (sampled?.runs ?? points)
   progress.end(
-    exhaustiveReport?.schedules ?? runs,
-    exhaustive
-      ? settings.maxSchedules
-      : settings.mode === "pct"
-        ? settings.runs
-        : (sampled?.runs ?? points),
+    exhaustiveReport?.schedules ?? explored,
+    exhaustive ? settings.maxSchedules : explored,
     failures.length
   )
   const report: Interruption.Report = {
