@@ -139,7 +139,13 @@ export interface Options<R = never> {
    * leaves defects to the `check`. Default: `true`.
    */
   readonly defects?: boolean | undefined
-  /** Whether an exploration longer than a second prints its progress on stderr (default `true`). */
+  /**
+   * Whether an exploration that takes longer than a second shows its progress on stderr, in
+   * the Effect 3 edition's lines: points (exhaustive mode: schedules) done of the total,
+   * failures so far, time elapsed and an estimate of the time left. On a terminal it is one
+   * line rewritten in place; elsewhere (a CI log, and under vitest, whose workers' stderr is no
+   * terminal) a line every 5 seconds; a last line says when it is done. Default: `true`.
+   */
   readonly progress?: boolean | undefined
   /** PCT mode: the seed of the schedules (default 1): the same seed, the same runs. */
   readonly seed?: number | undefined
