@@ -56,6 +56,7 @@
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
 import type { InterruptionError } from "./Errors.js"
 import * as internal from "./internal/explorer.js"
 
@@ -321,7 +322,12 @@ export interface Report {
   readonly deterministic: boolean
   /** Points a perturbed run ended before reaching (its run was shorter). */
   readonly unreached: ReadonlyArray<number>
-  /** Events of all runs that happened outside the explorer's scheduler (target: 0). */
+  /**
+   * Events of all runs that happened outside the explorer's scheduler and that it could see
+   * (target: 0): a fiber of the run running inside `PreventSchedulerYield`, a task queued by a
+   * fiber that was not running a step. A runtime's fibers without `Interruption.layer` are not
+   * seen at all (see `layer`).
+   */
   readonly outsideControl: number
   /** The most fibers a run had. */
   readonly fibers: number
@@ -446,3 +452,30 @@ export const replay: <A, E, R, R2 = never>(
   schedule: string,
   options?: Options<R2>
 ) => Effect.Effect<Replayed<A, E>, never, R | R2> = internal.replay
+
+/**
+ * Puts the explorer into a runtime the program does not fork from — a `ManagedRuntime`, built
+ * inside the program or once for many runs — so that its fibers are the run's: while a run is
+ * in progress, every fiber of that runtime runs only when the explorer's scheduler says so
+ * (counted as points, preempted, interrupted with `target: "holder"`, named among the fibers
+ * left running), and the `Resource`s and `Guard`s it makes are counted by the run's leak
+ * probe. Add it to the runtime's layer; outside an exploration it does nothing (its fibers run
+ * on Effect's default scheduler).
+ *
+ * Without it, such a runtime's fibers run on Effect's default scheduler, unseen: Effect 4 has
+ * no supervisor to count them by, and `Report.outsideControl` does not count them.
+ *
+ * @example
+ * ```ts
+ * import { Effect, ManagedRuntime } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const runtime = ManagedRuntime.make(Interruption.layer)
+ * const program = Effect.promise(() => runtime.runPromise(Effect.yieldNow))
+ * const report = Interruption.explore(program) // report.outsideControl: 0
+ * ```
+ *
+ * @since 0.1.0
+ * @category reach
+ */
+export const layer: Layer.Layer<never> = internal.layer

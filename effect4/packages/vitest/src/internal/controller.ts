@@ -233,7 +233,8 @@ export class Controller implements Scheduler.Scheduler {
     return this.dispatcher
   }
 
-  private schedule(run: () => void, priority: number): void {
+  /** Queues a task (the dispatcher's, and `Interruption.layer`'s for the run in progress). */
+  schedule(run: () => void, priority: number): void {
     const by = getCurrent() as FiberLike | undefined
     let fiber: FiberLike | undefined
     if (this.pendingYield !== undefined && by === this.pendingYield) {

@@ -13,6 +13,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import type * as Fiber from "effect/Fiber"
 import * as Scheduler from "effect/Scheduler"
 import { InvalidOptionsError, Timer, Tracking } from "@scopeguard/core"
@@ -468,11 +469,54 @@ const toEffect = <A, E, R>(program: Interruption.Program<A, E, R>): Effect.Effec
   }
 }
 
-/** The run in progress (runs are sequential): what `Interruption.layer` hands out. */
+/** The run in progress (runs are sequential): what `Interruption.layer` forwards to. */
 let currentController: Controller | undefined = undefined
+let currentProbe: ReturnType<typeof makeProbe> | undefined = undefined
+
+/** The run in progress, if it is still going. */
+const running = (): Controller | undefined =>
+  currentController !== undefined && !currentController.closed ? currentController : undefined
+
+/** Effect's default scheduler, for the fibers of `Interruption.layer` outside any run. */
+const fallbackScheduler = new Scheduler.MixedScheduler()
+
+/**
+ * The scheduler `Interruption.layer` puts into a runtime the program does not fork from (a
+ * `ManagedRuntime`, a runtime built once for many runs): while a run is in progress, its
+ * fibers ask the run's controller and queue their tasks with it, so they run only when the
+ * explorer says so, as the run's own fibers do; otherwise Effect's default scheduler. The
+ * dispatcher is looked up per task, not per fiber (Effect keeps a fiber's dispatcher for its
+ * life, and a runtime's fiber may outlive a run).
+ */
+const forwardingScheduler: Scheduler.Scheduler = {
+  executionMode: "async",
+  shouldYield: (fiber) => (running() ?? fallbackScheduler).shouldYield(fiber),
+  makeDispatcher: () => {
+    let fallback: Scheduler.SchedulerDispatcher | undefined
+    return {
+      scheduleTask: (task, priority) => {
+        const controller = running()
+        if (controller !== undefined) controller.schedule(task, priority)
+        else (fallback ??= fallbackScheduler.makeDispatcher()).scheduleTask(task, priority)
+      },
+      flush: () => fallback?.flush()
+    }
+  }
+}
+
+/** The tracker `Interruption.layer` installs: the leak probe of the run in progress, if any. */
+const forwardingTracker: Tracking.Tracker = {
+  opened: (entry) => currentProbe?.tracker.opened(entry),
+  settled: (entry) => currentProbe?.tracker.settled(entry),
+  releasing: (entry) => currentProbe?.tracker.releasing?.(entry),
+  committing: (entry) => currentProbe?.tracker.committing?.(entry)
+}
 
 /** @internal */
-export const currentScheduler = (): Scheduler.Scheduler | undefined => currentController
+export const layer: Layer.Layer<never> = Layer.merge(
+  Layer.succeed(Scheduler.Scheduler, forwardingScheduler),
+  Tracking.layer(forwardingTracker)
+)
 
 /**
  * Runs the program once from scratch under a `Controller` following `strategy`, with the
@@ -506,7 +550,10 @@ const runOnce = <A, E, R>(
         if (finished) return
         finished = true
         controller.close()
-        if (currentController === controller) currentController = undefined
+        if (currentController === controller) {
+          currentController = undefined
+          currentProbe = undefined
+        }
         cancelHang?.()
         const exit = cell.root?.pollUnsafe()
         const left = controller.live().map((f) => controller.describe(f))
@@ -559,6 +606,7 @@ const runOnce = <A, E, R>(
         (parent as unknown as { currentSpanLocal?: unknown }).currentSpanLocal
       )
       currentController = controller
+      currentProbe = probe
       const context = Context.add(
         parent.context as Context.Context<R>,
         Scheduler.Scheduler,
