@@ -1,8 +1,9 @@
 /**
  * `npm run survey` (Effect 4 edition): the explorer over upstream code paths of effect 4.1
  * nobody here wrote (bench/survey/effect.ts), in every mode: interrupt (root and holder
- * targets), yield, pct and exhaustive (every schedule of at most 2 preemptions, up to 2,000
- * schedules a path: "exhaustive (cut)" when the bound stopped it). For each path and mode: points, failing runs, how many of those
+ * targets), yield, pct, exhaustive (every schedule of at most 2 preemptions, up to 2,000
+ * schedules a path: "exhaustive (cut)" when the bound stopped it) and budget (root and holder,
+ * the default budgets: 10 to 16, 32, 64, 2048). For each path and mode: points, failing runs, how many of those
  * Effect's default scheduler reaches (a turn start, or a budget of 10 operations or more), the
  * distinct failures, the points outside the explorer's control and the seconds it took. A
  * failure here is a lead, not a finding: docs/findings/README.md ("On Effect 4") lists what a
@@ -21,7 +22,9 @@ const allModes: ReadonlyArray<ModeTarget> = [
   ["interrupt", "holder"],
   ["yield", "root"],
   ["pct", "root"],
-  ["exhaustive", "root"]
+  ["exhaustive", "root"],
+  ["budget", "root"],
+  ["budget", "holder"]
 ]
 /** PCT: schedules per path and the bug depth targeted. */
 const pct = { runs: 50, depth: 2, seed: 1 }
@@ -69,7 +72,13 @@ for (const { name, module, program, options } of selected) {
   for (const [mode, target] of modes) {
     // A path that needs the holder target (shared state another caller sees) is interrupted
     // only there; the yield and pct modes interrupt nothing and run every path.
-    if (mode === "interrupt" && options.target !== undefined && options.target !== target) continue
+    if (
+      (mode === "interrupt" || mode === "budget") &&
+      options.target !== undefined &&
+      options.target !== target
+    ) {
+      continue
+    }
     const t0 = performance.now()
     const report = await Effect.runPromise(
       Interruption.explore(program, {
@@ -91,7 +100,7 @@ for (const { name, module, program, options } of selected) {
       )
       found.set(name, list)
     }
-    const label = mode === "interrupt" ? target : "-"
+    const label = mode === "interrupt" || mode === "budget" ? target : "-"
     const shown = report.exhaustive?.exhausted === false ? `${mode} (cut)` : mode
     console.log(
       `| ${name} | ${module} | ${shown} | ${label} | ${report.steps} | ${report.runs} | ${report.failures.length} | ${reached} | ${report.outsideControl} | ${kinds(report)} | ${seconds.toFixed(1)} |`

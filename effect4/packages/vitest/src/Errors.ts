@@ -42,7 +42,9 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
       .slice(0, 10)
       .map(
         (f) =>
-          `${what} ${f.step} (${f.kind}): ${f.message} [replay: "${f.schedule}"${
+          `${
+            mode === "budget" ? `budget ${f.budget}, turn end ${f.step}` : `${what} ${f.step}`
+          } (${f.kind}): ${f.message} [replay: "${f.schedule}"${
             f.original === undefined
               ? ""
               : `, shrunk from ${f.original.split(" ").length} decisions`
@@ -64,7 +66,9 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
                 ? "every such schedule was run"
                 : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
             })`
-          : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
+          : mode === "budget"
+            ? `${failures.length} of ${runs} turn ends failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}, each also run without interruption)`
+            : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
     // As the Effect 3 edition says it: which equivalence covered the points not run.
     const by =
       reduced === undefined || reduced.points === 0

@@ -48,8 +48,8 @@
  * many times, so build its state inside it (`Effect.suspend`, a function that makes the
  * program) and let the `check` read state the program resets when it starts.
  *
- * `failOn` and `sample` mean what they mean in the Effect 3 explorer; its budget mode and
- * `isolate` are not yet this edition's.
+ * `failOn`, `sample` and `mode: "budget"` mean what they mean in the Effect 3 explorer; its
+ * `isolate` is not yet this edition's.
  *
  * @since 0.1.0
  */
@@ -75,13 +75,22 @@ import * as internal from "./internal/explorer.js"
  *   running fiber is made to yield where another task could run), fewest preemptions first,
  *   up to `maxSchedules` schedules; the queue runs in Effect's own order (priority, then first
  *   in, first out), so every schedule is one Effect's runtime can make with some fibers
- *   yielding at those points. Nothing is interrupted: a race between fibers that needs up to
- *   `preemptions` preemptions is found for certain when the report says `exhausted`.
+ *   yielding at those points (but for resumed fibers, which the explorer queues where Effect
+ *   runs them at once: see the package README). Nothing is interrupted: a race between fibers that needs up to
+ *   `preemptions` preemptions is found for certain when the report says `exhausted`;
+ * - `"budget"`: nothing is forced. For each of `budgets`, the program runs as Effect's default
+ *   scheduler runs it with `Scheduler.MaxOpsBeforeYield` set to that budget (every fiber
+ *   yields once it has run that many operations of its turn), once without interruption and
+ *   then once per turn end of that run (the budget used up, a `yieldNow`, an async wait, a
+ *   fiber's end), where the root (or, with `target: "holder"`, the fiber whose turn it was)
+ *   is interrupted before the next turn starts. Every failure it finds is one the default
+ *   scheduler makes with that budget (`Failure.budget`); it finds the bugs that need the
+ *   interleaving a small budget makes, which the other modes' single perturbation does not.
  *
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield" | "pct" | "exhaustive"
+export type Mode = "interrupt" | "yield" | "pct" | "exhaustive" | "budget"
 
 /**
  * Whom the interruption is for in interrupt mode: the program's root fiber (the default), or
@@ -194,6 +203,16 @@ export interface Options<R = never> {
    * lists every failure either way (`Report.reachable` counts the reachable ones).
    */
   readonly failOn?: "any" | "reachable" | undefined
+  /**
+   * Budget mode: the per-turn operation budgets to sweep (`Scheduler.MaxOpsBeforeYield`),
+   * each an integer of at least 10. Default: 10 to 16, 32, 64 and 2048 (Effect's default).
+   */
+  readonly budgets?: ReadonlyArray<number> | undefined
+  /**
+   * Budget mode: one budget — what `runAt` replays with (a failure names its `budget`); for
+   * `explore`, the same as `budgets: [budget]`.
+   */
+  readonly budget?: number | undefined
 }
 
 /**
@@ -269,6 +288,19 @@ export interface ExhaustiveReport {
 }
 
 /**
+ * Budget mode: one budget's run without interruption — its points, and how many turn ends it
+ * had (each one an interruption point).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BudgetRun {
+  readonly budget: number
+  readonly steps: number
+  readonly points: number
+}
+
+/**
  * The points of an interrupt or yield exploration covered by equivalence rather than run, by
  * the equivalence that covered each (a point joins the class of the point before it):
  *
@@ -341,6 +373,8 @@ export interface Report {
    * points or did not end (nothing is reduced then).
    */
   readonly reduced?: Reduced | undefined
+  /** Budget mode: each budget's run without interruption. */
+  readonly budgets?: ReadonlyArray<BudgetRun> | undefined
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }

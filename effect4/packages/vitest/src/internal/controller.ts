@@ -60,6 +60,11 @@ export interface Strategy {
   readonly pick: (queue: ReadonlyArray<Task>, step: number) => number
   /** A step's owner became known (its task was `task`). */
   readonly owner?: ((fiber: FiberLike, task: Task | undefined) => void) | undefined
+  /**
+   * A step of a queued task ended (`owner`: the fiber that ran it, if any asked): its turn is
+   * over, and the strategy may queue an interruption (`runNext`) to run before the next step.
+   */
+  readonly stepEnd?: ((owner: FiberLike | undefined) => void) | undefined
 }
 
 /** Effect's own order: the lowest priority first, then first in, first out. */
@@ -265,9 +270,12 @@ export class Controller implements Scheduler.Scheduler {
       // Effect's tasks do not throw; a user's scheduled task that does is the outside's.
       this.outside++
     } finally {
+      const owner = this.owner
       this.stepActive = false
       this.owner = undefined
       this.current = undefined
+      // Not for the explorer's own interruptions (`runNext`, no task): only the run's turns.
+      if (task !== undefined) this.strategy.stepEnd?.(owner)
     }
   }
 

@@ -60,6 +60,8 @@ interface Settings {
   readonly maxSchedules: number
   readonly reduce: boolean
   readonly sample: { readonly runs: number; readonly seed: number } | undefined
+  /** Budget mode: the budgets swept. */
+  readonly budgets: ReadonlyArray<number>
   readonly failOn: "any" | "reachable"
   readonly check:
     ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void, unknown, any>) | undefined
@@ -87,7 +89,53 @@ const boolean = (option: string, value: unknown, fallback: boolean): boolean => 
   return value
 }
 
-const MODES: ReadonlyArray<Interruption.Mode> = ["interrupt", "yield", "pct", "exhaustive"]
+const MODES: ReadonlyArray<Interruption.Mode> = [
+  "interrupt",
+  "yield",
+  "pct",
+  "exhaustive",
+  "budget"
+]
+
+/** Budget mode's default budgets: 10 to 16, 32, 64 and 2048 (Effect's own), as on Effect 3. */
+const DEFAULT_BUDGETS: ReadonlyArray<number> = [10, 11, 12, 13, 14, 15, 16, 32, 64, 2048]
+
+/**
+ * Budget mode's budgets: `budgets` (a non-empty array) or `budget` (one), each an integer of at
+ * least 10 (the `MaxOpsBeforeYield` a program sets; below 10 no setting preempts, and the
+ * Effect 3 edition's runtime livelocks).
+ */
+const checkBudgets = (options: Interruption.Options<any> | undefined): ReadonlyArray<number> => {
+  const isBudget = (b: unknown): b is number =>
+    typeof b === "number" && Number.isInteger(b) && b >= 10
+  const { budgets, budget } = options ?? {}
+  if (budget !== undefined) {
+    if (!isBudget(budget)) {
+      throw new InvalidOptionsError({
+        option: "budget",
+        value: budget,
+        reason: "is not an integer of at least 10"
+      })
+    }
+    if (budgets !== undefined) {
+      throw new InvalidOptionsError({
+        option: "budget",
+        value: budget,
+        reason: "is given with budgets: give one of them"
+      })
+    }
+    return [budget]
+  }
+  if (budgets === undefined) return DEFAULT_BUDGETS
+  if (!Array.isArray(budgets) || budgets.length === 0 || !budgets.every(isBudget)) {
+    throw new InvalidOptionsError({
+      option: "budgets",
+      value: budgets,
+      reason: "is not a non-empty array of integers of at least 10"
+    })
+  }
+  return [...budgets]
+}
 
 /** Exhaustive mode: the schedules run at most, the one without preemption included. */
 const DEFAULT_MAX_SCHEDULES = 10_000
@@ -112,11 +160,11 @@ const checkSample = (sample: unknown, mode: Interruption.Mode): Settings["sample
       reason: "is not { runs: a positive integer, seed?: an integer }"
     })
   }
-  if (mode !== "interrupt" && mode !== "yield") {
+  if (mode !== "interrupt" && mode !== "yield" && mode !== "budget") {
     throw new InvalidOptionsError({
       option: "sample",
       value: sample,
-      reason: `samples points, which only the "interrupt" and "yield" modes run one by one (pct: \`runs\`; exhaustive: \`maxSchedules\`)`
+      reason: `samples points, which only the "interrupt", "yield" and "budget" modes run one by one (pct: \`runs\`; exhaustive: \`maxSchedules\`)`
     })
   }
   return { runs, seed: (seed as number | undefined) ?? 1 }
@@ -151,7 +199,7 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     throw new InvalidOptionsError({
       option: "mode",
       value: mode,
-      reason: 'is not one of "interrupt", "yield", "pct", "exhaustive"'
+      reason: 'is not one of "interrupt", "yield", "pct", "exhaustive", "budget"'
     })
   }
   const target = options?.target ?? "root"
@@ -200,6 +248,7 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     maxSchedules: positiveInteger("maxSchedules", options?.maxSchedules, DEFAULT_MAX_SCHEDULES),
     reduce: boolean("reduce", options?.reduce, true),
     sample,
+    budgets: checkBudgets(options),
     failOn,
     check
   }
@@ -211,9 +260,19 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
 type Token =
   | { readonly kind: "y" | "i" | "h"; readonly point: number }
   | { readonly kind: "s"; readonly step: number; readonly index: number }
+  /** Budget mode: every fiber yields once it has run `budget` operations of its turn. */
+  | { readonly kind: "b"; readonly budget: number }
+  /** Budget mode: at the end of turn `end`, interrupt the root (`e`) or that turn's fiber (`eh`). */
+  | { readonly kind: "e" | "eh"; readonly end: number }
 
 const formatToken = (t: Token): string =>
-  t.kind === "s" ? `s${t.step}:${t.index}` : `${t.kind}${t.point}`
+  t.kind === "s"
+    ? `s${t.step}:${t.index}`
+    : t.kind === "b"
+      ? `b${t.budget}`
+      : "end" in t
+        ? `${t.kind}${t.end}`
+        : `${t.kind}${t.point}`
 
 /** `"i12"`, `"y3 s4:1 y9"`; the empty string is the schedule without preemption. */
 export const formatSchedule = (tokens: ReadonlyArray<Token>): string =>
@@ -240,17 +299,28 @@ const parseSchedule = (schedule: unknown): Array<Token> => {
       tokens.push({ kind: "s", step: Number(pick[1]), index: Number(pick[2]) })
       continue
     }
+    const budget = /^b([1-9]\d*)$/.exec(word)
+    if (budget !== null) {
+      tokens.push({ kind: "b", budget: Number(budget[1]) })
+      continue
+    }
+    const end = /^(eh?)([1-9]\d*)$/.exec(word)
+    if (end !== null) {
+      tokens.push({ kind: end[1] as "e" | "eh", end: Number(end[2]) })
+      continue
+    }
     throw new InvalidOptionsError({
       option: "schedule",
       value: schedule,
-      reason: `has "${word}", which is none of yN, iN, hN, sN:M`
+      reason: `has "${word}", which is none of yN, iN, hN, sN:M, bN, eN, ehN`
     })
   }
   return tokens
 }
 
+/** The perturbations of a schedule: its preemptions and interruptions (a budget is neither). */
 const preemptions = (tokens: ReadonlyArray<Token>): number =>
-  tokens.filter((t) => t.kind !== "s").length
+  tokens.filter((t) => t.kind !== "s" && t.kind !== "b").length
 
 /** What a strategy needs of its run. */
 interface RunHandle {
@@ -279,7 +349,7 @@ const replayStrategy =
     const picks = new Map<number, number>()
     for (const t of tokens) {
       if (t.kind === "s") picks.set(t.step, t.index)
-      else points.set(t.point, t.kind)
+      else if ("point" in t) points.set(t.point, t.kind)
     }
     return {
       point: (point, fiber, first) => {
@@ -321,6 +391,49 @@ const recordingStrategy =
     },
     pick: (queue) => defaultPick(queue)
   })
+
+/**
+ * Budget mode: the schedule Effect's default scheduler makes with `Scheduler.MaxOpsBeforeYield`
+ * set to `budget` — every fiber yields once it has run `budget` operations of its turn
+ * (`MixedScheduler.shouldYield`: `currentOpCount >= maxOpsBeforeYield`), the queue in Effect's
+ * own order — and, when `interruptAt` is given, an interruption at the end of that turn (a
+ * budget yield, a `yieldNow`, an async wait, a fiber's end: every step of a queued task ends a
+ * turn), sent before the next turn starts: to the root, or (`holder`) to the fiber whose turn
+ * it was. `counter.ends` counts the turn ends.
+ */
+const budgetStrategy =
+  (
+    budget: number,
+    interruptAt: number | undefined,
+    holder: boolean,
+    counter: { ends: number }
+  ): MakeStrategy =>
+  (run) => {
+    run.log.push({ kind: "b", budget })
+    // Reached with this budget: every turn end of the run is one the default scheduler makes
+    // with it, and so is the run without interruption.
+    run.reach = { first: false, ops: budget }
+    return {
+      point: (_point, fiber) =>
+        (fiber as unknown as { currentOpCount: number }).currentOpCount >= budget,
+      pick: (queue) => defaultPick(queue),
+      stepEnd: (owner) => {
+        if (owner === undefined) return
+        const end = ++counter.ends
+        if (end !== interruptAt) return
+        run.log.push({ kind: holder ? "eh" : "e", end })
+        run.controller().runNext(holder ? () => owner.interruptUnsafe() : run.interruptRoot)
+      }
+    }
+  }
+
+/** The strategy a schedule string describes: budget mode's when it sets a budget. */
+const strategyOf = (tokens: ReadonlyArray<Token>): MakeStrategy => {
+  const budget = tokens.find((t) => "budget" in t)
+  if (budget === undefined) return replayStrategy(tokens)
+  const end = tokens.find((t) => "end" in t)
+  return budgetStrategy(budget.budget, end?.end, end?.kind === "eh", { ends: 0 })
+}
 
 /** A small seeded generator (mulberry32): the same seed, the same numbers. */
 const random = (seed: number): (() => number) => {
@@ -786,7 +899,7 @@ const shrink = <A, E, R>(
     for (let i = current.length - 1; i >= 0 && budget > 0; i--) {
       budget--
       const candidate = current.filter((_, j) => j !== i)
-      const run = yield* runOnce(program, replayStrategy(candidate), settings, bound)
+      const run = yield* runOnce(program, strategyOf(candidate), settings, bound)
       const judged = yield* judge(run, failure.step, settings, bound)
       if (judged !== undefined && judged.kind === failure.kind) {
         current = candidate
@@ -856,11 +969,12 @@ export const explore: <A, E, R>(
     yield* ProgressConsole,
     settings.progress,
     undefined,
-    exhaustive ? "schedules" : "points"
+    exhaustive ? "schedules" : settings.mode === "budget" ? "turn ends" : "points"
   )
   let runs = 0
   let exhaustiveReport: Interruption.ExhaustiveReport | undefined
   let reduced: Interruption.Reduced | undefined
+  let budgetReport: Array<Interruption.BudgetRun> | undefined
   if (exhaustive) {
     // Every schedule of at most `preemptions` preemptions, fewest first (a bug that needs one
     // preemption is found before any schedule of two is run), then by the points of the
@@ -928,6 +1042,47 @@ export const explore: <A, E, R>(
       reduced,
       exhausted: !cut && !dropped,
       maxSchedules: settings.maxSchedules
+    }
+  } else if (settings.mode === "budget") {
+    // Each budget: a run with that budget alone (a failure there is one the default scheduler
+    // makes with it and no interruption), then one run per turn end of that run, interrupted
+    // there. Turn ends only, so few runs; no reductions (every one is a different schedule).
+    const holder = settings.target === "holder"
+    budgetReport = []
+    for (const budget of settings.budgets) {
+      const counter = { ends: 0 }
+      const dry = yield* runOnce(
+        program,
+        budgetStrategy(budget, undefined, holder, counter),
+        settings,
+        dryBound
+      )
+      outside += dry.outside
+      fibers = Math.max(fibers, dry.fiberCount)
+      const dryFail = yield* judge(dry, 0, settings, dryBound)
+      if (dryFail !== undefined) failures.push({ ...dryFail, preemptions: 0 })
+      budgetReport.push({ budget, steps: dry.points, points: counter.ends })
+      const ends =
+        settings.sample === undefined
+          ? Array.from({ length: counter.ends }, (_, i) => i + 1)
+          : samplePoints(counter.ends, settings.sample.runs, settings.sample.seed)
+      for (let index = 0; index < ends.length; index++) {
+        const end = ends[index]!
+        const seen = { ends: 0 }
+        const run = yield* runOnce(
+          program,
+          budgetStrategy(budget, end, holder, seen),
+          settings,
+          bound
+        )
+        runs++
+        outside += run.outside
+        fibers = Math.max(fibers, run.fiberCount)
+        if (seen.ends < end) unreached.push(end)
+        const failure = yield* judge(run, end, settings, bound)
+        if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
+        progress.update(index + 1, ends.length, failures.length)
+      }
     }
   } else if (settings.mode === "pct") {
     for (let r = 1; r <= settings.runs; r++) {
@@ -1013,11 +1168,15 @@ export const explore: <A, E, R>(
     }
   }
   const sampled =
-    settings.sample !== undefined && settings.sample.runs < points
+    settings.sample !== undefined &&
+    (budgetReport !== undefined
+      ? budgetReport.some((b) => b.points > settings.sample!.runs)
+      : settings.sample.runs < points)
       ? { runs: settings.sample.runs, seed: settings.sample.seed }
       : undefined
   // Done: every schedule run, or every point explored (run or covered by equivalence).
-  const explored = settings.mode === "pct" ? settings.runs : (sampled?.runs ?? points)
+  const explored =
+    settings.mode === "pct" || settings.mode === "budget" ? runs : (sampled?.runs ?? points)
   progress.end(
     exhaustiveReport?.schedules ?? explored,
     exhaustive ? settings.maxSchedules : explored,
@@ -1037,6 +1196,7 @@ export const explore: <A, E, R>(
     ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
     ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
     ...(reduced !== undefined ? { reduced } : {}),
+    ...(budgetReport !== undefined ? { budgets: budgetReport } : {}),
     ...(sampled !== undefined ? { sampled } : {})
   }
   return report
@@ -1081,15 +1241,25 @@ export const runAt = <A, E, R>(
         reason: "has no step to run at: replay the failure's schedule with Interruption.replay"
       })
     }
-    const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
-    const tokens: Array<Token> = step === 0 ? [] : [{ kind, point: step }]
+    let tokens: Array<Token>
+    if (settings.mode === "budget") {
+      // Budget mode: `step` is a turn end of the run with `budget`.
+      if (options?.budget === undefined) {
+        throw new InvalidOptionsError({
+          option: "budget",
+          value: undefined,
+          reason: "is needed by runAt in budget mode (a failure names its budget)"
+        })
+      }
+      const budget: Token = { kind: "b", budget: settings.budgets[0]! }
+      const end: Token = { kind: settings.target === "holder" ? "eh" : "e", end: step }
+      tokens = step === 0 ? [budget] : [budget, end]
+    } else {
+      const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
+      tokens = step === 0 ? [] : [{ kind, point: step }]
+    }
     return Effect.map(
-      runOnce(
-        program,
-        replayStrategy(tokens),
-        settings,
-        Math.max(settings.hangMillis, DRY_RUN_BOUND)
-      ),
+      runOnce(program, strategyOf(tokens), settings, Math.max(settings.hangMillis, DRY_RUN_BOUND)),
       (run) => run.exit as Exit.Exit<A, E> | undefined
     )
   })
@@ -1104,7 +1274,7 @@ export const replay = <A, E, R>(
     const settings = checkOptions(options)
     const tokens = parseSchedule(schedule)
     const bound = settings.hangMillis
-    const run = yield* runOnce(program, replayStrategy(tokens), settings, bound)
+    const run = yield* runOnce(program, strategyOf(tokens), settings, bound)
     const failure = yield* judge(run, 0, settings, bound)
     const replayed: Interruption.Replayed<A, E> = {
       exit: run.exit as Exit.Exit<A, E> | undefined,
