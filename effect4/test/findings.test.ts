@@ -64,3 +64,14 @@ describe("upstream findings on effect 4.1", () => {
     }, 120_000)
   }
 })
+
+/** Leads of the Effect 4 survey a plain program does not reproduce (docs/findings/README.md). */
+const leads = ["rcmap-get"]
+
+describe("Effect 4 leads a plain program does not reproduce", () => {
+  for (const name of leads) {
+    it(`test/findings/${name}.ts: exits 0 ("not reproduced")`, async () => {
+      expect(await reproduce(name)).toEqual({ code: 0, seen: "not reproduced" })
+    }, 120_000)
+  }
+})
