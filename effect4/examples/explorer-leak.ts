@@ -12,18 +12,15 @@
  * `Effect.acquireRelease` passes at every step.
  *
  * This edition's explorer runs every fiber on a scheduler of its own: its report lists the
- * failing steps one per line, each with the schedule `Interruption.replay` reproduces it from
- * (`"i13"`: preempt at point 13 and interrupt the root); the step numbers count Effect 4's
+ * failing steps as ranges (consecutive steps that failed the same way: one line), each with the
+ * schedule `Interruption.replay` reproduces its first step from (`"i13"`: preempt at point 13
+ * and interrupt the root); the step numbers count Effect 4's
  * scheduler checks, not Effect 3's operations.
  *
  * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
  * Prints:
  *   broken: 5 of 28 interruption points failed:
- *   broken:   step 13 (check): 1 connection(s) left open [replay: "i13"]
- *   broken:   step 14 (check): 1 connection(s) left open [replay: "i14"]
- *   broken:   step 15 (check): 1 connection(s) left open [replay: "i15"]
- *   broken:   step 16 (check): 1 connection(s) left open [replay: "i16"]
- *   broken:   step 17 (check): 1 connection(s) left open [replay: "i17"]
+ *   broken:   steps 13-17 (check): 1 connection(s) left open [replay: "i13"]
  *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
  *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
  *   fixed: 31 interruption points, 0 failures

@@ -37,23 +37,35 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
         : this.report.failures.filter(
             (f) => f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10)
           )
-    const what = mode === "pct" || mode === "exhaustive" ? "run" : "step"
-    const shown = failures
-      .slice(0, 10)
-      .map(
-        (f) =>
-          `${
-            mode === "budget" ? `budget ${f.budget}, turn end ${f.step}` : `${what} ${f.step}`
-          } (${f.kind}): ${f.message} [replay: "${f.schedule}"${
-            f.original === undefined
-              ? ""
-              : `, shrunk from ${f.original.split(" ").length} decisions`
-          }]`
-      )
-      .join("\n  ")
+    // PCT and exhaustive runs: each failure (with what it was shrunk from). The other modes:
+    // the ranges — consecutive points that failed the same way, one line each.
+    const byRun = mode === "pct" || mode === "exhaustive"
+    const ranges = this.report.ranges.filter((r) => failOn === "any" || r.reachable)
+    const points = (from: number, to: number, one: string, many: string) =>
+      from === to ? `${one} ${from}` : `${many} ${from}-${to}`
+    const lines = byRun
+      ? failures.map(
+          (f) =>
+            `run ${f.step} (${f.kind}): ${f.message} [replay: "${f.schedule}"${
+              f.original === undefined
+                ? ""
+                : `, shrunk from ${f.original.split(" ").length} decisions`
+            }]`
+        )
+      : ranges.map(
+          (r) =>
+            `${
+              mode === "budget"
+                ? `budget ${r.budget}, ${points(r.from, r.to, "turn end", "turn ends")}`
+                : points(r.from, r.to, "step", "steps")
+            } (${r.kind}): ${r.message} [replay: "${r.schedule}"]`
+        )
+    const shown = lines.slice(0, 10).join("\n  ")
     const hidden = this.report.failures.length - failures.length
     const more =
-      (failures.length > 10 ? `\n  … and ${failures.length - 10} more` : "") +
+      (lines.length > 10
+        ? `\n  … and ${lines.length - 10} more ${byRun ? "failures" : "ranges"}`
+        : "") +
       (hidden > 0
         ? `\n  (and ${hidden} failing ${hidden === 1 ? "run" : "runs"} only a budget under 10 reaches: failOn "any" fails on them)`
         : "")

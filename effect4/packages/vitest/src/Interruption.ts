@@ -249,6 +249,33 @@ export interface Failure {
 }
 
 /**
+ * Failures at consecutively explored points (turn ends of one budget in budget mode; runs in
+ * pct and exhaustive modes) that failed the same way — the same kind, the same message once
+ * runtime ids (`#12`) are set aside, the same reach (and budget, in budget mode; elsewhere the
+ * same `reachable`) — as one range: one bug is one line however many points it fails.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Range {
+  readonly from: number
+  readonly to: number
+  /** The explored points it spans (with a sample, fewer than `to - from + 1`). */
+  readonly points: number
+  readonly kind: Failure["kind"]
+  /** The first failure's message. */
+  readonly message: string
+  /** The first failure's reach. */
+  readonly reach: Reach
+  /** Whether Effect's default scheduler reaches these failures (`failOn: "reachable"`). */
+  readonly reachable: boolean
+  /** Budget mode: the budget of the runs. */
+  readonly budget?: number | undefined
+  /** The first failure's schedule (`replay` runs it). */
+  readonly schedule: string
+}
+
+/**
  * PCT's guarantee for the program explored: each run finds a bug of depth `depth` with
  * probability at least `perRun` = 1 / (n · k^(depth-1)), n fibers and k points; `atLeastOnce`
  * over all the runs.
@@ -346,6 +373,8 @@ export interface Report {
    */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
+  /** The failures grouped: consecutive points that failed the same way are one range. */
+  readonly ranges: ReadonlyArray<Range>
   /** The failures Effect's default scheduler can reach (see `Options.failOn`). */
   readonly reachable: number
   /** What `assertEveryStep` fails on (`Options.failOn`). */

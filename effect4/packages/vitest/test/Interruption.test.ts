@@ -325,6 +325,62 @@ describe("Interruption.explore (the minimal harness)", () => {
       expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
         'leaked 0 resources and 1 armed guard: guard "undo" (#n)'
       ])
+      // Nine failing points, three ranges: the runtime ids (#3, #4, #5) differ from run to run
+      // and do not split a range; a change of reach does (a turn start; then a point only a
+      // budget under 10 reaches).
+      const leak = (id: number) => `leaked 0 resources and 1 armed guard: guard "undo" (#${id})`
+      expect(report.steps).toBe(34)
+      expect(report.failures.map((f) => f.step)).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23])
+      expect(report.ranges).toEqual([
+        {
+          from: 15,
+          to: 21,
+          points: 7,
+          kind: "leak",
+          message: report.failures[0]!.message,
+          reach: "budget",
+          reachable: true,
+          schedule: "i15"
+        },
+        {
+          from: 22,
+          to: 22,
+          points: 1,
+          kind: "leak",
+          message: report.failures[7]!.message,
+          reach: "turn-start",
+          reachable: true,
+          schedule: "i22"
+        },
+        {
+          from: 23,
+          to: 23,
+          points: 1,
+          kind: "leak",
+          message: report.failures[8]!.message,
+          reach: "budget",
+          reachable: false,
+          schedule: "i23"
+        }
+      ])
+      expect(report.ranges.map((r) => r.message.replace(/#\d+/, "#n"))).toEqual([
+        leak(0).replace("#0", "#n"),
+        leak(0).replace("#0", "#n"),
+        leak(0).replace("#0", "#n")
+      ])
+      // The error's message: one line a range, the unreachable one counted apart.
+      const error = yield* Effect.flip(Interruption.assertEveryStep(byHand, { progress: false }))
+      expect(
+        error.message
+          .split("\n")
+          .slice(0, 4)
+          .map((l) => l.replace(/#\d+/, "#n"))
+      ).toEqual([
+        "8 of 34 interruption points failed:",
+        `  steps 15-21 (leak): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
+        `  step 22 (leak): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
+        '  (and 1 failing run only a budget under 10 reaches: failOn "any" fails on them)'
+      ])
       // The same with Effect.scoped: no step leaves it armed.
       const scoped = yield* Interruption.explore(
         Effect.scoped(Effect.andThen(Guard.make(Effect.void, { label: "undo" }), Effect.yieldNow))

@@ -68,6 +68,7 @@ describe("the explorer's scheduler controls every fiber", () => {
         steps: 0,
         runs: 0,
         failures: [],
+        ranges: [],
         reachable: 0,
         failOn: "reachable",
         deterministic: true,
@@ -291,6 +292,7 @@ describe("cost (a count: the time is measured by the bench, not asserted)", () =
           // Plain interruptible code, two fibers always ready: 6 points covered, at the forks.
           runs: 1354,
           failures: [],
+          ranges: [],
           reachable: 0,
           failOn: "reachable",
           deterministic: true,

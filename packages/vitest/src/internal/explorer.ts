@@ -40,6 +40,7 @@ import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
 import { describeEntry, describeLive, isReachable } from "./describe.js"
 import * as progress from "./progress.js"
+import { toRanges as groupRanges } from "./common/ranges.js"
 import * as quiescence from "./quiescence.js"
 import * as reach from "./reach.js"
 import * as sites from "./sites.js"
@@ -2015,58 +2016,35 @@ export const sampleSteps = (steps: number, runs: number, seed: number): Array<nu
 
 /**
  * Failures at consecutively explored points (consecutive steps; in budget mode, consecutive
- * turn ends of one budget's run) with the same kind, message and reach, as one range.
+ * turn ends of one budget's run) with the same kind, message (ids aside) and reach, found by
+ * the same pass, as one range (common/ranges.ts, shared with the Effect 4 edition).
  */
 export const toRanges = (
   explored: ReadonlyArray<{
     readonly point: Point
     readonly failures: ReadonlyArray<Interruption.Failure>
   }>
-): Array<Interruption.Range> => {
-  const ranges: Array<Interruption.Range> = []
-  // The ranges the previous point extended or opened: only those can go on at this point.
-  let open: Array<number> = []
-  for (const { failures } of explored) {
-    const next: Array<number> = []
-    for (const failure of failures) {
-      const index = open.find((i) => sameRange(ranges[i]!, failure))
-      if (index !== undefined) {
-        ranges[index] = { ...ranges[index]!, to: failure.step, points: ranges[index]!.points + 1 }
-        next.push(index)
-      } else {
-        next.push(ranges.length)
-        ranges.push({
-          mode: failure.mode,
-          target: failure.target,
-          from: failure.step,
-          to: failure.step,
-          points: 1,
-          kind: failure.kind,
-          message: failure.message,
-          reach: failure.reach,
-          ...(failure.budget === undefined ? {} : { budget: failure.budget }),
-          ...(failure.where === undefined ? {} : { where: failure.where })
-        })
-      }
-    }
-    open = next
-  }
-  return ranges
-}
-
-/**
- * Runtime ids (`#12`: a resource's, a fiber's) differ from run to run; the rest of a message
- * says whether two steps failed the same way.
- */
-const withoutIds = (message: string): string => message.replace(/#\d+/g, "#")
-
-const sameRange = (range: Interruption.Range, failure: Interruption.Failure): boolean =>
-  range.mode === failure.mode &&
-  range.target === failure.target &&
-  range.kind === failure.kind &&
-  withoutIds(range.message) === withoutIds(failure.message) &&
-  range.reach === failure.reach &&
-  range.budget === failure.budget
+): Array<Interruption.Range> =>
+  groupRanges<Interruption.Failure, Interruption.Range>(
+    explored,
+    (failure) => ({
+      mode: failure.mode,
+      target: failure.target,
+      from: failure.step,
+      to: failure.step,
+      points: 1,
+      kind: failure.kind,
+      message: failure.message,
+      reach: failure.reach,
+      ...(failure.budget === undefined ? {} : { budget: failure.budget }),
+      ...(failure.where === undefined ? {} : { where: failure.where })
+    }),
+    (range, failure) =>
+      range.mode === failure.mode &&
+      range.target === failure.target &&
+      range.reach === failure.reach &&
+      range.budget === failure.budget
+  )
 
 /** @internal */
 export const runAt = <A, E, R, R2 = never>(

@@ -23,6 +23,7 @@ import { Controller, defaultPick, type FiberLike, type Strategy, type Task } fro
 import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
 import { type Console as ProgressTarget, make as makeProgress, stderr } from "./common/progress.js"
+import { toRanges as groupRanges } from "./common/ranges.js"
 import {
   type Classes,
   classesOf,
@@ -815,6 +816,35 @@ const reachOf = (run: Run) => reachFrom(run.reach)
 export const isReachable = (failure: Interruption.Failure): boolean =>
   failure.reach !== "budget" || (failure.budget !== undefined && failure.budget >= 10)
 
+/**
+ * Failures at consecutively explored points (runs, in pct and exhaustive modes) that failed
+ * the same way, as ranges (common/ranges.ts, shared with the Effect 3 edition): the same kind
+ * and message (ids aside), the same reach — in budget mode the same budget, elsewhere whether
+ * Effect's default scheduler reaches them (the budget a point needs varies along a range).
+ */
+const rangesOf = (
+  explored: ReadonlyArray<{ readonly failures: ReadonlyArray<Interruption.Failure> }>,
+  budgetMode: boolean
+): Array<Interruption.Range> =>
+  groupRanges<Interruption.Failure, Interruption.Range>(
+    explored,
+    (failure) => ({
+      from: failure.step,
+      to: failure.step,
+      points: 1,
+      kind: failure.kind,
+      message: failure.message,
+      reach: failure.reach,
+      reachable: isReachable(failure),
+      ...(budgetMode && failure.budget !== undefined ? { budget: failure.budget } : {}),
+      schedule: failure.schedule
+    }),
+    (range, failure) =>
+      range.reach === failure.reach &&
+      range.reachable === isReachable(failure) &&
+      (!budgetMode || range.budget === failure.budget)
+  )
+
 /** What went wrong in one run, if anything. */
 const judge = (
   run: Run,
@@ -926,6 +956,12 @@ export const explore: <A, E, R>(
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = checkOptions(options)
   const failures: Array<Interruption.Failure> = []
+  // Every explored point (or run) in order, with its failure if any: what the ranges group.
+  const visited: Array<{ readonly failures: ReadonlyArray<Interruption.Failure> }> = []
+  const note = (failure: Interruption.Failure | undefined) => {
+    if (failure !== undefined) failures.push(failure)
+    visited.push({ failures: failure === undefined ? [] : [failure] })
+  }
   // The dry run, twice: its points, and whether the run is the same each time. Each run is
   // judged before the next starts: the check reads state the program resets when it starts,
   // so judging the first run after the second has run would judge the second one twice (a
@@ -959,7 +995,7 @@ export const explore: <A, E, R>(
   )
   const secondFailure = yield* judge(second, 0, settings, dryBound)
   const dryFailure = firstFailure ?? secondFailure
-  if (dryFailure !== undefined) failures.push(dryFailure)
+  note(dryFailure)
   const points = first.points
   const bound = Math.max(settings.hangMillis, 3 * first.millis)
   let outside = first.outside + second.outside
@@ -1028,8 +1064,8 @@ export const explore: <A, E, R>(
             if (settings.shrink && failures.length < 3) {
               failure = yield* shrink(program, failure, run.schedule, settings, bound)
             }
-            failures.push(failure)
           }
+          note(failure)
           progress.update(schedules, settings.maxSchedules, failures.length)
         }
         if (cut) break
@@ -1060,7 +1096,7 @@ export const explore: <A, E, R>(
       outside += dry.outside
       fibers = Math.max(fibers, dry.fiberCount)
       const dryFail = yield* judge(dry, 0, settings, dryBound)
-      if (dryFail !== undefined) failures.push({ ...dryFail, preemptions: 0 })
+      note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
       budgetReport.push({ budget, steps: dry.points, points: counter.ends })
       const ends =
         settings.sample === undefined
@@ -1080,7 +1116,7 @@ export const explore: <A, E, R>(
         fibers = Math.max(fibers, run.fiberCount)
         if (seen.ends < end) unreached.push(end)
         const failure = yield* judge(run, end, settings, bound)
-        if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
+        note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
         progress.update(index + 1, ends.length, failures.length)
       }
     }
@@ -1102,8 +1138,8 @@ export const explore: <A, E, R>(
         if (settings.shrink && failures.length < 3) {
           failure = yield* shrink(program, failure, run.schedule, settings, bound)
         }
-        failures.push(failure)
       }
+      note(failure)
       progress.update(r, settings.runs, failures.length)
     }
   } else {
@@ -1136,17 +1172,19 @@ export const explore: <A, E, R>(
         else if (by === Cover.Deferred) counts.deferred++
         else counts.continuation++
         const failure = shared.get(cls!)
-        if (failure !== undefined) {
-          // The shared run's failure, at this point: its own step, schedule and reach.
-          failures.push({
-            step: point,
-            schedule: formatSchedule([{ kind, point }]),
-            ...reachFrom(log!.reach(point)),
-            kind: failure.kind,
-            message: failure.message,
-            preemptions: 1
-          })
-        }
+        // The shared run's failure, at this point: its own step, schedule and reach.
+        note(
+          failure === undefined
+            ? undefined
+            : {
+                step: point,
+                schedule: formatSchedule([{ kind, point }]),
+                ...reachFrom(log!.reach(point)),
+                kind: failure.kind,
+                message: failure.message,
+                preemptions: 1
+              }
+        )
         progress.update(index + 1, total, failures.length)
         continue
       }
@@ -1155,7 +1193,7 @@ export const explore: <A, E, R>(
       outside += run.outside
       if (run.points < point) unreached.push(point)
       const failure = yield* judge(run, point, settings, bound)
-      if (failure !== undefined) failures.push({ ...failure, preemptions: 1 })
+      note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
       if (cls !== undefined) shared.set(cls, failure)
       progress.update(index + 1, total, failures.length)
     }
@@ -1187,6 +1225,7 @@ export const explore: <A, E, R>(
     steps: points,
     runs,
     failures,
+    ranges: rangesOf(visited, settings.mode === "budget"),
     reachable: failures.filter(isReachable).length,
     failOn: settings.failOn,
     deterministic: first.points === second.points && first.trace === second.trace,
