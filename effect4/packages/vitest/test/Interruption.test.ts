@@ -267,30 +267,6 @@ describe("Interruption.explore (the minimal harness)", () => {
     60_000
   )
 
-  it.effect(
-    "a wait on the outside world that ends without waking a fiber leaves a deadlock, told then, not at hangTimeout",
-    () =>
-      Effect.gen(function* () {
-        // Regression: the explorer looked at the outside world once, and a run that had a
-        // file request of the module loader's pending when it went idle (or any plain timer)
-        // was a hang after the whole bound instead of a deadlock.
-        const program = Effect.gen(function* () {
-          yield* Effect.sync(() => setTimeout(() => {}, 30))
-          yield* Deferred.await(yield* Deferred.make<void>())
-        })
-        const replayed = yield* Interruption.replay(program, "", { hangTimeout: "30 seconds" })
-        expect(replayed.failure).toEqual({
-          step: 0,
-          kind: "deadlock",
-          message:
-            "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended",
-          schedule: "",
-          reach: "uninterrupted"
-        })
-      }),
-    60_000
-  )
-
   it.effect("a program that dies is a failure without a check; defects: false leaves it", () =>
     Effect.gen(function* () {
       const dying = Effect.andThen(Effect.yieldNow, Effect.die(new Error("bug")))

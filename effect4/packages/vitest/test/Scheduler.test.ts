@@ -351,6 +351,33 @@ describe("a deadlock is declared only when nothing the run made can still wake i
     60_000
   )
 
+  /** What both regressions below report: the root deadlocked, at once (not at the bound). */
+  const rootDeadlocked = {
+    step: 0,
+    kind: "deadlock",
+    message:
+      "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended",
+    schedule: "",
+    reach: "uninterrupted"
+  }
+
+  it.effect(
+    "a wait on the outside world that ends without waking a fiber leaves a deadlock, told then, not at hangTimeout",
+    () =>
+      Effect.gen(function* () {
+        // Regression: the explorer looked at the outside world once, and a run that had a
+        // file request of the module loader's pending when it went idle (or any plain timer)
+        // was a hang after the whole bound instead of a deadlock.
+        const program = Effect.gen(function* () {
+          yield* Effect.sync(() => setTimeout(() => {}, 30))
+          yield* Deferred.await(yield* Deferred.make<void>())
+        })
+        const replayed = yield* Interruption.replay(program, "", { hangTimeout: "30 seconds" })
+        expect(replayed.failure).toEqual(rootDeadlocked)
+      }),
+    60_000
+  )
+
   // A FileHandle (fs.promises.open) and a Dir (fs.opendir) are async resources of their own
   // that Node destroys only when the object is garbage-collected, long after it was closed.
   // They wait on nothing (their reads, writes and close are requests of their own), but the
@@ -371,14 +398,7 @@ describe("a deadlock is declared only when nothing the run made can still wake i
           yield* Deferred.await(yield* Deferred.make<void>())
         })
         const replayed = yield* Interruption.replay(program, "", { hangTimeout: "30 seconds" })
-        expect(replayed.failure).toEqual({
-          step: 0,
-          kind: "deadlock",
-          message:
-            "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended",
-          schedule: "",
-          reach: "uninterrupted"
-        })
+        expect(replayed.failure).toEqual(rootDeadlocked)
       }),
     60_000
   )

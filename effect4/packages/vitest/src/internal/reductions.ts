@@ -221,6 +221,11 @@ export const classesOf = (log: PointLog, kind: "y" | "i" | "h"): Classes => {
   const cls = new Int32Array(n + 1)
   const by = new Uint8Array(n + 1)
   const { bits, owner, step } = log
+  // What the deferred equivalence reads of the interruption's target.
+  const target =
+    kind === "h"
+      ? { uninterruptible: OWNER_UNINTERRUPTIBLE, reads: log.ownerReads, frame: log.ownerFrame }
+      : { uninterruptible: ROOT_UNINTERRUPTIBLE, reads: log.rootReads, frame: log.rootFrame }
   for (let p = 1; p <= n; p++) {
     const b = bits[p]!
     const quiet = (b & QUIET) !== 0
@@ -241,22 +246,12 @@ export const classesOf = (log: PointLog, kind: "y" | "i" | "h"): Classes => {
       continue
     }
     if (kind === "y" || !quiet || (a & QUIET) === 0) continue
-    if (kind === "i") {
-      if (
-        (a & ROOT_UNINTERRUPTIBLE) !== 0 &&
-        (b & ROOT_UNINTERRUPTIBLE) !== 0 &&
-        log.rootReads[p] === log.rootReads[p - 1] &&
-        log.rootFrame[p] === log.rootFrame[p - 1]
-      ) {
-        cls[p] = cls[p - 1]!
-        by[p] = Cover.Deferred
-      }
-    } else if (
-      sameFiberStep &&
-      (a & OWNER_UNINTERRUPTIBLE) !== 0 &&
-      (b & OWNER_UNINTERRUPTIBLE) !== 0 &&
-      log.ownerReads[p] === log.ownerReads[p - 1] &&
-      log.ownerFrame[p] === log.ownerFrame[p - 1]
+    // The target: the root, or (holder) the point's own fiber, which must then be the same.
+    if (
+      (kind === "i" || sameFiberStep) &&
+      (a & b & target.uninterruptible) !== 0 &&
+      target.reads[p] === target.reads[p - 1] &&
+      target.frame[p] === target.frame[p - 1]
     ) {
       cls[p] = cls[p - 1]!
       by[p] = Cover.Deferred
