@@ -4,7 +4,7 @@
  * did not fork from (`Interruption.layer`, `Report.unseen`).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, ManagedRuntime, Option } from "effect"
+import { Effect, Exit, Fiber, FiberRef, Layer, ManagedRuntime, Option, Supervisor } from "effect"
 import { Interruption } from "@scopeguard/vitest"
 
 /** Effect.cached remembers how its first caller ended: cut off alone, it poisons the memo. */
@@ -170,6 +170,46 @@ describe("reach into other runtimes", () => {
         expect(seen.steps).toBeGreaterThan(blind.steps)
         yield* Effect.promise(() => outside.dispose())
         yield* Effect.promise(() => inside.dispose())
+      }),
+    120_000
+  )
+
+  it.live(
+    "the witness is the process's default supervisor only while an exploration lasts, nested ones included",
+    () =>
+      Effect.gen(function* () {
+        const initial = () =>
+          (FiberRef.currentSupervisor as unknown as { initial: Supervisor.Supervisor<unknown> })
+            .initial
+        const before = initial()
+        expect(before).toBe(Supervisor.none)
+        const during: Array<boolean> = []
+        // An exploration whose program explores another: the witness is set once, and put
+        // back when the outer one ends, not when the inner one does.
+        const inner = Interruption.explore(Effect.yieldNow(), {
+          mode: "interrupt",
+          progress: false
+        })
+        const outer = Effect.gen(function* () {
+          during.push(initial() !== before)
+          yield* inner
+          during.push(initial() !== before)
+        })
+        yield* Interruption.explore(outer, {
+          mode: "interrupt",
+          progress: false,
+          sample: { runs: 1 }
+        })
+        expect(during.length).toBeGreaterThan(0)
+        expect(during.every((set) => set)).toBe(true)
+        expect(initial()).toBe(before)
+        // After it, a fiber of a runtime that sets no supervisor runs unsupervised again.
+        const runtime = ManagedRuntime.make(Layer.empty)
+        const supervisor = yield* Effect.promise(() =>
+          runtime.runPromise(FiberRef.get(FiberRef.currentSupervisor))
+        )
+        expect(supervisor).toBe(Supervisor.none)
+        yield* Effect.promise(() => runtime.dispose())
       }),
     120_000
   )
