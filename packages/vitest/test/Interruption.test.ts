@@ -13,6 +13,7 @@ import {
 } from "effect"
 import { Guard, InvalidOptionsError, Resource } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
+import { poisonedCache } from "./programs.js"
 
 /**
  * A world shared by a program and its check: the program resets it when it starts, so that
@@ -128,7 +129,7 @@ describe("Interruption.explore", () => {
         // (acquireThenRegister, above).
         expect(replay.where).toEqual({
           ...report.failures[0]!.where,
-          near: "packages/vitest/test/Interruption.test.ts:47:7"
+          near: "packages/vitest/test/Interruption.test.ts:48:7"
         })
         const before = yield* Interruption.runAt(program, first - 1, {
           mode: "interrupt",
@@ -395,7 +396,7 @@ describe("Interruption.assertEveryStep", () => {
         expect(error.message).toBe(
           [
             `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:47:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
+            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:48:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
             // What report.reduced says: the points covered by equivalence, by equivalence.
             `note: ${report.reduced!.points} of the ${report.steps + 1} points shared an equivalent point's run (deferred interruption ${report.reduced!.deferred}, continuation ${report.reduced!.continuation}; reduce: false runs each)`,
             `replay one with: Interruption.runAt(program, ${failing[0]})`
@@ -821,36 +822,8 @@ describe("budget mode and reach", () => {
     "target: holder interrupts the fiber at the step: a shared memo an interrupted caller poisons",
     () =>
       Effect.gen(function* () {
-        let later: Exit.Exit<number> | undefined
-        const check = () =>
-          later === undefined || Exit.isSuccess(later)
-            ? Effect.void
-            : Effect.fail("a later caller failed")
-        // Effect.cached runs the computation in its first caller's fiber, and remembers how
-        // that caller ended.
-        const poisoned = Effect.gen(function* () {
-          later = undefined
-          const memo = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
-          yield* Fiber.await(yield* Effect.fork(memo))
-          later = yield* Effect.exit(memo)
-        })
-        // A memo that keeps only a value: a caller interrupted while computing leaves nothing
-        // behind, and the next caller computes it again.
-        const retried = Effect.gen(function* () {
-          later = undefined
-          let value: Option.Option<number> = Option.none()
-          const memo = Effect.suspend(() =>
-            Option.isSome(value)
-              ? Effect.succeed(value.value)
-              : Effect.tap(Effect.as(Effect.yieldNow(), 1), (v) =>
-                  Effect.sync(() => {
-                    value = Option.some(v)
-                  })
-                )
-          )
-          yield* Fiber.await(yield* Effect.fork(memo))
-          later = yield* Effect.exit(memo)
-        })
+        // Effect.cached remembers how its first caller ended; the fixed memo keeps a value only.
+        const { program: poisoned, fixed: retried, check } = poisonedCache()
         const hangTimeout = "100 millis"
         const found: Record<string, ReadonlyArray<string>> = {}
         for (const mode of ["interrupt", "budget"] as const) {

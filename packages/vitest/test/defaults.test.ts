@@ -4,40 +4,9 @@
  * did not fork from (`Interruption.layer`, `Report.unseen`).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, FiberRef, Layer, ManagedRuntime, Option, Supervisor } from "effect"
+import { Effect, Exit, Fiber, FiberRef, Layer, ManagedRuntime, Supervisor } from "effect"
 import { Interruption } from "@scopeguard/vitest"
-
-/** Effect.cached remembers how its first caller ended: cut off alone, it poisons the memo. */
-const poisonedMemo = () => {
-  const state: { later: Exit.Exit<number> | undefined } = { later: undefined }
-  const check = () =>
-    state.later === undefined || Exit.isSuccess(state.later)
-      ? Effect.void
-      : Effect.fail("a later caller failed")
-  const program = Effect.gen(function* () {
-    state.later = undefined
-    const memo = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
-    yield* Fiber.await(yield* Effect.fork(memo))
-    state.later = yield* Effect.exit(memo)
-  })
-  // The same with a memo that keeps only a value: a caller cut off leaves nothing behind.
-  const fixed = Effect.gen(function* () {
-    state.later = undefined
-    let value: Option.Option<number> = Option.none()
-    const memo = Effect.suspend(() =>
-      Option.isSome(value)
-        ? Effect.succeed(value.value)
-        : Effect.tap(Effect.as(Effect.yieldNow(), 1), (v) =>
-            Effect.sync(() => {
-              value = Option.some(v)
-            })
-          )
-    )
-    yield* Fiber.await(yield* Effect.fork(memo))
-    state.later = yield* Effect.exit(memo)
-  })
-  return { program, fixed, check }
-}
+import { poisonedCache } from "./programs.js"
 
 const passesOf = (report: Interruption.Report) =>
   report.passes.map((p) => [p.mode, p.target, p.budgets ?? []])
@@ -47,7 +16,7 @@ describe("the defaults", () => {
     "mode all runs four passes and finds what only a caller cut off alone shows; the fixed memo passes",
     () =>
       Effect.gen(function* () {
-        const { program, fixed, check } = poisonedMemo()
+        const { program, fixed, check } = poisonedCache()
         const report = yield* Interruption.explore(program, { check, hangTimeout: "100 millis" })
         expect(report.mode).toBe("all")
         expect(report.failOn).toBe("reachable")
@@ -67,7 +36,7 @@ describe("the defaults", () => {
         // The fiber cut off is the one the program forked, named by its line.
         for (const f of reachable) {
           expect(f.where!.fiber).toBe("fiber 1")
-          expect(f.where!.forkedAt).toBe("packages/vitest/test/defaults.test.ts:20:24")
+          expect(f.where!.forkedAt).toBe("packages/vitest/test/programs.ts:140:24")
           expect(f.where!.internal).toBeUndefined()
         }
         const error = yield* Effect.flip(
@@ -117,9 +86,7 @@ describe("whose fiber", () => {
         for (const f of report.failures)
           if (f.where !== undefined) byFiber.set(f.where.fiber, f.where)
         // The program's own fork, at its line; the workers of Effect.all, internal.
-        expect(byFiber.get("fiber 1")!.forkedAt).toBe(
-          "packages/vitest/test/defaults.test.ts:106:24"
-        )
+        expect(byFiber.get("fiber 1")!.forkedAt).toBe("packages/vitest/test/defaults.test.ts:75:24")
         expect(byFiber.get("fiber 1")!.internal).toBeUndefined()
         const internal = [...byFiber.values()].filter((w) => w.internal === true)
         expect(internal.length).toBeGreaterThan(0)

@@ -128,19 +128,36 @@ export const permits = () => {
  * An `Effect.cached` value whose first caller runs in a fiber of its own, then a later
  * caller; the check wants the later caller to get the value (explore it with
  * `target: "holder"`, so that the first caller is interrupted while the program goes on).
+ * Effect.cached runs the computation in its first caller's fiber and remembers how that caller
+ * ended: cut off alone, it poisons the memo. `fixed`: a memo that keeps only a value — a caller
+ * interrupted while computing leaves nothing behind, and the next caller computes it again.
  */
 export const poisonedCache = () => {
-  let later: Exit.Exit<number> | undefined
-  return {
-    program: Effect.gen(function* () {
-      later = undefined
-      const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
-      yield* Fiber.await(yield* Effect.fork(cached))
-      later = yield* Effect.exit(cached)
-    }),
-    check: () =>
-      later === undefined || Exit.isSuccess(later)
-        ? Effect.void
-        : Effect.fail("a later caller got the first caller's interruption")
-  }
+  const state: { later: Exit.Exit<number> | undefined } = { later: undefined }
+  const program = Effect.gen(function* () {
+    state.later = undefined
+    const cached = yield* Effect.cached(Effect.as(Effect.yieldNow(), 1))
+    yield* Fiber.await(yield* Effect.fork(cached))
+    state.later = yield* Effect.exit(cached)
+  })
+  const fixed = Effect.gen(function* () {
+    state.later = undefined
+    let value: Option.Option<number> = Option.none()
+    const memo = Effect.suspend(() =>
+      Option.isSome(value)
+        ? Effect.succeed(value.value)
+        : Effect.tap(Effect.as(Effect.yieldNow(), 1), (v) =>
+            Effect.sync(() => {
+              value = Option.some(v)
+            })
+          )
+    )
+    yield* Fiber.await(yield* Effect.fork(memo))
+    state.later = yield* Effect.exit(memo)
+  })
+  const check = () =>
+    state.later === undefined || Exit.isSuccess(state.later)
+      ? Effect.void
+      : Effect.fail("a later caller failed")
+  return { program, fixed, check }
 }
