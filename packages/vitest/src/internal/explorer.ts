@@ -782,6 +782,27 @@ export interface Settings {
   readonly internal: ReadonlySet<string>
 }
 
+/**
+ * The settings of a run without interruption (a dry run, `runAt`'s first run): bounded by
+ * `uninterruptedBound`, no hang told at once yet, no fiber known to be a library's.
+ */
+const drySettings = (
+  hangTimeout: Duration.Duration,
+  mode: PassMode,
+  target: Interruption.Target,
+  isolate: boolean,
+  budget?: number
+): Settings => ({
+  hangTimeout,
+  runBound: uninterruptedBound(hangTimeout),
+  mode,
+  target,
+  isolate,
+  detect: false,
+  internal: new Set(),
+  ...(budget === undefined ? {} : { budget })
+})
+
 /** What one exploration sets up once for all of its runs. */
 export interface Shared {
   /** Fresh test services for one run, when runs are isolated. */
@@ -1626,15 +1647,7 @@ const explorePass = <A, E, R, R2>(
     const passStart = performance.now()
     const { hangTimeout } = checked
     const { mode, budgets, target } = spec
-    const dry: Settings = {
-      hangTimeout,
-      runBound: uninterruptedBound(hangTimeout),
-      mode,
-      target,
-      isolate,
-      detect: false,
-      internal: new Set()
-    }
+    const dry = drySettings(hangTimeout, mode, target, isolate)
     // Both dry runs note every step for the reductions, and when the pass explores only the
     // program's own fibers (it needs to know whose each step is).
     const noting = { log: checked.reduce || spec.ownOnly }
@@ -2069,16 +2082,13 @@ export const runAt = <A, E, R, R2 = never>(
       yield* reach.hold
       const isolate = yield* shouldIsolate(checked)
       const shared = yield* makeShared(isolate)
-      const dry: Settings = {
+      const dry = drySettings(
         hangTimeout,
-        runBound: uninterruptedBound(hangTimeout),
         mode,
         target,
         isolate,
-        detect: false,
-        internal: new Set(),
-        ...(mode === "budget" ? { budget: replayBudget(budget) } : {})
-      }
+        mode === "budget" ? replayBudget(budget) : undefined
+      )
       // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to
       // (and, as in `explore`, to tell a stuck run at once if it shows nothing from outside).
       const uninterrupted = step === 0 ? undefined : yield* runOnce(program, undefined, dry, shared)
