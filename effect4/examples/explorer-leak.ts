@@ -20,7 +20,7 @@
  * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
  * Prints:
  *   broken: 5 of 28 interruption points failed:
- *   broken:   steps 13-17 (check): 1 connection(s) left open [replay: "i13"]
+ *   broken:   steps 13-17 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "i13"]
  *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
  *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
  *   fixed: 31 interruption points, 0 failures

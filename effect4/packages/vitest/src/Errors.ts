@@ -58,7 +58,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
               mode === "budget"
                 ? `budget ${r.budget}, ${points(r.from, r.to, "turn end", "turn ends")}`
                 : points(r.from, r.to, "step", "steps")
-            } (${r.kind}): ${r.message} [replay: "${r.schedule}"]`
+            } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}): ${r.message} [replay: "${r.schedule}"]`
         )
     const shown = lines.slice(0, 10).join("\n  ")
     const hidden = this.report.failures.length - failures.length

@@ -242,6 +242,13 @@ export interface Failure {
   readonly reach: Reach
   /** With `reach: "budget"`: the `MaxOpsBeforeYield` that preempts there. */
   readonly budget?: number | undefined
+  /**
+   * The fiber the run was perturbed at — preempted or interrupted there; in budget mode, the
+   * fiber whose turn had just ended — by its number in the run and what started it:
+   * `"fiber 2 (a child of fiber 1)"`, `"fiber 3 (a daemon)"`, `"fiber 1 (the root)"`.
+   * Absent for a run without perturbation.
+   */
+  readonly fiber?: string | undefined
   /** The preemptions of `schedule`. */
   readonly preemptions?: number | undefined
   /** A shrunk failure: the schedule it was shrunk from. */
@@ -271,6 +278,8 @@ export interface Range {
   readonly reachable: boolean
   /** Budget mode: the budget of the runs. */
   readonly budget?: number | undefined
+  /** The first failure's fiber (`Failure.fiber`). */
+  readonly fiber?: string | undefined
   /** The first failure's schedule (`replay` runs it). */
   readonly schedule: string
 }

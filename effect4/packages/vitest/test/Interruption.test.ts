@@ -78,7 +78,9 @@ describe("Interruption.explore (the minimal harness)", () => {
         })
       )
       expect(error).toBeInstanceOf(InterruptionError)
-      expect(error.message).toContain(`interruption points failed:\n  step 1 (check): too early`)
+      expect(error.message).toContain(
+        `interruption points failed:\n  step 1 (check, fiber 1 (the root)): too early`
+      )
     })
   )
 
@@ -316,6 +318,7 @@ describe("Interruption.explore (the minimal harness)", () => {
           message: report.failures[0]!.message,
           reach: "budget",
           reachable: true,
+          fiber: "fiber 1 (the root)",
           schedule: "i15"
         },
         {
@@ -326,6 +329,7 @@ describe("Interruption.explore (the minimal harness)", () => {
           message: report.failures[7]!.message,
           reach: "turn-start",
           reachable: true,
+          fiber: "fiber 1 (the root)",
           schedule: "i22"
         },
         {
@@ -336,6 +340,7 @@ describe("Interruption.explore (the minimal harness)", () => {
           message: report.failures[8]!.message,
           reach: "budget",
           reachable: false,
+          fiber: "fiber 1 (the root)",
           schedule: "i23"
         }
       ])
@@ -353,8 +358,8 @@ describe("Interruption.explore (the minimal harness)", () => {
           .map((l) => l.replace(/#\d+/, "#n"))
       ).toEqual([
         "8 of 34 interruption points failed:",
-        `  steps 15-21 (leak): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
-        `  step 22 (leak): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
+        `  steps 15-21 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
+        `  step 22 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
         '  (and 1 failing run only a budget under 10 reaches: failOn "any" fails on them)'
       ])
       // The same with Effect.scoped: no step leaves it armed.

@@ -82,6 +82,17 @@ export interface FiberInfo {
   readonly parent: number | undefined
 }
 
+/** What started a fiber: `the root`, `a daemon`, `a child of fiber 2`. */
+export const fiberRole = (info: FiberInfo): string =>
+  info.local === 1
+    ? "the root"
+    : info.parent === undefined
+      ? "a daemon"
+      : `a child of fiber ${info.parent}`
+
+/** `fiber 2 (a child of fiber 1)` */
+export const fiberName = (info: FiberInfo): string => `fiber ${info.local} (${fiberRole(info)})`
+
 /**
  * Async resources that never wait on the outside by themselves: those that complete within the
  * current turn, and the handles of an open file (`fs.promises.open`: `FILEHANDLE`) or directory
@@ -328,14 +339,14 @@ export class Controller implements Scheduler.Scheduler {
     return Array.from(this.fibers.keys()).filter((f) => f._exit === undefined)
   }
 
+  /** `fiber 2 (a child of fiber 1)`: its local id and what started it. */
+  name(fiber: FiberLike): string {
+    return fiberName(this.info(fiber))
+  }
+
   describe(fiber: FiberLike): string {
     const info = this.info(fiber)
-    const role =
-      info.local === 1
-        ? "the root"
-        : info.parent === undefined
-          ? "a daemon"
-          : `a child of fiber ${info.parent}`
+    const role = fiberRole(info)
     const queued = this.queue.some((t) => t.fiber === fiber)
     const state = queued ? "ready" : "suspended"
     const frame = (fiber as unknown as { currentSpanLocal?: { name?: string } }).currentSpanLocal

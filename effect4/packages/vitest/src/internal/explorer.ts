@@ -332,6 +332,8 @@ interface RunHandle {
   readonly log: Array<Token>
   /** Where the first preemption fell: its turn's first point, or how many ops into it. */
   reach: { readonly first: boolean; readonly ops: number } | undefined
+  /** The fiber the run was perturbed at (`fiber 2 (a child of fiber 1)`). */
+  fiber: string | undefined
 }
 
 type MakeStrategy = (run: RunHandle) => Strategy
@@ -340,6 +342,7 @@ const preempted = (run: RunHandle, fiber: FiberLike, first: boolean) => {
   if (run.reach === undefined) {
     run.reach = { first, ops: (fiber as unknown as { currentOpCount: number }).currentOpCount }
   }
+  run.fiber ??= run.controller().name(fiber)
 }
 
 /** Follows a schedule exactly; Effect's own order everywhere else. */
@@ -386,7 +389,7 @@ const recordingStrategy =
         controller.steps,
         run.root(),
         controller.queue,
-        controller.info(fiber).local
+        controller.info(fiber)
       )
       return false
     },
@@ -423,6 +426,7 @@ const budgetStrategy =
         const end = ++counter.ends
         if (end !== interruptAt) return
         run.log.push({ kind: holder ? "eh" : "e", end })
+        run.fiber = run.controller().name(owner)
         run.controller().runNext(holder ? () => owner.interruptUnsafe() : run.interruptRoot)
       }
     }
@@ -564,6 +568,7 @@ interface Run {
   readonly left: ReadonlyArray<string>
   readonly schedule: ReadonlyArray<Token>
   readonly reach: RunHandle["reach"]
+  readonly fiber: string | undefined
   readonly millis: number
 }
 
@@ -658,7 +663,8 @@ const runOnce = <A, E, R>(
         root: () => cell.root as FiberLike | undefined,
         interruptRoot: () => cell.root?.interruptUnsafe(),
         log: [],
-        reach: undefined
+        reach: undefined,
+        fiber: undefined
       }
       const finish = (ending: Ending) => {
         if (finished) return
@@ -684,6 +690,7 @@ const runOnce = <A, E, R>(
             left,
             schedule: handle.log,
             reach: handle.reach,
+            fiber: handle.fiber,
             millis: Date.now() - started
           })
         )
@@ -837,6 +844,7 @@ const rangesOf = (
       reach: failure.reach,
       reachable: isReachable(failure),
       ...(budgetMode && failure.budget !== undefined ? { budget: failure.budget } : {}),
+      ...(failure.fiber === undefined ? {} : { fiber: failure.fiber }),
       schedule: failure.schedule
     }),
     (range, failure) =>
@@ -852,7 +860,12 @@ const judge = (
   settings: Settings,
   bound: number
 ): Effect.Effect<Interruption.Failure | undefined> => {
-  const base = { step, schedule: formatSchedule(run.schedule), ...reachOf(run) }
+  const base = {
+    step,
+    schedule: formatSchedule(run.schedule),
+    ...reachOf(run),
+    ...(run.fiber === undefined ? {} : { fiber: run.fiber })
+  }
   const fail = (kind: Interruption.Failure["kind"], message: string) =>
     Effect.succeed<Interruption.Failure>({ ...base, kind, message })
   switch (run.ending) {
@@ -1180,6 +1193,7 @@ export const explore: <A, E, R>(
                 step: point,
                 schedule: formatSchedule([{ kind, point }]),
                 ...reachFrom(log!.reach(point)),
+                fiber: log!.fiberName(point),
                 kind: failure.kind,
                 message: failure.message,
                 preemptions: 1

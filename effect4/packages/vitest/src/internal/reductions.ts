@@ -28,7 +28,7 @@
  *
  * @internal
  */
-import type { FiberLike, Task } from "./controller.js"
+import { type FiberInfo, type FiberLike, fiberName, type Task } from "./controller.js"
 
 /** Point bits. */
 const QUIET = 1 // no other task could run if the point's fiber yielded
@@ -84,6 +84,8 @@ export class PointLog {
   readonly rootFrame: Array<number> = [0]
   readonly ownerFrame: Array<number> = [0]
   readonly ops: Array<number> = [0]
+  /** The point's fiber's parent (local id; 0: none). */
+  readonly parent: Array<number> = [0]
   private readonly reads = new Map<FiberLike, { n: number }>()
   private readonly frames = new Map<unknown, number>()
   private last: { fiber: FiberLike; step: number; length: number; top: unknown } | undefined
@@ -129,7 +131,7 @@ export class PointLog {
     step: number,
     root: FiberLike | undefined,
     queue: ReadonlyArray<Task>,
-    localId: number
+    info: FiberInfo
   ): void {
     const ownerCounter = this.watch(fiber)
     const rootCounter = root === undefined ? undefined : this.watch(root)
@@ -154,7 +156,8 @@ export class PointLog {
       bits |= CONTINUATION
     }
     this.last = { fiber, step, length, top }
-    this.owner[point] = localId
+    this.owner[point] = info.local
+    this.parent[point] = info.parent ?? 0
     this.step[point] = step
     this.bits[point] = bits
     this.ownerReads[point] = ownerCounter.n
@@ -166,6 +169,12 @@ export class PointLog {
 
   get points(): number {
     return this.owner.length - 1
+  }
+
+  /** The point's fiber, as a run perturbed there names it. */
+  fiberName(point: number): string {
+    const parent = this.parent[point]!
+    return fiberName({ local: this.owner[point]!, parent: parent === 0 ? undefined : parent })
   }
 
   /** Where a preemption at `point` falls, as `preempted` records it for a run. */
@@ -183,7 +192,8 @@ export class PointLog {
       "ownerReads",
       "rootFrame",
       "ownerFrame",
-      "ops"
+      "ops",
+      "parent"
     ]
     for (const column of columns) {
       const a = this[column] as Array<number>
