@@ -16,10 +16,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const targets = {
   "packages/core": ["rules", "timer"],
   "packages/platform": ["rules", "ledger"],
-  "packages/vitest": ["progress", "ranges"],
+  "packages/vitest": ["progress", "ranges", "sites"],
   "effect4/packages/core": ["rules", "timer"],
   "effect4/packages/platform": ["rules", "ledger"],
-  "effect4/packages/vitest": ["progress", "ranges"]
+  "effect4/packages/vitest": ["progress", "ranges", "sites"]
 }
 
 export const syncCommon = () => {
