@@ -57,9 +57,12 @@ const kinds = (report: Interruption.Report) =>
     .join("; ")
     .replace(/\|/g, "/")
 
-/** Whether Effect's default scheduler reaches the failure (a budget ≥ 10 counts). */
+/**
+ * Whether Effect's default scheduler reaches the failure: a budget ≥ 10 counts, a library's
+ * internal fiber interrupted alone (`reach: "internal"`) does not.
+ */
 const reachable = (f: Interruption.Failure) =>
-  f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10)
+  f.reach !== "internal" && (f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10))
 
 const started = performance.now()
 const found = new Map<string, Array<string>>()

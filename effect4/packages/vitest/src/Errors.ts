@@ -35,7 +35,9 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
       failOn === "any"
         ? this.report.failures
         : this.report.failures.filter(
-            (f) => f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10)
+            (f) =>
+              f.reach !== "internal" &&
+              (f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10))
           )
     // PCT and exhaustive runs: each failure (with what it was shrunk from). The other modes:
     // the ranges — consecutive points that failed the same way, one line each.
@@ -67,7 +69,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
         ? `\n  … and ${lines.length - 10} more ${byRun ? "failures" : "ranges"}`
         : "") +
       (hidden > 0
-        ? `\n  (and ${hidden} failing ${hidden === 1 ? "run" : "runs"} only a budget under 10 reaches: failOn "any" fails on them)`
+        ? `\n  (and ${hidden} failing ${hidden === 1 ? "run" : "runs"} Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn "any" fails on them)`
         : "")
     const head =
       mode === "pct"

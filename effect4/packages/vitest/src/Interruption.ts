@@ -107,12 +107,14 @@ export type Target = "root" | "holder"
  * resumed or yielded, so any scheduler may run another fiber right before it), `"budget"`
  * (`budget` operations into its turn: the default scheduler with
  * `Scheduler.MaxOpsBeforeYield` set to `budget` preempts there, if the turns before ran as in
- * this run).
+ * this run), `"internal"` (`target: "holder"`: the fiber interrupted was started by a
+ * library's internals — a stream's producer, a cache's lookup, a pool's filler — which no user
+ * code can interrupt on its own; not counted by `failOn: "reachable"`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Reach = "uninterrupted" | "turn-start" | "budget"
+export type Reach = "uninterrupted" | "turn-start" | "budget" | "internal"
 
 /**
  * @since 0.1.0

@@ -30,6 +30,7 @@ import { type AsyncHook, AsyncResource, createHook } from "node:async_hooks"
 import type * as Fiber from "effect/Fiber"
 import { getCurrent } from "effect/Fiber"
 import type * as Scheduler from "effect/Scheduler"
+import { capture, type Captured } from "./sites.js"
 
 /** The fields of Effect 4's `FiberImpl` the controller reads (stable in effect 4.1). */
 export interface FiberLike extends Fiber.Fiber<unknown, unknown> {
@@ -50,6 +51,8 @@ export interface Task {
   /** Effect's priority (lower first); the default strategy honours it, like Effect's. */
   readonly priority: number
   readonly order: number
+  /** A dry run noting fork sites: the queuing fiber's stack, when the task may start a fiber. */
+  readonly site?: Captured | undefined
 }
 
 /** Decides the schedule of one run. */
@@ -168,6 +171,11 @@ export class Controller implements Scheduler.Scheduler {
   private current: Task | undefined = undefined
   private pendingYield: FiberLike | undefined = undefined
   private driving = false
+  /**
+   * Set for a dry run: where each fiber of the run was started (by local id): the stack of the
+   * fiber that queued its start, or that was running when it first ran (`startImmediately`).
+   */
+  forks: Map<number, Captured | undefined> | undefined = undefined
   /** Set by the explorer once the root's observer is in place: from then on, arrivals drive. */
   started = false
   /** Set when the run is over (`close`): late arrivals stay queued, never run. */
@@ -220,8 +228,18 @@ export class Controller implements Scheduler.Scheduler {
     if (this.owner === undefined) {
       this.owner = f
       this.trace = (Math.imul(this.trace, 31) + this.info(f).local) | 0
+      // A fiber's first step: the task that started it says where it was forked.
+      if (!seen && this.forks !== undefined) this.forks.set(this.info(f).local, this.current?.site)
       this.strategy.owner?.(f, this.current)
     } else if (f !== this.owner) {
+      // Started inside another fiber's step: a fork that starts at once (`startImmediately`,
+      // as a library's workers often do) was forked where that fiber is. A runtime's own
+      // fiber (`runFork` of a `ManagedRuntime` under `Interruption.layer`, whose scheduler is
+      // the layer's, not this one) was started by the code that called it: no fork site.
+      if (!seen && this.forks !== undefined) {
+        const forked = (f as unknown as { cache: { scheduler: unknown } }).cache.scheduler === this
+        this.forks.set(this.info(f).local, forked ? capture(this.owner) : undefined)
+      }
       // Resumed inside another fiber's step: it runs in a step of its own.
       this.pendingYield = f
       return true
@@ -260,7 +278,12 @@ export class Controller implements Scheduler.Scheduler {
       // A fiber ran without asking (PreventSchedulerYield), or a task came from outside.
       this.outside++
     }
-    this.queue.push({ run, fiber, by, priority, order: this.order++ })
+    // Noting fork sites: a task the step's owner queues for no fiber of its own may start one.
+    const site =
+      this.forks !== undefined && fiber === undefined && this.stepActive && by === this.owner
+        ? capture(by)
+        : undefined
+    this.queue.push({ run, fiber, by, priority, order: this.order++, site })
     if (this.started && !this.driving && !this.stepActive) this.drive()
   }
 

@@ -24,6 +24,7 @@ import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
 import { type Console as ProgressTarget, make as makeProgress, stderr } from "./common/progress.js"
 import { toRanges as groupRanges } from "./common/ranges.js"
+import * as sites from "./sites.js"
 import {
   type Classes,
   classesOf,
@@ -645,7 +646,9 @@ const runOnce = <A, E, R>(
   program: Interruption.Program<A, E, R>,
   strategy: MakeStrategy,
   settings: Settings,
-  bound: number
+  bound: number,
+  /** A dry run: where each of its fibers was started, filled in (`Controller.forks`). */
+  forks?: Map<number, sites.Captured | undefined>
 ): Effect.Effect<Run, never, R> =>
   Effect.withFiber((parent) => {
     const probe = settings.leaks ? makeProbe() : undefined
@@ -727,6 +730,7 @@ const runOnce = <A, E, R>(
         (parent as unknown as { currentSpanLocal?: unknown }).currentSpanLocal
       )
       currentController = controller
+      if (forks !== undefined) controller.forks = forks
       currentProbe = probe
       const context = Context.add(
         parent.context as Context.Context<R>,
@@ -821,7 +825,8 @@ const reachOf = (run: Run) => reachFrom(run.reach)
  * 9 operations into a turn (no `MaxOpsBeforeYield` below 10 is a setting a program makes).
  */
 export const isReachable = (failure: Interruption.Failure): boolean =>
-  failure.reach !== "budget" || (failure.budget !== undefined && failure.budget >= 10)
+  failure.reach !== "internal" &&
+  (failure.reach !== "budget" || (failure.budget !== undefined && failure.budget >= 10))
 
 /**
  * Failures at consecutively explored points (runs, in pct and exhaustive modes) that failed
@@ -852,6 +857,61 @@ const rangesOf = (
       range.reachable === isReachable(failure) &&
       (!budgetMode || range.budget === failure.budget)
   )
+
+/** Where a fiber of the run was started, and whether a library's internals started it. */
+interface ForkSite {
+  readonly forkedAt?: string | undefined
+  readonly internal: boolean
+}
+
+/**
+ * The dry run's fork sites, resolved once it is over (`sites.resolveAll` may turn the
+ * debugger on a moment; never while a run runs). As on Effect 3: forked by user code when the
+ * nearest user frame of the forking fiber's stack is at most one library frame down (the
+ * program's own `yield*`, or one combinator: `FiberSet.run`'s); more library frames above it,
+ * or none, mean a library's internals forked it. A fiber with no forking fiber (the root, one
+ * started from outside) is not internal.
+ */
+const forkSitesOf = (
+  stacks: ReadonlyMap<number, sites.Captured | undefined> | undefined
+): ReadonlyMap<number, ForkSite> => {
+  const result = new Map<number, ForkSite>()
+  if (stacks === undefined || stacks.size === 0) return result
+  const locals = Array.from(stacks.keys())
+  const resolved = sites.resolveAll(locals.map((local) => stacks.get(local)))
+  locals.forEach((local, i) => {
+    const site = resolved[i]
+    const captured = stacks.get(local) !== undefined
+    result.set(
+      local,
+      site === undefined
+        ? { internal: captured }
+        : { forkedAt: site.source, internal: site.above >= 2 }
+    )
+  })
+  return result
+}
+
+/**
+ * A failure's fiber with where it was forked, and (holder target) `reach: "internal"` when a
+ * library's internals forked it: no user code interrupts that fiber alone.
+ */
+const withForkSite = (
+  failure: Interruption.Failure,
+  forks: ReadonlyMap<number, ForkSite>,
+  target: Interruption.Target
+): Interruption.Failure => {
+  const local = failure.fiber === undefined ? undefined : /^fiber (\d+) \(/.exec(failure.fiber)
+  const site = local === undefined || local === null ? undefined : forks.get(Number(local[1]))
+  if (site === undefined) return failure
+  const fiber =
+    site.forkedAt === undefined
+      ? failure.fiber!
+      : `${failure.fiber!.slice(0, -1)}, forked at ${site.forkedAt})`
+  if (target !== "holder" || !site.internal) return { ...failure, fiber }
+  const { budget: _budget, ...rest } = failure
+  return { ...rest, fiber, reach: "internal" }
+}
 
 /** What went wrong in one run, if anything. */
 const judge = (
@@ -971,7 +1031,8 @@ export const explore: <A, E, R>(
   const failures: Array<Interruption.Failure> = []
   // Every explored point (or run) in order, with its failure if any: what the ranges group.
   const visited: Array<{ readonly failures: ReadonlyArray<Interruption.Failure> }> = []
-  const note = (failure: Interruption.Failure | undefined) => {
+  const note = (found: Interruption.Failure | undefined) => {
+    const failure = named(found)
     if (failure !== undefined) failures.push(failure)
     visited.push({ failures: failure === undefined ? [] : [failure] })
   }
@@ -989,6 +1050,14 @@ export const explore: <A, E, R>(
     settings.reduce && (settings.mode === "interrupt" || settings.mode === "yield")
       ? ([new PointLog(), new PointLog()] as const)
       : undefined
+  // With the holder as target: where each fiber was started, to tell a library's internal
+  // fibers (which no user code can interrupt alone) from the program's own.
+  const forkStacks =
+    settings.target === "holder" &&
+    (settings.mode === "interrupt" || settings.mode === "budget") &&
+    sites.available()
+      ? new Map<number, sites.Captured | undefined>()
+      : undefined
   const first = yield* runOnce(
     program,
     exhaustive
@@ -997,8 +1066,12 @@ export const explore: <A, E, R>(
         ? recordingStrategy(logs[0])
         : replayStrategy([]),
     settings,
-    dryBound
+    dryBound,
+    forkStacks
   )
+  const forkSites = forkSitesOf(forkStacks)
+  const named = (failure: Interruption.Failure | undefined) =>
+    failure === undefined ? undefined : withForkSite(failure, forkSites, settings.target)
   const firstFailure = yield* judge(first, 0, settings, dryBound)
   const second = yield* runOnce(
     program,
