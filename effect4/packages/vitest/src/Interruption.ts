@@ -48,8 +48,8 @@
  * many times, so build its state inside it (`Effect.suspend`, a function that makes the
  * program) and let the `check` read state the program resets when it starts.
  *
- * `failOn`, `sample` and `mode: "budget"` mean what they mean in the Effect 3 explorer; its
- * `isolate` is not yet this edition's.
+ * `failOn`, `sample`, `isolate` and `mode: "budget"` mean what they mean in the Effect 3
+ * explorer; its mode `"all"` is not yet this edition's.
  *
  * @since 0.1.0
  */
@@ -205,6 +205,13 @@ export interface Options<R = never> {
    * lists every failure either way (`Report.reachable` counts the reachable ones).
    */
   readonly failOn?: "any" | "reachable" | undefined
+  /**
+   * Whether each run gets fresh test services (its own `TestClock` at time 0 with no sleeper,
+   * its own `TestConsole`), so that what one run leaves on them cannot reach the runs after
+   * it; the explorer's scheduler stays. Default: when the caller runs on test services (a
+   * `TestClock`, as under `it.effect`); `false` keeps the caller's.
+   */
+  readonly isolate?: boolean | undefined
   /**
    * Budget mode: the per-turn operation budgets to sweep (`Scheduler.MaxOpsBeforeYield`),
    * each an integer of at least 10. Default: 10 to 16, 32, 64 and 2048 (Effect's default).
@@ -394,6 +401,8 @@ export interface Report {
   readonly deterministic: boolean
   /** Points a perturbed run ended before reaching (its run was shorter). */
   readonly unreached: ReadonlyArray<number>
+  /** Whether each run had fresh test services (`Options.isolate`). */
+  readonly isolated: boolean
   /**
    * Events of all runs that happened outside the explorer's scheduler and that it could see
    * (target: 0): a fiber of the run running inside `PreventSchedulerYield`, a task queued by a

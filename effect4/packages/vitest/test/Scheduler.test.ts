@@ -73,6 +73,7 @@ describe("the explorer's scheduler controls every fiber", () => {
         failOn: "reachable",
         deterministic: true,
         unreached: [],
+        isolated: true,
         outsideControl: 0,
         fibers: 5,
         // Yield mode: one fiber ready at a time but at 6 points, which only pushed a frame.
@@ -297,6 +298,7 @@ describe("cost (a count: the time is measured by the bench, not asserted)", () =
           failOn: "reachable",
           deterministic: true,
           unreached: [],
+          isolated: true,
           outsideControl: 0,
           fibers: 3,
           reduced: { points: 6, deferred: 4, continuation: 2, idle: 0, unconfirmed: 0 }

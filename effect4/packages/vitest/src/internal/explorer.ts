@@ -9,6 +9,8 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -16,6 +18,9 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Fiber from "effect/Fiber"
 import * as Scheduler from "effect/Scheduler"
+import * as Scope from "effect/Scope"
+import * as TestClock from "effect/testing/TestClock"
+import * as TestConsole from "effect/testing/TestConsole"
 import { InvalidOptionsError, Timer, Tracking } from "@scopeguard/core"
 import { InterruptionError } from "../Errors.js"
 import type * as Interruption from "../Interruption.js"
@@ -61,6 +66,8 @@ interface Settings {
   readonly preemptions: number
   readonly maxSchedules: number
   readonly reduce: boolean
+  /** Each run on fresh test services (`isolate`), decided when the exploration starts. */
+  readonly isolate: boolean
   readonly sample: { readonly runs: number; readonly seed: number } | undefined
   /** Budget mode: the budgets swept. */
   readonly budgets: ReadonlyArray<number>
@@ -249,6 +256,8 @@ const checkOptions = (options: Interruption.Options<any> | undefined): Settings 
     preemptions: positiveInteger("preemptions", options?.preemptions, 2, 0),
     maxSchedules: positiveInteger("maxSchedules", options?.maxSchedules, DEFAULT_MAX_SCHEDULES),
     reduce: boolean("reduce", options?.reduce, true),
+    // Decided when the exploration starts (`onTestClock`) unless given.
+    isolate: boolean("isolate", options?.isolate, false),
     sample,
     budgets: checkBudgets(options),
     failOn,
@@ -650,103 +659,148 @@ const runOnce = <A, E, R>(
   /** A dry run: where each of its fibers was started, filled in (`Controller.forks`). */
   forks?: Map<number, sites.Captured | undefined>
 ): Effect.Effect<Run, never, R> =>
-  Effect.withFiber((parent) => {
-    const probe = settings.leaks ? makeProbe() : undefined
-    let effect: Effect.Effect<A, E, R> = toEffect(program)
-    if (probe !== undefined) effect = Tracking.withTracker(effect, probe.tracker)
-    return Effect.callback<Run>((resume) => {
-      const started = Date.now()
-      // Known once started; the strategy's interruption reads it later.
-      const cell: { root?: Fiber.Fiber<A, E> } = {}
-      let finished = false
-      let idle = 0
-      let cancelHang: Timer.Cancel | undefined
-      const handle: RunHandle = {
-        controller: () => controller,
-        root: () => cell.root as FiberLike | undefined,
-        interruptRoot: () => cell.root?.interruptUnsafe(),
-        log: [],
-        reach: undefined,
-        fiber: undefined
-      }
-      const finish = (ending: Ending) => {
-        if (finished) return
-        finished = true
-        controller.close()
-        if (currentController === controller) {
-          currentController = undefined
-          currentProbe = undefined
+  withFreshServices(settings.isolate, (fresh) =>
+    Effect.withFiber((parent) => {
+      const probe = settings.leaks ? makeProbe() : undefined
+      let effect: Effect.Effect<A, E, R> = toEffect(program)
+      if (probe !== undefined) effect = Tracking.withTracker(effect, probe.tracker)
+      return Effect.callback<Run>((resume) => {
+        const started = Date.now()
+        // Known once started; the strategy's interruption reads it later.
+        const cell: { root?: Fiber.Fiber<A, E> } = {}
+        let finished = false
+        let idle = 0
+        let cancelHang: Timer.Cancel | undefined
+        const handle: RunHandle = {
+          controller: () => controller,
+          root: () => cell.root as FiberLike | undefined,
+          interruptRoot: () => cell.root?.interruptUnsafe(),
+          log: [],
+          reach: undefined,
+          fiber: undefined
         }
-        cancelHang?.()
-        const exit = cell.root?.pollUnsafe()
-        const left = controller.live().map((f) => controller.describe(f))
-        resume(
-          Effect.succeed({
-            points: controller.points,
-            steps: controller.steps,
-            outside: controller.outside,
-            fiberCount: controller.fibers.size,
-            trace: controller.trace,
-            ending: exit !== undefined && ending !== "busy" ? "exit" : ending,
-            exit,
-            live: probe?.unsafeLive() ?? [],
-            left,
-            schedule: handle.log,
-            reach: handle.reach,
-            fiber: handle.fiber,
-            millis: Date.now() - started
-          })
-        )
-      }
-      const onIdle = () => {
-        if (finished) return
-        if (controller.aborted) return finish("busy")
-        // The root has ended and every fiber that could run has: the run is over.
-        if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
-        // Nothing can run. Promises already resolved land in microtasks: let them, then
-        // decide between a deadlock and a wait on the outside world.
-        const at = ++idle
-        const decide = () => {
-          if (finished || at !== idle || controller.queue.length > 0) return
-          if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
-          if (!controller.outsideWaits()) return finish("deadlock")
-          cancelHang ??= controller.unwatched(() =>
-            Timer.set("hangTimeout", Math.max(0, bound - (Date.now() - started)), () =>
-              finish("outside")
-            )
+        const finish = (ending: Ending) => {
+          if (finished) return
+          finished = true
+          controller.close()
+          if (currentController === controller) {
+            currentController = undefined
+            currentProbe = undefined
+          }
+          cancelHang?.()
+          const exit = cell.root?.pollUnsafe()
+          const left = controller.live().map((f) => controller.describe(f))
+          resume(
+            Effect.succeed({
+              points: controller.points,
+              steps: controller.steps,
+              outside: controller.outside,
+              fiberCount: controller.fibers.size,
+              trace: controller.trace,
+              ending: exit !== undefined && ending !== "busy" ? "exit" : ending,
+              exit,
+              live: probe?.unsafeLive() ?? [],
+              left,
+              schedule: handle.log,
+              reach: handle.reach,
+              fiber: handle.fiber,
+              millis: Date.now() - started
+            })
           )
-          // What the run waits on may end without waking any of its fibers (a plain timer, a
-          // file request of the module loader's): look again, so that the run is a deadlock
-          // once nothing is left, not a hang at the bound. (A fiber woken meanwhile drives
-          // the run and makes `at` stale.)
-          controller.unwatched(() => Timer.set("hangTimeout", OUTSIDE_POLL_MILLIS, decide))
         }
-        setImmediate(decide)
-      }
-      const controller = new Controller(
-        strategy(handle),
-        started + bound,
-        onIdle,
-        (parent as unknown as { currentSpanLocal?: unknown }).currentSpanLocal
-      )
-      currentController = controller
-      if (forks !== undefined) controller.forks = forks
-      currentProbe = probe
-      const context = Context.add(
-        parent.context as Context.Context<R>,
-        Scheduler.Scheduler,
-        controller
-      )
-      cell.root = Effect.runForkWith(context)(effect)
-      controller.started = true
-      controller.drive()
-      return Effect.sync(() => {
-        finished = true
-        controller.close()
-        cancelHang?.()
+        const onIdle = () => {
+          if (finished) return
+          if (controller.aborted) return finish("busy")
+          // The root has ended and every fiber that could run has: the run is over.
+          if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
+          // Nothing can run. Promises already resolved land in microtasks: let them, then
+          // decide between a deadlock and a wait on the outside world.
+          const at = ++idle
+          const decide = () => {
+            if (finished || at !== idle || controller.queue.length > 0) return
+            if (cell.root?.pollUnsafe() !== undefined) return finish("exit")
+            if (!controller.outsideWaits()) return finish("deadlock")
+            cancelHang ??= controller.unwatched(() =>
+              Timer.set("hangTimeout", Math.max(0, bound - (Date.now() - started)), () =>
+                finish("outside")
+              )
+            )
+            // What the run waits on may end without waking any of its fibers (a plain timer, a
+            // file request of the module loader's): look again, so that the run is a deadlock
+            // once nothing is left, not a hang at the bound. (A fiber woken meanwhile drives
+            // the run and makes `at` stale.)
+            controller.unwatched(() => Timer.set("hangTimeout", OUTSIDE_POLL_MILLIS, decide))
+          }
+          setImmediate(decide)
+        }
+        const controller = new Controller(
+          strategy(handle),
+          started + bound,
+          onIdle,
+          (parent as unknown as { currentSpanLocal?: unknown }).currentSpanLocal
+        )
+        currentController = controller
+        if (forks !== undefined) controller.forks = forks
+        currentProbe = probe
+        let context = Context.add(
+          parent.context as Context.Context<R>,
+          Scheduler.Scheduler,
+          controller
+        )
+        // Isolated: this run's own TestClock and TestConsole (the explorer's scheduler stays).
+        if (fresh !== undefined) {
+          context = Context.add(
+            Context.add(context, Clock.Clock, fresh.clock),
+            Console.Console,
+            fresh.console
+          )
+        }
+        cell.root = Effect.runForkWith(context)(effect)
+        controller.started = true
+        controller.drive()
+        return Effect.sync(() => {
+          finished = true
+          controller.close()
+          cancelHang?.()
+        })
       })
     })
-  })
+  )
+
+/**
+ * Fresh test services for one run (`isolate`): a TestClock at time 0 with no sleeper, and an
+ * empty TestConsole, so that what one run leaves on them (time moved on, a sleeper, output)
+ * cannot reach the runs after it.
+ */
+const freshTestServices = Effect.all({ clock: TestClock.make(), console: TestConsole.make })
+
+/** Runs `f` with fresh test services (held by a scope of the run's own) or with none. */
+const withFreshServices = <A, E, R>(
+  isolate: boolean,
+  f: (fresh: Effect.Success<typeof freshTestServices> | undefined) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  isolate
+    ? // A scope of its own, not provided to the program (which keeps the caller's `Scope`).
+      Effect.acquireUseRelease(
+        Scope.make(),
+        (scope) => Effect.flatMap(Effect.provideService(freshTestServices, Scope.Scope, scope), f),
+        (scope, exit) => Scope.close(scope, exit)
+      )
+    : f(undefined)
+
+/** `isolate` as given, or (by default) whether the caller runs on test services. */
+const withIsolation = (
+  settings: Settings,
+  options: Interruption.Options<any> | undefined
+): Effect.Effect<Settings> =>
+  options?.isolate !== undefined
+    ? Effect.succeed(settings)
+    : Effect.map(onTestClock, (isolate) => ({ ...settings, isolate }))
+
+/** Whether the caller runs on test services (a TestClock), as under `it.effect`. */
+const onTestClock = Effect.withFiber((fiber) =>
+  Effect.succeed(typeof (fiber.getRef(Clock.Clock) as { adjust?: unknown }).adjust === "function")
+)
 
 // ---------------------------------------------------------------------------------------------
 // Judging a run
@@ -1027,7 +1081,7 @@ export const explore: <A, E, R>(
   R
 >(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>) {
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
-  const settings = checkOptions(options)
+  const settings = yield* withIsolation(checkOptions(options), options)
   const failures: Array<Interruption.Failure> = []
   // Every explored point (or run) in order, with its failure if any: what the ranges group.
   const visited: Array<{ readonly failures: ReadonlyArray<Interruption.Failure> }> = []
@@ -1318,6 +1372,7 @@ export const explore: <A, E, R>(
     deterministic: first.points === second.points && first.trace === second.trace,
     unreached,
     outsideControl: outside,
+    isolated: settings.isolate,
     fibers,
     ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
     ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
@@ -1359,15 +1414,16 @@ export const runAt = <A, E, R>(
     if (!Number.isInteger(step) || step < 0) {
       throw new InvalidOptionsError({ option: "step", value: step, reason: "is not a step number" })
     }
-    const settings = checkOptions(options)
-    if (settings.mode === "pct" || settings.mode === "exhaustive") {
+    const checked = checkOptions(options)
+    if (checked.mode === "pct" || checked.mode === "exhaustive") {
       throw new InvalidOptionsError({
         option: "mode",
-        value: settings.mode,
+        value: checked.mode,
         reason: "has no step to run at: replay the failure's schedule with Interruption.replay"
       })
     }
     let tokens: Array<Token>
+    const settings = checked
     if (settings.mode === "budget") {
       // Budget mode: `step` is a turn end of the run with `budget`.
       if (options?.budget === undefined) {
@@ -1384,9 +1440,16 @@ export const runAt = <A, E, R>(
       const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
       tokens = step === 0 ? [] : [{ kind, point: step }]
     }
-    return Effect.map(
-      runOnce(program, strategyOf(tokens), settings, Math.max(settings.hangMillis, DRY_RUN_BOUND)),
-      (run) => run.exit as Exit.Exit<A, E> | undefined
+    return Effect.flatMap(withIsolation(checked, options), (isolated) =>
+      Effect.map(
+        runOnce(
+          program,
+          strategyOf(tokens),
+          isolated,
+          Math.max(isolated.hangMillis, DRY_RUN_BOUND)
+        ),
+        (run) => run.exit as Exit.Exit<A, E> | undefined
+      )
     )
   })
 
@@ -1397,7 +1460,7 @@ export const replay = <A, E, R>(
   options?: Interruption.Options<any>
 ): Effect.Effect<Interruption.Replayed<A, E>, never, R> =>
   Effect.gen(function* () {
-    const settings = checkOptions(options)
+    const settings = yield* withIsolation(checkOptions(options), options)
     const tokens = parseSchedule(schedule)
     const bound = settings.hangMillis
     const run = yield* runOnce(program, strategyOf(tokens), settings, bound)
