@@ -88,6 +88,10 @@ describe("whose fiber", () => {
           Interruption.assertEveryStep(program, { target: "holder", check, progress: false })
         )
         expect(Exit.isSuccess(strict)).toBe(report.reachable === 0)
+        // replay says the same of the schedule it runs again.
+        const replayed = yield* Interruption.replay(program, internal[0]!.schedule, { check })
+        const { preemptions: _p, ...found } = internal[0]!
+        expect(replayed.failure).toEqual({ ...found, step: 0 })
         // With the root as the target, the timeout's fiber goes with it: nothing fails.
         const root = yield* Interruption.explore(program, { check, progress: false })
         expect(root.failures).toEqual([])

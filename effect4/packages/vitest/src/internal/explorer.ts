@@ -1463,8 +1463,14 @@ export const replay = <A, E, R>(
     const settings = yield* withIsolation(checkOptions(options), options)
     const tokens = parseSchedule(schedule)
     const bound = settings.hangMillis
-    const run = yield* runOnce(program, strategyOf(tokens), settings, bound)
-    const failure = yield* judge(run, 0, settings, bound)
+    // A schedule that interrupts a holder: its fibers' fork sites, as `explore` names them.
+    const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
+    const forks =
+      holder && sites.available() ? new Map<number, sites.Captured | undefined>() : undefined
+    const run = yield* runOnce(program, strategyOf(tokens), settings, bound, forks)
+    const judged = yield* judge(run, 0, settings, bound)
+    const failure =
+      judged === undefined || !holder ? judged : withForkSite(judged, forkSitesOf(forks), "holder")
     const replayed: Interruption.Replayed<A, E> = {
       exit: run.exit as Exit.Exit<A, E> | undefined,
       failure,
