@@ -56,8 +56,8 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
         )
       : ranges.map(
           (r) =>
-            `${
-              mode === "budget"
+            `${r.mode === undefined ? "" : `${r.mode}/${r.target} `}${
+              (r.mode ?? mode) === "budget"
                 ? `budget ${r.budget}, ${points(r.from, r.to, "turn end", "turn ends")}`
                 : points(r.from, r.to, "step", "steps")
             } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}): ${r.message} [replay: "${r.schedule}"]`
@@ -71,18 +71,24 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
       (hidden > 0
         ? `\n  (and ${hidden} failing ${hidden === 1 ? "run" : "runs"} Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn "any" fails on them)`
         : "")
+    const passes = (this.report.passes ?? []).map(
+      (p) =>
+        `${p.mode}/${p.target}${p.budgets === undefined ? "" : ` ${p.budgets.join(", ")}`}: ${p.points} ${p.mode === "budget" ? "turn ends" : "points"}`
+    )
     const head =
-      mode === "pct"
-        ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
-        : mode === "exhaustive"
-          ? `${failures.length} of ${exhaustive?.schedules} schedules failed (at most ${exhaustive?.preemptions} preemptions; ${
-              exhaustive?.exhausted === true
-                ? "every such schedule was run"
-                : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
-            })`
-          : mode === "budget"
-            ? `${failures.length} of ${runs} turn ends failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}, each also run without interruption)`
-            : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
+      mode === "all"
+        ? `${failures.length} of ${(this.report.passes ?? []).reduce((n, p) => n + p.points, 0)} points failed (passes ${passes.join("; ")})`
+        : mode === "pct"
+          ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
+          : mode === "exhaustive"
+            ? `${failures.length} of ${exhaustive?.schedules} schedules failed (at most ${exhaustive?.preemptions} preemptions; ${
+                exhaustive?.exhausted === true
+                  ? "every such schedule was run"
+                  : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
+              })`
+            : mode === "budget"
+              ? `${failures.length} of ${runs} turn ends failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}, each also run without interruption)`
+              : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
     // As the Effect 3 edition says it: which equivalence covered the points not run.
     const by =
       reduced === undefined || reduced.points === 0

@@ -48,8 +48,8 @@
  * many times, so build its state inside it (`Effect.suspend`, a function that makes the
  * program) and let the `check` read state the program resets when it starts.
  *
- * `failOn`, `sample`, `isolate` and `mode: "budget"` mean what they mean in the Effect 3
- * explorer; its mode `"all"` is not yet this edition's.
+ * `failOn`, `sample`, `isolate`, `mode: "budget"` and `mode: "all"` mean what they mean in the
+ * Effect 3 explorer (here `"all"` is asked for, not the default).
  *
  * @since 0.1.0
  */
@@ -85,12 +85,16 @@ import * as internal from "./internal/explorer.js"
  *   fiber's end), where the root (or, with `target: "holder"`, the fiber whose turn it was)
  *   is interrupted before the next turn starts. Every failure it finds is one the default
  *   scheduler makes with that budget (`Failure.budget`); it finds the bugs that need the
- *   interleaving a small budget makes, which the other modes' single perturbation does not.
+ *   interleaving a small budget makes, which the other modes' single perturbation does not;
+ * - `"all"`: the Effect 3 edition's default, here asked for: budget mode (budgets 10, 12 and
+ *   32, or `budgets`) with the root, then with the holder as target, then interrupt mode with the
+ *   root, then with the holder; one report, each failure naming its pass (`Failure.mode`,
+ *   `Failure.target`; `Report.passes`). Refuses a `target` (set per pass).
  *
  * @since 0.1.0
  * @category models
  */
-export type Mode = "interrupt" | "yield" | "pct" | "exhaustive" | "budget"
+export type Mode = "interrupt" | "yield" | "pct" | "exhaustive" | "budget" | "all"
 
 /**
  * Whom the interruption is for in interrupt mode: the program's root fiber (the default), or
@@ -258,6 +262,10 @@ export interface Failure {
    * Absent for a run without perturbation.
    */
   readonly fiber?: string | undefined
+  /** Mode `"all"`: the pass that found it. */
+  readonly mode?: Exclude<Mode, "all"> | undefined
+  /** Mode `"all"`: the pass's target. */
+  readonly target?: Target | undefined
   /** The preemptions of `schedule`. */
   readonly preemptions?: number | undefined
   /** A shrunk failure: the schedule it was shrunk from. */
@@ -291,6 +299,28 @@ export interface Range {
   readonly fiber?: string | undefined
   /** The first failure's schedule (`replay` runs it). */
   readonly schedule: string
+  /** Mode `"all"`: the pass that found it. */
+  readonly mode?: Exclude<Mode, "all"> | undefined
+  /** Mode `"all"`: the pass's target. */
+  readonly target?: Target | undefined
+}
+
+/**
+ * Mode `"all"`: one pass's numbers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Pass {
+  readonly mode: "budget" | "interrupt"
+  readonly target: Target
+  /** Points explored (budget mode: turn ends, over its budgets). */
+  readonly points: number
+  readonly runs: number
+  readonly failing: number
+  readonly reachable: number
+  /** Budget mode: its budgets. */
+  readonly budgets?: ReadonlyArray<number> | undefined
 }
 
 /**
@@ -422,8 +452,10 @@ export interface Report {
    * points or did not end (nothing is reduced then).
    */
   readonly reduced?: Reduced | undefined
-  /** Budget mode: each budget's run without interruption. */
+  /** Budget mode: each budget's run without interruption (mode `"all"`: budget/root's). */
   readonly budgets?: ReadonlyArray<BudgetRun> | undefined
+  /** Mode `"all"`: each pass's numbers, in the order run. */
+  readonly passes?: ReadonlyArray<Pass> | undefined
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }

@@ -402,7 +402,7 @@ describe("Interruption.explore (the minimal harness)", () => {
   it.effect("invalid options die with an InvalidOptionsError when the effect runs", () =>
     Effect.gen(function* () {
       const cases: Array<[Record<string, unknown>, string]> = [
-        [{ mode: "all" }, "mode"],
+        [{ mode: "every" }, "mode"],
         [{ leaks: 0 }, "leaks"],
         [{ defects: "no" }, "defects"],
         [{ check: "yes" }, "check"],
