@@ -1255,6 +1255,11 @@ const explorePass: <A, E, R>(
   const bound = Math.max(settings.hangMillis, 3 * first.millis)
   let outside = first.outside + second.outside
   let fibers = Math.max(first.fiberCount, second.fiberCount)
+  /** A run's part of the report's totals: events outside control, the most fibers. */
+  const account = (run: Run) => {
+    outside += run.outside
+    fibers = Math.max(fibers, run.fiberCount)
+  }
   const unreached: Array<number> = []
   const progress = makeProgress(
     yield* ProgressConsole,
@@ -1304,8 +1309,7 @@ const explorePass: <A, E, R>(
           )
           schedules++
           runs++
-          outside += run.outside
-          fibers = Math.max(fibers, run.fiberCount)
+          account(run)
           if (frontier !== undefined) {
             reduced += frontier.skipped
             pending += frontier.switches.length
@@ -1348,8 +1352,7 @@ const explorePass: <A, E, R>(
         settings,
         dryBound
       )
-      outside += dry.outside
-      fibers = Math.max(fibers, dry.fiberCount)
+      account(dry)
       const dryFail = yield* judge(dry, 0, settings, dryBound)
       note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
       budgetReport.push({ budget, steps: dry.points, points: counter.ends })
@@ -1367,8 +1370,7 @@ const explorePass: <A, E, R>(
           bound
         )
         runs++
-        outside += run.outside
-        fibers = Math.max(fibers, run.fiberCount)
+        account(run)
         if (seen.ends < end) unreached.push(end)
         const failure = yield* judge(run, end, settings, bound)
         note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
@@ -1385,8 +1387,7 @@ const explorePass: <A, E, R>(
         bound
       )
       runs++
-      outside += run.outside
-      fibers = Math.max(fibers, run.fiberCount)
+      account(run)
       let failure = yield* judge(run, r, settings, bound)
       if (failure !== undefined) {
         failure = { ...failure, preemptions: preemptions(run.schedule) }
@@ -1446,7 +1447,7 @@ const explorePass: <A, E, R>(
       }
       const run = yield* runOnce(program, replayStrategy([{ kind, point }]), settings, bound)
       runs++
-      outside += run.outside
+      account(run)
       if (run.points < point) unreached.push(point)
       const failure = yield* judge(run, point, settings, bound)
       note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
