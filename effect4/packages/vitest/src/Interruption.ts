@@ -427,7 +427,10 @@ export interface Report {
   readonly reachable: number
   /** What `assertEveryStep` fails on (`Options.failOn`). */
   readonly failOn: "any" | "reachable"
-  /** Whether two uninterrupted runs took the same points, fiber by fiber. */
+  /**
+   * Whether the program behaved as one: two uninterrupted runs took the same points, fiber by
+   * fiber, and every run reached the point it was to be perturbed at (`unreached` is empty).
+   */
   readonly deterministic: boolean
   /** Points a perturbed run ended before reaching (its run was shorter). */
   readonly unreached: ReadonlyArray<number>

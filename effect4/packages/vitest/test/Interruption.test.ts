@@ -430,3 +430,22 @@ describe("Interruption.explore (the minimal harness)", () => {
     })
   )
 })
+
+describe("deterministic", () => {
+  it.effect("is false when a run ends before the point it was to be perturbed at", () =>
+    Effect.gen(function* () {
+      // The two dry runs take ten yields, every later run one: the dry runs agree, and the
+      // runs after them end before most of their points.
+      let calls = 0
+      const program = () =>
+        Effect.gen(function* () {
+          calls++
+          const yields = calls <= 2 ? 10 : 1
+          for (let i = 0; i < yields; i++) yield* Effect.yieldNow
+        })
+      const report = yield* Interruption.explore(program, { progress: false, reduce: false })
+      expect(report.unreached.length).toBeGreaterThan(0)
+      expect(report.deterministic).toBe(false)
+    })
+  )
+})

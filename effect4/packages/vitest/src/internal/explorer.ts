@@ -1485,7 +1485,10 @@ const explorePass: <A, E, R>(
     ranges: rangesOf(visited, settings.mode === "budget"),
     reachable: failures.filter(isReachable).length,
     failOn: settings.failOn,
-    deterministic: first.points === second.points && first.trace === second.trace,
+    // As on Effect 3: the dry runs agree, and every run reached the point it was to be
+    // perturbed at (a deterministic program always does: its prefix is the dry run's).
+    deterministic:
+      first.points === second.points && first.trace === second.trace && unreached.length === 0,
     unreached,
     outsideControl: outside,
     isolated: settings.isolate,
