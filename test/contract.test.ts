@@ -26,9 +26,10 @@
  * Names are compared with their counts: a name that one edition has twice (in two files) and
  * the other once is reported too.
  *
- * The vitest package (the interruption explorer and LeakProbe) is exempt for now: the
- * Effect 4 edition has a minimal harness of its own with its own tests, and porting the
- * explorer is a later issue. Only `core` and `platform` are compared.
+ * The vitest package (the interruption explorer and LeakProbe) is exempt: the two explorers
+ * are built on different hooks of their runtimes (a `Supervisor` on Effect 3, a `Scheduler` on
+ * Effect 4) and their tests exercise those; the code they share (common/progress.ts,
+ * ranges.ts, sites.ts) is tested in both. Only `core` and `platform` are compared.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
