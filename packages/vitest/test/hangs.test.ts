@@ -159,3 +159,37 @@ describe("what the runtime cannot see the end of is still bounded by hangTimeout
     60_000
   )
 })
+
+describe("the event loop", () => {
+  it.live(
+    "an exploration longer than a second lets it turn: a timer set before it fires during it",
+    () =>
+      Effect.gen(function* () {
+        // Regression: an exploration was one chain of promise reactions; under vitest 3 a
+        // worker kept from Node's poll phase for 60 s fails the run ("Timeout calling
+        // onTaskUpdate"), seen under two CPU hogs with every test green.
+        let fired = false
+        let seenDuring = false
+        setTimeout(() => {
+          fired = true
+        }, 0)
+        const started = performance.now()
+        const program = Effect.gen(function* () {
+          for (let i = 0; i < 1000; i++) yield* Effect.yieldNow()
+        })
+        const report = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          progress: false,
+          reduce: false,
+          check: () =>
+            Effect.sync(() => {
+              if (fired && performance.now() - started < 60_000) seenDuring = true
+            })
+        })
+        // Long enough to need a breath (the bound is 1 s); the timer fired while it ran.
+        expect(report.runs).toBeGreaterThan(2000)
+        expect(seenDuring).toBe(true)
+      }),
+    120_000
+  )
+})

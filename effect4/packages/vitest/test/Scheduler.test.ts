@@ -486,3 +486,34 @@ describe("a deadlock is declared only when nothing the run made can still wake i
     ])
   })
 })
+
+describe("the event loop", () => {
+  it.live(
+    "an exploration longer than a second lets it turn: a timer set before it fires during it",
+    () =>
+      Effect.gen(function* () {
+        // As the Effect 3 edition's (which needed a breath between runs: under vitest 3 a
+        // worker kept from Node's poll phase for 60 s fails the run): this explorer already
+        // lets the event loop turn between runs, and this keeps it so.
+        let fired = false
+        let seenDuring = false
+        setTimeout(() => {
+          fired = true
+        }, 0)
+        const program = Effect.gen(function* () {
+          for (let i = 0; i < 1000; i++) yield* Effect.yieldNow
+        })
+        const report = yield* Interruption.explore(program, {
+          progress: false,
+          reduce: false,
+          check: () =>
+            Effect.sync(() => {
+              if (fired) seenDuring = true
+            })
+        })
+        expect(report.runs).toBeGreaterThan(1000)
+        expect(seenDuring).toBe(true)
+      }),
+    120_000
+  )
+})

@@ -82,6 +82,26 @@ export const runBoundOf = (hangTimeout: Duration.Duration, millis: number): Dura
 const uninterruptedBound = (hangTimeout: Duration.Duration): Duration.Duration =>
   maxDuration(hangTimeout, UNINTERRUPTED_FLOOR)
 
+/**
+ * How long the explorer runs runs back to back before it lets the event loop turn (ms). An
+ * exploration is a chain of promise reactions that never reaches Node's poll phase: under
+ * vitest 3 a worker kept from it for 60 s misses the reply to its own report of progress and
+ * fails the run ("Timeout calling onTaskUpdate", seen under two CPU hogs with every test
+ * green). Between two runs, so nothing of a run is affected.
+ */
+const BREATH_EVERY = 1_000
+let lastBreath = performance.now()
+const breathe: Effect.Effect<void> = Effect.suspend(() =>
+  performance.now() - lastBreath < BREATH_EVERY
+    ? Effect.void
+    : Effect.async<void>((resume) => {
+        setImmediate(() => {
+          lastBreath = performance.now()
+          resume(Effect.void)
+        })
+      })
+)
+
 /** The fiber id the explorer interrupts with, so that traces name it. */
 const explorerId = FiberId.make(-1, 0)
 
@@ -1828,6 +1848,7 @@ const explorePass = <A, E, R, R2>(
       if (entry.failures.length > 0) failing++
       explored.push(entry)
       shown.update(explored.length, total, failing)
+      yield* breathe
     }
     shown.end(explored.length, total, failing)
     reduced.points = reduced.deferred + reduced.continuation + reduced.idle
