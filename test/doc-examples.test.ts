@@ -2,7 +2,7 @@
  * Every ```ts block in the JSDoc of the packages' public modules and in the READMEs must
  * type-check: the docs show code that compiles against the code as it is.
  */
-import { execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
@@ -55,7 +55,7 @@ const collect = (): Array<Snippet> => {
 }
 
 describe("documentation examples", () => {
-  it("every ```ts block in JSDoc and READMEs type-checks", () => {
+  it("every ```ts block in JSDoc and READMEs type-checks", async () => {
     const snippets = collect()
     expect(snippets.length).toBeGreaterThan(40)
     rmSync(out, { recursive: true, force: true })
@@ -81,13 +81,18 @@ describe("documentation examples", () => {
       })
     )
     let report = ""
-    try {
-      execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", out], {
-        encoding: "utf8",
-        cwd: root
-      })
-    } catch (error) {
-      const output = (error as { stdout?: string }).stdout ?? String(error)
+    // Awaited, not execFileSync: a worker blocked in a child process for 60 s misses vitest's
+    // RPC deadline on a loaded machine (see test/consumer.test.ts).
+    const failed = await new Promise<string | undefined>((resolve) =>
+      execFile(
+        process.execPath,
+        [`${root}node_modules/typescript/bin/tsc`, "-p", out],
+        { encoding: "utf8", cwd: root, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout) => resolve(error === null ? undefined : stdout || String(error))
+      )
+    )
+    if (failed !== undefined) {
+      const output = failed
       // Name each error by where the snippet came from.
       report = output.replace(
         /dist-test\/doc-examples\/snippet(\d+)\.ts\((\d+),\d+\)/g,
