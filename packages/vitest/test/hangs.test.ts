@@ -165,9 +165,9 @@ describe("the event loop", () => {
     "an exploration longer than a second lets it turn: a timer set before it fires during it",
     () =>
       Effect.gen(function* () {
-        // Regression: an exploration was one chain of promise reactions; under vitest 3 a
-        // worker kept from Node's poll phase for 60 s fails the run ("Timeout calling
-        // onTaskUpdate"), seen under two CPU hogs with every test green.
+        // Regression: an exploration was one chain of promise reactions, keeping the process
+        // from Node's poll phase and timers for as long as it lasted (under vitest 3 a worker
+        // kept from it for 60 s fails the run: "Timeout calling onTaskUpdate").
         let fired = false
         let seenDuring = false
         setTimeout(() => {

@@ -86,8 +86,8 @@ const uninterruptedBound = (hangTimeout: Duration.Duration): Duration.Duration =
  * How long the explorer runs runs back to back before it lets the event loop turn (ms). An
  * exploration is a chain of promise reactions that never reaches Node's poll phase: under
  * vitest 3 a worker kept from it for 60 s misses the reply to its own report of progress and
- * fails the run ("Timeout calling onTaskUpdate", seen under two CPU hogs with every test
- * green). Between two runs, so nothing of a run is affected.
+ * fails the run ("Timeout calling onTaskUpdate"), and nothing else of the process (I/O, timers)
+ * runs meanwhile. Between two runs, so nothing of a run is affected.
  */
 const BREATH_EVERY = 1_000
 let lastBreath = performance.now()
