@@ -84,10 +84,11 @@ import * as reach from "./internal/reach.js"
  *   runs first, then it resumes. This explores interleavings: a check-then-act split by a
  *   preemption.
  * - `"budget"`: nothing is forced. The program runs with a per-turn operation budget
- *   (`Effect.withMaxOpsBeforeYield`, each of `budgets`), and at every point where the runtime
- *   itself ends a fiber's turn (the budget is used up, a `yieldNow`, an async wait) another
- *   fiber interrupts the root. Every failure it finds happens under Effect's default scheduler
- *   with that budget.
+ *   (`Effect.withMaxOpsBeforeYield`, each of `budgets`), once without interruption (a race
+ *   that only the budget's preemptions show fails there: step 0 of that budget), then once for
+ *   every point where the runtime itself ends a fiber's turn (the budget is used up, a
+ *   `yieldNow`, an async wait), where another fiber interrupts the root. Every failure it finds
+ *   happens under Effect's default scheduler with that budget.
  *
  * @since 0.1.0
  * @category models

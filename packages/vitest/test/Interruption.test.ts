@@ -857,6 +857,61 @@ describe("budget mode and reach", () => {
   )
 
   it.effect(
+    "a race that a budget shows without any interruption fails at that budget's step 0",
+    () =>
+      Effect.gen(function* () {
+        // A lost update: each fiber reads the count, does a dozen operations, writes it back.
+        // At Effect's default budget the root's increment runs in one turn, then the other's:
+        // 2. With 12 operations a turn the root is preempted between its read and its write
+        // and the other fiber reads the same count: 1. No interruption is needed, so the run
+        // that shows it is the budget's own uninterrupted run.
+        const world = { count: 0 }
+        const increment = Effect.gen(function* () {
+          const seen = world.count
+          for (let i = 0; i < 12; i++) yield* Effect.sync(() => i)
+          world.count = seen + 1
+        })
+        const program = Effect.gen(function* () {
+          yield* Effect.sync(() => {
+            world.count = 0
+          })
+          const other = yield* Effect.fork(increment)
+          yield* increment
+          yield* Fiber.join(other)
+        })
+        const check = (exit: Exit.Exit<unknown, unknown>) =>
+          Exit.isSuccess(exit) && world.count !== 2
+            ? Effect.fail(`count ${world.count}`)
+            : Effect.void
+        const plain = yield* Interruption.explore(program, { check, mode: "interrupt" })
+        expect(plain.failures).toEqual([])
+        const report = yield* Interruption.explore(program, {
+          check,
+          mode: "budget",
+          budgets: [12, 2048]
+        })
+        expect(report.failures).toEqual([
+          {
+            step: 0,
+            kind: "check",
+            message: "count 1",
+            mode: "budget",
+            target: "root",
+            reach: "budget",
+            budget: 12
+          }
+        ])
+        expect(report.reachable).toBe(1)
+        // Replayed: step 0 of budget 12 is that run; at 2048 it passes.
+        const replay = yield* Interruption.runAt(program, 0, { check, mode: "budget", budget: 12 })
+        expect(replay.failures).toEqual(report.failures)
+        const fine = yield* Interruption.runAt(program, 0, { check, mode: "budget", budget: 2048 })
+        expect(fine.failures).toEqual([])
+      }),
+    120_000
+  )
+
+  it.effect(
     "budget options are checked",
     () =>
       Effect.gen(function* () {

@@ -181,3 +181,29 @@ describe("reach into other runtimes", () => {
     120_000
   )
 })
+
+describe("mode all stops early", () => {
+  it.effect("a program that fails without interruption: mode all stops after its first pass", () =>
+    Effect.gen(function* () {
+      const report = yield* Interruption.explore(Effect.yieldNow(), {
+        check: () => Effect.fail("always")
+      })
+      expect(passesOf(report)).toEqual([["budget", "root", [12, 32]]])
+      expect(report.failures[0]).toEqual({
+        step: 0,
+        kind: "check",
+        message: "always",
+        mode: "budget",
+        target: "root",
+        reach: "uninterrupted"
+      })
+      // Then each budget's own run (its step 0) and every turn end of it: all of them fail.
+      expect(report.failures.map((f) => [f.step, f.reach, f.budget])).toEqual([
+        [0, "uninterrupted", undefined],
+        ...[0, 30, 58, 71, 86, 96].map((step) => [step, "budget", 12]),
+        ...[0, 30, 46].map((step) => [step, "budget", 32])
+      ])
+      expect(report.passes[0]!.failures).toBe(10)
+    })
+  )
+})

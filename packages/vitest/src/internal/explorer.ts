@@ -1452,7 +1452,12 @@ const labelOf = (
 ): Pick<Interruption.Failure, "mode" | "target" | "where" | "reach" | "budget"> => {
   const pass = { mode: settings.mode, target: settings.target }
   const where = run.where === undefined ? {} : { where: run.where }
-  if (step === 0 || !run.reached) return { ...pass, ...where, reach: "uninterrupted" }
+  if (step === 0 || !run.reached) {
+    // Budget mode: the run is the budget's uninterrupted one, which the runtime makes with it.
+    return settings.budget === undefined
+      ? { ...pass, ...where, reach: "uninterrupted" }
+      : { ...pass, ...where, reach: "budget", budget: settings.budget }
+  }
   if (settings.target === "holder" && settings.internal.has(run.where?.fiber ?? "")) {
     return { ...pass, ...where, reach: "internal" }
   }
@@ -1733,6 +1738,8 @@ const explorePass = <A, E, R, R2>(
     let points: Array<Point>
     const perBudget: Array<Interruption.BudgetRun> = []
     const budgetBounds = new Map<number, Duration.Duration>()
+    // Each budget's own run, explored just before that budget's points (as on Effect 4).
+    const budgetDry: Array<Explored> = []
     if (mode === "budget") {
       points = []
       for (const budget of budgets) {
@@ -1748,6 +1755,13 @@ const explorePass = <A, E, R, R2>(
             maxDuration(settings.runBound, runBoundOf(hangTimeout, budgetRun.millis))
           )
         }
+        // The budget's own run is a schedule the runtime makes with that budget and no
+        // interruption: a race that only the preemptions show fails here (its step 0).
+        budgetDry.push({
+          point: { step: 0, budget },
+          failures: yield* judge(budgetRun, 0, checked, { ...settings, budget }),
+          stuck: false
+        })
         budgetRun.turnEnds.forEach((step, i) => {
           // The holder pass of mode "all": the turn ends of the program's own fibers only.
           const name = budgetRun.turnEndFibers[i]!
@@ -1775,8 +1789,17 @@ const explorePass = <A, E, R, R2>(
         : sampleSteps(points.length, sample.runs, sample.seed).map((i) => points[i - 1]!)
     const unreached: Array<number> = []
     // Point 0 (the run without interruption) and the chosen points.
-    const total = chosen.length + 1
-    let failing = explored[0]!.failures.length > 0 ? 1 : 0
+    // The uninterrupted runs (and in budget mode each budget's) and the chosen points.
+    const total = explored.length + budgetDry.length + chosen.length
+    let failing = [...explored, ...budgetDry].filter((entry) => entry.failures.length > 0).length
+    /** Explores the budgets' own runs up to `budget`'s, if not yet (all of them: `undefined`). */
+    const flushDry = (budget: number | undefined) => {
+      const at =
+        budget === undefined
+          ? budgetDry.length - 1
+          : budgetDry.findIndex((entry) => entry.point.budget === budget)
+      if (at >= 0) explored.push(...budgetDry.splice(0, at + 1))
+    }
     const reduced = { points: 0, deferred: 0, continuation: 0, idle: 0, unconfirmed: 0 }
     // The last point run of a class of equivalent points, and what it found.
     let representative:
@@ -1788,6 +1811,7 @@ const explorePass = <A, E, R, R2>(
         }
       | undefined
     for (const point of chosen) {
+      if (point.budget !== undefined) flushDry(point.budget)
       const s = point.step
       let entry: Explored
       if (reductions !== undefined && reductions.idle[s] === 1) {
@@ -1850,6 +1874,7 @@ const explorePass = <A, E, R, R2>(
       shown.update(explored.length, total, failing)
       yield* breathe
     }
+    flushDry(undefined)
     shown.end(explored.length, total, failing)
     reduced.points = reduced.deferred + reduced.continuation + reduced.idle
     return {
@@ -1932,8 +1957,9 @@ export const explore = <A, E, R, R2 = never>(
         const shown = progress.make(console, checked.progress, label)
         const result = yield* explorePass(program, spec, checked, shared, isolate, shown)
         results.push(result)
-        // The program hangs without interruption: the next passes would show only that.
-        if (result.hungAtStart) break
+        // The program fails (or hangs) without interruption: the next passes would show only
+        // that, at every point. (The Effect 4 edition stops on the same rule.)
+        if (result.hungAtStart || result.explored[0]!.failures.length > 0) break
       }
       // Failures and ranges, pass by pass, each `where` with its fiber's fork site.
       const failures: Array<Interruption.Failure> = []
