@@ -5,7 +5,11 @@
  * Shows: a connection opened in one step and its close registered in the next: interrupted in
  * between, the connection leaks. `Interruption.assertEveryStep` runs the program once per step
  * it takes (a step is a point where Effect 4's runtime asks the scheduler whether the fiber
- * should yield), interrupted exactly there, and its report names each failing step and why.
+ * should yield), interrupted exactly there (by default in four passes, as on Effect 3: the
+ * runtime's own turn ends at budgets 10, 12 and 32 with the root interrupted, then with the
+ * program's own fibers cut off alone, every step with the root interrupted, every step of the
+ * program's own fibers cut off alone — this program forks none), and its report names each
+ * failing step, its pass and why.
  * `Interruption.runAt` replays one of them. Points the runtime guarantees to behave like the
  * one before share its run (the note: inside an uninterruptible region an interruption waits
  * for its end), and are still reported one by one. The same program written with
@@ -19,8 +23,8 @@
  *
  * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
  * Prints:
- *   broken: 5 of 28 interruption points failed:
- *   broken:   steps 13-17 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "i13"]
+ *   broken: 5 of 36 points failed (passes budget/root 10, 12, 32: 8 turn ends; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 28 points; interrupt/holder: 0 points):
+ *   broken:   interrupt/root steps 13-17 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "i13"]
  *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
  *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
  *   fixed: 31 interruption points, 0 failures

@@ -49,7 +49,7 @@
  * program) and let the `check` read state the program resets when it starts.
  *
  * `failOn`, `sample`, `isolate`, `mode: "budget"` and `mode: "all"` mean what they mean in the
- * Effect 3 explorer (here `"all"` is asked for, not the default).
+ * Effect 3 explorer; as there, `"all"` is the default when neither `mode` nor `target` is given.
  *
  * @since 0.1.0
  */
@@ -63,7 +63,8 @@ import * as internal from "./internal/explorer.js"
 /**
  * How the runs are scheduled:
  *
- * - `"interrupt"` (the default): one run per point; the fiber at point `k` is preempted there
+ * - `"interrupt"` (the default when a `target` is given): one run per point; the fiber at point
+ *   `k` is preempted there
  *   and the `target` (the root, or the fiber holding the point) is interrupted while it is
  *   paused;
  * - `"yield"`: one run per point; the fiber at point `k` is only preempted, so that every other
@@ -86,10 +87,13 @@ import * as internal from "./internal/explorer.js"
  *   is interrupted before the next turn starts. Every failure it finds is one the default
  *   scheduler makes with that budget (`Failure.budget`); it finds the bugs that need the
  *   interleaving a small budget makes, which the other modes' single perturbation does not;
- * - `"all"`: the Effect 3 edition's default, here asked for: budget mode (budgets 10, 12 and
- *   32, or `budgets`) with the root, then with the holder as target, then interrupt mode with the
- *   root, then with the holder; one report, each failure naming its pass (`Failure.mode`,
- *   `Failure.target`; `Report.passes`). Refuses a `target` (set per pass).
+ * - `"all"` (the default when neither `mode` nor `target` is given, as on Effect 3): budget
+ *   mode (budgets 10, 12 and 32, or `budgets`) with the root, then with the holder as target,
+ *   then interrupt mode with the root, then with the holder; the holder passes cut off only the
+ *   program's own fibers (not the root, whose points are the root passes', nor a fiber a
+ *   library forked for itself). One report, each failure naming its pass (`Failure.mode`,
+ *   `Failure.target`; `Report.passes`); a program that fails without interruption stops after
+ *   the first pass. Refuses a `target` (set per pass).
  *
  * @since 0.1.0
  * @category models
@@ -125,7 +129,7 @@ export type Reach = "uninterrupted" | "turn-start" | "budget" | "internal"
  * @category models
  */
 export interface Options<R = never> {
-  /** Default `"interrupt"`: see `Mode`. */
+  /** Default `"all"` (`"interrupt"` when a `target` is given; `runAt` and `replay`: `"interrupt"`): see `Mode`. */
   readonly mode?: Mode | undefined
   /** Interrupt mode: interrupt the root (the default) or the fiber holding the point. */
   readonly target?: Target | undefined
@@ -317,10 +321,13 @@ export interface Pass {
   /** Points explored (budget mode: turn ends, over its budgets). */
   readonly points: number
   readonly runs: number
-  readonly failing: number
+  /** Failing points of the pass. */
+  readonly failures: number
   readonly reachable: number
   /** Budget mode: its budgets. */
   readonly budgets?: ReadonlyArray<number> | undefined
+  /** Wall-clock time of the pass, in milliseconds. */
+  readonly millis: number
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Mode "all" (the Effect 3 edition's default, asked for here): budget passes with the root and
- * with the holder, then interrupt mode with the root and with the holder, in one report. The
+ * Mode "all", the default (as on Effect 3): budget passes with the root and with the holder,
+ * then interrupt mode with the root and with the holder, in one report. The
  * one upstream bug effect 4.1 still has (ScopedCache.get leaks what an interrupted lookup
  * acquired, docs/findings/effect4-scopedcache-get.md) is found only by its budget pass.
  */
@@ -34,9 +34,21 @@ const check = () =>
 describe('mode "all"', () => {
   it.effect("finds the ScopedCache.get leak interrupt mode alone does not", () =>
     Effect.gen(function* () {
-      const interrupt = yield* Interruption.explore(program, { check, progress: false })
+      const interrupt = yield* Interruption.explore(program, {
+        mode: "interrupt",
+        check,
+        progress: false
+      })
       expect(interrupt.failures).toEqual([])
-      const all = yield* Interruption.explore(program, { mode: "all", check, progress: false })
+      // No mode and no target: mode "all", the same as asking for it.
+      const all = yield* Interruption.explore(program, { check, progress: false })
+      const asked = yield* Interruption.explore(program, { mode: "all", check, progress: false })
+      const timeless = (r: Interruption.Report) => ({
+        ...r,
+        passes: r.passes!.map(({ millis: _millis, ...pass }) => pass)
+      })
+      expect(timeless(asked)).toEqual(timeless(all))
+      expect(all.passes!.every((p) => p.millis >= 0)).toBe(true)
       expect(all.mode).toBe("all")
       expect(all.passes!.map((p) => `${p.mode}/${p.target}`)).toEqual([
         "budget/root",
@@ -50,8 +62,11 @@ describe('mode "all"', () => {
         undefined,
         undefined
       ])
-      // Reachable: only the budget/root pass's; the holder passes' are the cache's own fiber.
+      // The holder passes cut off only the program's own fibers: this program forks none (the
+      // cache's lookup fiber is its own), so they have no points, as on Effect 3.
+      expect(all.passes!.map((p) => p.points)).toEqual([24, 0, 75, 0])
       const reachable = all.failures.filter((f) => f.reach !== "internal")
+      expect(reachable).toEqual(all.failures)
       expect(new Set(reachable.map((f) => `${f.mode}/${f.target}: ${f.message}`))).toEqual(
         new Set(["budget/root: 1 handle(s) still open"])
       )
@@ -60,21 +75,42 @@ describe('mode "all"', () => {
       expect(all.steps).toBe(interrupt.steps)
       // assertEveryStep fails on it, its message naming the pass.
       const error = yield* Effect.flip(
-        Interruption.assertEveryStep(program, { mode: "all", check, progress: false })
+        Interruption.assertEveryStep(program, { check, progress: false })
       )
       const lines = error.message.split("\n")
       // One reachable failure: budget 10, the root interrupted at turn end 5 (the cache's
-      // lookup fiber's turn); the holder passes' four, at the cache's own fiber, counted apart.
+      // lookup fiber's turn).
       expect(lines).toEqual([
-        "1 of 198 points failed (passes budget/root 10, 12, 32: 24 turn ends; budget/holder 10, 12, 32: 24 turn ends; interrupt/root: 75 points; interrupt/holder: 75 points):",
+        "1 of 99 points failed (passes budget/root 10, 12, 32: 24 turn ends; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 75 points; interrupt/holder: 0 points):",
         '  budget/root budget 10, turn end 5 (check, fiber 2 (a daemon)): 1 handle(s) still open [replay: "b10 e5"]',
-        "  (and 4 failing runs Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn \"any\" fails on them)",
         // The interrupt/root pass's reductions.
         "  note: 26 of the 76 points shared an equivalent point's run (deferred interruption 15, continuation 11; reduce: false runs each)"
       ])
       // The failure's schedule replays it.
       const replayed = yield* Interruption.replay(program, reachable[0]!.schedule, { check })
       expect(replayed.failure?.message).toBe("1 handle(s) still open")
+    })
+  )
+
+  it.effect("a program that fails without interruption: mode all stops after its first pass", () =>
+    Effect.gen(function* () {
+      const report = yield* Interruption.explore(Effect.yieldNow, {
+        check: () => Effect.fail("always"),
+        progress: false
+      })
+      expect(report.passes!.map((p) => [p.mode, p.target, p.budgets])).toEqual([
+        ["budget", "root", [10, 12, 32]]
+      ])
+      // Then each budget's own run (its step 0) and every turn end of it: all of them fail.
+      expect(report.failures.map((f) => [f.step, f.reach, f.budget, f.schedule])).toEqual([
+        [0, "uninterrupted", undefined, ""],
+        ...[10, 12, 32].flatMap((b) => [
+          [0, "budget", b, `b${b}`],
+          [1, "budget", b, `b${b} e1`],
+          [2, "budget", b, `b${b} e2`]
+        ])
+      ])
+      expect(report.passes![0]!.failures).toBe(10)
     })
   )
 

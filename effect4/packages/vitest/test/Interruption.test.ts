@@ -34,6 +34,7 @@ describe("Interruption.explore (the minimal harness)", () => {
       const exits: Array<string> = []
       // Every point run on its own (reduce: false), so the check sees one exit per point.
       const report = yield* Interruption.explore(program, {
+        mode: "interrupt",
         reduce: false,
         check: (exit) =>
           Effect.sync(() => {
@@ -65,6 +66,7 @@ describe("Interruption.explore (the minimal harness)", () => {
     Effect.gen(function* () {
       const { seen, program } = makeSteps()
       const report = yield* Interruption.explore(program, {
+        mode: "interrupt",
         check: () => (seen.reached >= 3 ? Effect.void : Effect.fail(`stopped at ${seen.reached}`))
       })
       expect(report.failures.length).toBeGreaterThan(0)
@@ -74,6 +76,7 @@ describe("Interruption.explore (the minimal harness)", () => {
       )
       const error = yield* Effect.flip(
         Interruption.assertEveryStep(program, {
+          mode: "interrupt",
           check: () => (seen.reached >= 3 ? Effect.void : Effect.fail("too early"))
         })
       )
@@ -210,7 +213,10 @@ describe("Interruption.explore (the minimal harness)", () => {
       const program = Effect.uninterruptible(
         Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.never))
       )
-      const report = yield* Interruption.explore(program, { hangTimeout: "1 hour" })
+      const report = yield* Interruption.explore(program, {
+        mode: "interrupt",
+        hangTimeout: "1 hour"
+      })
       expect(report.failures[0]).toEqual({
         step: 0,
         kind: "deadlock",
@@ -272,7 +278,7 @@ describe("Interruption.explore (the minimal harness)", () => {
   it.effect("a program that dies is a failure without a check; defects: false leaves it", () =>
     Effect.gen(function* () {
       const dying = Effect.andThen(Effect.yieldNow, Effect.die(new Error("bug")))
-      const report = yield* Interruption.explore(dying)
+      const report = yield* Interruption.explore(dying, { mode: "interrupt" })
       expect(report.failures[0]).toEqual({
         step: 0,
         kind: "defect",
@@ -280,7 +286,7 @@ describe("Interruption.explore (the minimal harness)", () => {
         schedule: "",
         reach: "uninterrupted"
       })
-      const quiet = yield* Interruption.explore(dying, { defects: false })
+      const quiet = yield* Interruption.explore(dying, { mode: "interrupt", defects: false })
       expect(quiet.failures).toEqual([])
       const throwing = yield* Interruption.explore((): Effect.Effect<void> => {
         throw new Error("no program")
@@ -298,7 +304,7 @@ describe("Interruption.explore (the minimal harness)", () => {
         yield* Effect.yieldNow
         yield* Scope.close(scope, Exit.void)
       })
-      const report = yield* Interruption.explore(byHand)
+      const report = yield* Interruption.explore(byHand, { mode: "interrupt" })
       expect(report.failures.length).toBeGreaterThan(0)
       expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
         'leaked 0 resources and 1 armed guard: guard "undo" (#n)'
@@ -350,7 +356,9 @@ describe("Interruption.explore (the minimal harness)", () => {
         leak(0).replace("#0", "#n")
       ])
       // The error's message: one line a range, the unreachable one counted apart.
-      const error = yield* Effect.flip(Interruption.assertEveryStep(byHand, { progress: false }))
+      const error = yield* Effect.flip(
+        Interruption.assertEveryStep(byHand, { mode: "interrupt", progress: false })
+      )
       expect(
         error.message
           .split("\n")
@@ -443,7 +451,11 @@ describe("deterministic", () => {
           const yields = calls <= 2 ? 10 : 1
           for (let i = 0; i < yields; i++) yield* Effect.yieldNow
         })
-      const report = yield* Interruption.explore(program, { progress: false, reduce: false })
+      const report = yield* Interruption.explore(program, {
+        mode: "interrupt",
+        progress: false,
+        reduce: false
+      })
       expect(report.unreached.length).toBeGreaterThan(0)
       expect(report.deterministic).toBe(false)
     })

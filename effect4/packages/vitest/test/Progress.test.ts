@@ -39,7 +39,7 @@ describe("progress", () => {
     () =>
       Effect.gen(function* () {
         const { console, writes } = fakeConsole(1000, false)
-        const report = yield* Interruption.explore(program, { check }).pipe(
+        const report = yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, console)
         )
         // 24 points, 17 of them run (7 covered by the reductions): point i is done when the
@@ -63,7 +63,7 @@ describe("progress", () => {
     () =>
       Effect.gen(function* () {
         const { console, writes } = fakeConsole(100, true)
-        yield* Interruption.explore(program, { check }).pipe(
+        yield* Interruption.explore(program, { mode: "interrupt", check }).pipe(
           Effect.provideService(ProgressConsole, console)
         )
         // Point i is done at i × 100 ms: the first line at 1 s (point 10), then every 200 ms.

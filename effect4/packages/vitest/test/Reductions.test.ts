@@ -311,7 +311,7 @@ describe("the reductions find what reduce: false finds, in fewer runs", () => {
           runs++
           for (let i = 0; i < runs; i++) yield* Effect.yieldNow
         })
-      const report = yield* Interruption.explore(program, { progress: false })
+      const report = yield* Interruption.explore(program, { mode: "interrupt", progress: false })
       expect(report.deterministic).toBe(false)
       expect(report.reduced).toBeUndefined()
       expect(report.runs).toBe(report.steps)

@@ -286,7 +286,7 @@ describe("cost (a count: the time is measured by the bench, not asserted)", () =
           yield* Fiber.join(a)
           yield* Fiber.join(b)
         })
-        const report = yield* Interruption.explore(program, { progress: false })
+        const report = yield* Interruption.explore(program, { mode: "interrupt", progress: false })
         expect(report).toEqual({
           mode: "interrupt",
           steps: 1360,

@@ -427,7 +427,7 @@ const budgetStrategy =
     budget: number,
     interruptAt: number | undefined,
     holder: boolean,
-    counter: { ends: number }
+    counter: { ends: number; readonly owners?: Array<number> }
   ): MakeStrategy =>
   (run) => {
     run.log.push({ kind: "b", budget })
@@ -441,6 +441,7 @@ const budgetStrategy =
       stepEnd: (owner) => {
         if (owner === undefined) return
         const end = ++counter.ends
+        counter.owners?.push(run.controller().info(owner).local)
         if (end !== interruptAt) return
         run.log.push({ kind: holder ? "eh" : "e", end })
         run.fiber = run.controller().name(owner)
@@ -1099,13 +1100,25 @@ const ALL_PASSES: ReadonlyArray<{
  */
 const ALL_BUDGETS: ReadonlyArray<number> = [10, 12, 32]
 
+/**
+ * The points a pass had to explore, one count per budget (one in interrupt mode): for the
+ * holder passes of mode "all", those of the program's own fibers.
+ */
+interface OwnPoints {
+  readonly points: Array<number>
+  /** The pass's name on the progress line (`budget/root`), as on Effect 3. */
+  readonly label: string
+}
+
 /** @internal */
 export const explore = <A, E, R>(
   program: Interruption.Program<A, E, R>,
   options?: Interruption.Options<any>
 ): Effect.Effect<Interruption.Report, never, R> =>
   Effect.suspend(() =>
-    options?.mode === "all" ? exploreAll(program, options) : explorePass(program, options)
+    options?.mode === "all" || (options?.mode === undefined && options?.target === undefined)
+      ? exploreAll(program, options ?? {})
+      : explorePass(program, options)
   )
 
 /**
@@ -1132,15 +1145,26 @@ const exploreAll = <A, E, R>(
         reason: 'is one budget for runAt; mode "all" sweeps `budgets`'
       })
     }
-    const reports: Array<{ pass: (typeof ALL_PASSES)[number]; report: Interruption.Report }> = []
+    const reports: Array<{
+      pass: (typeof ALL_PASSES)[number]
+      report: Interruption.Report
+      own: OwnPoints
+      millis: number
+    }> = []
     for (const pass of ALL_PASSES) {
-      const report = yield* explorePass(program, {
-        ...options,
-        mode: pass.mode,
-        target: pass.target,
-        ...(pass.mode === "budget" ? { budgets: options.budgets ?? ALL_BUDGETS } : {})
-      })
-      reports.push({ pass, report })
+      const own: OwnPoints = { points: [], label: `${pass.mode}/${pass.target}` }
+      const started = performance.now()
+      const report = yield* explorePass(
+        program,
+        {
+          ...options,
+          mode: pass.mode,
+          target: pass.target,
+          ...(pass.mode === "budget" ? { budgets: options.budgets ?? ALL_BUDGETS } : {})
+        },
+        own
+      )
+      reports.push({ pass, report, own, millis: performance.now() - started })
       // The program fails without any perturbation: the other passes would show only that.
       if (report.failures.some((f) => f.step === 0 && f.reach === "uninterrupted")) break
     }
@@ -1168,17 +1192,19 @@ const exploreAll = <A, E, R>(
       isolated: first.isolated,
       outsideControl: reports.reduce((n, r) => n + r.report.outsideControl, 0),
       fibers: Math.max(...reports.map((r) => r.report.fibers)),
-      passes: reports.map(({ pass, report: r }) => ({
+      passes: reports.map(({ pass, report: r, own, millis }) => ({
         mode: pass.mode,
         target: pass.target,
+        // The points the pass explored: for the holder passes, those of the program's own fibers.
         points:
           pass.mode === "budget"
-            ? (r.budgets ?? []).reduce((n, b) => n + b.points, 0)
-            : (r.sampled?.runs ?? r.steps),
+            ? own.points.reduce((n, p) => n + p, 0)
+            : (r.sampled?.runs ?? own.points.reduce((n, p) => n + p, 0)),
         runs: r.runs,
-        failing: r.failures.length,
+        failures: r.failures.length,
         reachable: r.reachable,
-        ...(pass.mode === "budget" ? { budgets: (r.budgets ?? []).map((b) => b.budget) } : {})
+        ...(pass.mode === "budget" ? { budgets: (r.budgets ?? []).map((b) => b.budget) } : {}),
+        millis
       })),
       ...(main.reduced !== undefined ? { reduced: main.reduced } : {}),
       ...(budgetRoot?.budgets !== undefined ? { budgets: budgetRoot.budgets } : {}),
@@ -1189,12 +1215,13 @@ const exploreAll = <A, E, R>(
 
 const explorePass: <A, E, R>(
   program: Interruption.Program<A, E, R>,
-  options?: Interruption.Options<any>
+  options?: Interruption.Options<any>,
+  own?: OwnPoints
 ) => Effect.Effect<Interruption.Report, never, R> = Effect.fn("Interruption.explore")(function* <
   A,
   E,
   R
->(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>) {
+>(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>, own?: OwnPoints) {
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = yield* withIsolation(checkOptions(options), options)
   const failures: Array<Interruption.Failure> = []
@@ -1215,8 +1242,10 @@ const explorePass: <A, E, R>(
   const root: Frontier = { switches: [], skipped: 0 }
   const exhaustive = settings.mode === "exhaustive"
   // Interrupt and yield modes: both dry runs note what the reductions need at each point.
+  // The holder passes of mode "all" read each point's fiber from the first.
+  const ownOnly = own !== undefined && settings.target === "holder"
   const logs =
-    settings.reduce && (settings.mode === "interrupt" || settings.mode === "yield")
+    (settings.reduce || ownOnly) && (settings.mode === "interrupt" || settings.mode === "yield")
       ? ([new PointLog(), new PointLog()] as const)
       : undefined
   // With the holder as target: where each fiber was started, to tell a library's internal
@@ -1239,6 +1268,10 @@ const explorePass: <A, E, R>(
     forkStacks
   )
   const forkSites = forkSitesOf(forkStacks)
+  // Mode "all"'s holder passes: only the program's own fibers are cut off alone. The root's
+  // points are the root passes' (the holder is the root there), and a fiber a library forked
+  // for itself is not the program's to interrupt alone (Effect 3's passes skip them too).
+  const isOwn = (local: number) => local !== 1 && forkSites.get(local)?.internal !== true
   const named = (failure: Interruption.Failure | undefined) =>
     failure === undefined ? undefined : withForkSite(failure, forkSites, settings.target)
   const firstFailure = yield* judge(first, 0, settings, dryBound)
@@ -1264,13 +1297,15 @@ const explorePass: <A, E, R>(
   const progress = makeProgress(
     yield* ProgressConsole,
     settings.progress,
-    undefined,
+    own?.label,
     exhaustive ? "schedules" : settings.mode === "budget" ? "turn ends" : "points"
   )
   let runs = 0
   let exhaustiveReport: Interruption.ExhaustiveReport | undefined
   let reduced: Interruption.Reduced | undefined
   let budgetReport: Array<Interruption.BudgetRun> | undefined
+  // Interrupt and yield modes: the points to explore (mode "all"'s holder passes: fewer).
+  let explorable = points
   if (exhaustive) {
     // Every schedule of at most `preemptions` preemptions, fewest first (a bug that needs one
     // preemption is found before any schedule of two is run), then by the points of the
@@ -1345,7 +1380,7 @@ const explorePass: <A, E, R>(
     const holder = settings.target === "holder"
     budgetReport = []
     for (const budget of settings.budgets) {
-      const counter = { ends: 0 }
+      const counter = { ends: 0, owners: [] as Array<number> }
       const dry = yield* runOnce(
         program,
         budgetStrategy(budget, undefined, holder, counter),
@@ -1356,10 +1391,16 @@ const explorePass: <A, E, R>(
       const dryFail = yield* judge(dry, 0, settings, dryBound)
       note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
       budgetReport.push({ budget, steps: dry.points, points: counter.ends })
+      const candidates = Array.from({ length: counter.ends }, (_, i) => i + 1).filter(
+        (end) => !ownOnly || isOwn(counter.owners[end - 1]!)
+      )
+      own?.points.push(candidates.length)
       const ends =
         settings.sample === undefined
-          ? Array.from({ length: counter.ends }, (_, i) => i + 1)
-          : samplePoints(counter.ends, settings.sample.runs, settings.sample.seed)
+          ? candidates
+          : samplePoints(candidates.length, settings.sample.runs, settings.sample.seed).map(
+              (i) => candidates[i - 1]!
+            )
       for (let index = 0; index < ends.length; index++) {
         const end = ends[index]!
         const seen = { ends: 0 }
@@ -1400,15 +1441,27 @@ const explorePass: <A, E, R>(
     }
   } else {
     const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
+    const candidates = ownOnly
+      ? Array.from({ length: points }, (_, i) => i + 1).filter(
+          (point) => logs![0].points === points && isOwn(logs![0].owner[point]!)
+        )
+      : undefined
+    own?.points.push(candidates?.length ?? points)
+    explorable = candidates?.length ?? points
     const chosen =
       settings.sample === undefined
-        ? undefined
-        : samplePoints(points, settings.sample.runs, settings.sample.seed)
+        ? candidates
+        : candidates === undefined
+          ? samplePoints(points, settings.sample.runs, settings.sample.seed)
+          : samplePoints(candidates.length, settings.sample.runs, settings.sample.seed).map(
+              (i) => candidates[i - 1]!
+            )
     const total = chosen?.length ?? points
     // The reductions hold only for what both dry runs noted alike (and a dry run that ended
     // the way a perturbed run is judged: a hang or deadlock there says nothing of the rest).
     const log = logs?.[0]
     const classes: Classes | undefined =
+      settings.reduce &&
       log !== undefined &&
       log.points === points &&
       log.sameAs(logs![1]) &&
@@ -1466,12 +1519,12 @@ const explorePass: <A, E, R>(
     settings.sample !== undefined &&
     (budgetReport !== undefined
       ? budgetReport.some((b) => b.points > settings.sample!.runs)
-      : settings.sample.runs < points)
+      : settings.sample.runs < explorable)
       ? { runs: settings.sample.runs, seed: settings.sample.seed }
       : undefined
   // Done: every schedule run, or every point explored (run or covered by equivalence).
   const explored =
-    settings.mode === "pct" || settings.mode === "budget" ? runs : (sampled?.runs ?? points)
+    settings.mode === "pct" || settings.mode === "budget" ? runs : (sampled?.runs ?? explorable)
   progress.end(
     exhaustiveReport?.schedules ?? explored,
     exhaustive ? settings.maxSchedules : explored,
