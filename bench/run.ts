@@ -392,6 +392,8 @@ const explored = async (
   const started = performance.now()
   const report = await Effect.runPromise(
     Interruption.explore(c.program, {
+      // Interrupt mode, the root as target: every step (the defaults add budget passes).
+      mode: "interrupt",
       progress: false,
       ...(c.check === undefined ? {} : { check: c.check }),
       ...options

@@ -856,6 +856,7 @@ section(
     const started = performance.now()
     const report = await Effect.runPromise(
       Interruption.explore(c.program, {
+        mode: "interrupt",
         progress: false,
         ...(c.check === undefined ? {} : { check: c.check }),
         ...options
