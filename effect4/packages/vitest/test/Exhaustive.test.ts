@@ -420,7 +420,7 @@ describe("exhaustive mode's bounds and options", () => {
         )
         expect(error.report.failOn).toBe("any")
         expect(error.message).toBe(
-          '1 of 11 schedules failed (at most 1 preemptions; every such schedule was run):\n  run 7 (check): lost an update: 1 [replay: "y19", shrunk from 1 decisions]'
+          '1 of 9 schedules failed (at most 1 preemptions; every such schedule was run):\n  run 6 (check): lost an update: 1 [replay: "y19", shrunk from 1 decisions]'
         )
         // A reachable failure (the uninterrupted run's) fails by default; the message lists it
         // and says how many others only a budget under 10 reaches.

@@ -34,6 +34,7 @@ import {
   type Classes,
   classesOf,
   Cover,
+  ContinuationWatch,
   otherRunnable,
   PointLog,
   setContPrototypes
@@ -548,18 +549,37 @@ const exhaustiveStrategy =
   (run) => {
     const at = new Set(schedule)
     const last = schedule.length === 0 ? 0 : schedule[schedule.length - 1]!
+    const continuation = reduce && frontier !== undefined ? new ContinuationWatch() : undefined
+    // Whether the point before this one is the frontier's last switch.
+    let previousSwitched = false
     return {
       point: (point, fiber, first) => {
+        const linked = continuation?.next(fiber, run.controller().steps) === true
         if (at.has(point)) {
           run.log.push({ kind: "y", point })
           preempted(run, fiber, first)
+          previousSwitched = false
           return true
         }
         if (frontier !== undefined && point > last) {
-          // A preemption where nothing else can run only re-queues the fiber, and the driver
-          // runs it again at once (nothing runs between two of its steps): the same run.
-          if (!reduce || otherRunnable(run.controller().queue)) frontier.switches.push(point)
-          else frontier.skipped++
+          if (reduce && !otherRunnable(run.controller().queue)) {
+            // A preemption where nothing else can run only re-queues the fiber, and the
+            // driver runs it again at once (nothing runs between two of its steps): the same
+            // run.
+            frontier.skipped++
+            previousSwitched = false
+          } else if (linked && previousSwitched) {
+            // The fiber only pushed a continuation frame since the previous point: preempted
+            // before the push, it pushes it when it resumes; nobody else sees its stack. The
+            // two preemptions make the same run (and the same extensions): one is kept.
+            frontier.switches[frontier.switches.length - 1] = point
+            frontier.skipped++
+          } else {
+            frontier.switches.push(point)
+            previousSwitched = true
+          }
+        } else {
+          previousSwitched = false
         }
         return false
       },

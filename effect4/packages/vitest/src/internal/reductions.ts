@@ -71,6 +71,33 @@ interface Internals {
 const internals = (fiber: FiberLike): Internals => fiber as unknown as Internals
 
 /**
+ * The continuation equivalence, point by point: `next` tells whether the operation a fiber ran
+ * since the run's previous point — its own, in the same driver step (nothing else ran between)
+ * — only pushed a continuation frame onto the stack it had then. Used by the dry runs'
+ * `PointLog` and by exhaustive mode, which skips a preemption right before such a push (the
+ * preemption right after it makes the same run).
+ */
+export class ContinuationWatch {
+  private last: { fiber: FiberLike; step: number; length: number; top: unknown } | undefined
+
+  next(fiber: FiberLike, step: number): boolean {
+    const stack = internals(fiber)._stack
+    const length = stack.length
+    const top = length === 0 ? undefined : stack[length - 1]
+    const last = this.last
+    const linked =
+      last !== undefined &&
+      last.fiber === fiber &&
+      last.step === step &&
+      length === last.length + 1 &&
+      (last.length === 0 || stack[length - 2] === last.top) &&
+      isContFrame(top)
+    this.last = { fiber, step, length, top }
+    return linked
+  }
+}
+
+/**
  * What a dry run notes at each point (index: the point; 0 unused). Reads of the interruption
  * record are counted per fiber, cumulatively, so two points' counts differ exactly when
  * something read (or wrote) it between them.
@@ -88,7 +115,7 @@ export class PointLog {
   readonly parent: Array<number> = [0]
   private readonly reads = new Map<FiberLike, { n: number }>()
   private readonly frames = new Map<unknown, number>()
-  private last: { fiber: FiberLike; step: number; length: number; top: unknown } | undefined
+  private readonly continuation = new ContinuationWatch()
 
   private frameId(frame: unknown): number {
     if (frame === undefined) return 0
@@ -135,27 +162,13 @@ export class PointLog {
   ): void {
     const ownerCounter = this.watch(fiber)
     const rootCounter = root === undefined ? undefined : this.watch(root)
-    const stack = internals(fiber)._stack
-    const length = stack.length
-    const top = length === 0 ? undefined : stack[length - 1]
     let bits = 0
     if (!otherRunnable(queue)) bits |= QUIET
     if (first) bits |= FIRST
     if (root !== undefined && root._exit !== undefined) bits |= ROOT_DONE
     else if (root !== undefined && !root.interruptible) bits |= ROOT_UNINTERRUPTIBLE
     if (!fiber.interruptible) bits |= OWNER_UNINTERRUPTIBLE
-    const last = this.last
-    if (
-      last !== undefined &&
-      last.fiber === fiber &&
-      last.step === step &&
-      length === last.length + 1 &&
-      (last.length === 0 || stack[length - 2] === last.top) &&
-      isContFrame(top)
-    ) {
-      bits |= CONTINUATION
-    }
-    this.last = { fiber, step, length, top }
+    if (this.continuation.next(fiber, step)) bits |= CONTINUATION
     this.owner[point] = info.local
     this.parent[point] = info.parent ?? 0
     this.step[point] = step
