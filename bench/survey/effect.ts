@@ -66,7 +66,12 @@ const firstCaller = (
       Effect.gen(function* () {
         state.later = undefined
         const get = yield* make
-        yield* Fiber.await(yield* Effect.fork(get))
+        // The first caller does what a caller does before the call (a log span here, the
+        // plain reproductions' `withMaxOpsBeforeYield`): a few operations of its turn, so a
+        // window right after the call's start can be where a budget ends the turn. A bare
+        // `fork(get)` puts it 2 to 6 operations into a fresh fiber's first turn, which no
+        // budget of 10 or more reaches (Cache.get: "explorer-only" then).
+        yield* Fiber.await(yield* Effect.fork(Effect.withLogSpan(get, "first caller")))
         state.later = yield* Effect.exit(Effect.timeout(get, "1 second"))
       })
     ),

@@ -13,6 +13,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Cache,
   Context,
   type Duration,
   Effect,
@@ -371,6 +372,83 @@ describe("re-verified: the runtime's own turn ends, and plain Effect programs", 
           mode: "budget"
         })
         expect(kinds(rc)).toEqual(["check: 1 handle(s) still open"])
+      }),
+    120_000
+  )
+
+  it.live(
+    "Cache.get: the defaults find the wedged key once the first caller does anything before the call; a bare fork(get) is explorer-only",
+    () =>
+      Effect.gen(function* () {
+        // The later caller's get is bounded by 1 s: wedged, the run outlasts the hang bound.
+        const state: { later: Exit.Exit<number, unknown> | undefined } = { later: undefined }
+        const laterGotIt = () =>
+          Effect.suspend(() =>
+            state.later === undefined || Exit.isSuccess(state.later)
+              ? Effect.void
+              : Effect.fail("a later caller did not get a value")
+          )
+        const program = (first: (get: Effect.Effect<number>) => Effect.Effect<number>) =>
+          Effect.gen(function* () {
+            state.later = undefined
+            const cache = yield* Cache.make({
+              capacity: 10,
+              timeToLive: "1 hour",
+              lookup: (_: string) => Effect.as(Effect.yieldNow(), 1)
+            })
+            const get = cache.get("a")
+            yield* Fiber.await(yield* Effect.fork(first(get)))
+            state.later = yield* Effect.exit(Effect.timeout(get, "1 second"))
+          })
+        const options = { check: laterGotIt, hangTimeout: "100 millis" } as const
+        const hang = "did not finish within 100ms after its interruption"
+        // A bare fork(get): the window (the key's entry pending, its interruption handler not
+        // yet installed) is 2 to 6 operations into the fiber's first turn, where no budget of
+        // 10 or more ends a turn: found by interrupt mode alone, labelled so, not counted.
+        const bare = yield* Interruption.explore(
+          program((get) => get),
+          options
+        )
+        expect(
+          bare.failures.map((f) => [f.kind, f.message, f.mode, f.target, f.reach, f.where?.turn])
+        ).toEqual(
+          [2, 3, 4, 5, 6].map((turn) => [
+            "hang",
+            hang,
+            "interrupt",
+            "holder",
+            "explorer-only",
+            turn
+          ])
+        )
+        expect(bare.reachable).toBe(0)
+        // A caller that does anything first (here a log span) carries the window 20 operations
+        // into its turn: budget 12 ends the turn in it, and the defaults fail on it.
+        const spanned = yield* Interruption.explore(
+          program((get) => Effect.withLogSpan(get, "first caller")),
+          options
+        )
+        expect(
+          spanned.failures.map((f) => [f.kind, f.mode, f.target, f.reach, f.budget, f.where?.turn])
+        ).toEqual([
+          ["hang", "budget", "holder", "budget", 12, 12],
+          ...[22, 23, 24, 25, 26].map((turn) => [
+            "hang",
+            "interrupt",
+            "holder",
+            "budget",
+            undefined,
+            turn
+          ])
+        ])
+        expect(spanned.reachable).toBe(6)
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(
+            program((get) => Effect.withLogSpan(get, "first caller")),
+            { ...options, progress: false }
+          )
+        )
+        expect(error.report.reachable).toBe(6)
       }),
     120_000
   )
