@@ -316,9 +316,12 @@ export interface Range {
  * @category models
  */
 export interface Pass {
-  readonly mode: "budget" | "interrupt"
+  readonly mode: Exclude<Mode, "all">
   readonly target: Target
-  /** Points explored (budget mode: turn ends, over its budgets). */
+  /**
+   * Points explored (budget mode: turn ends, over its budgets; pct and exhaustive modes: the
+   * runs and schedules run).
+   */
   readonly points: number
   readonly runs: number
   /** Failing points of the pass. */
@@ -464,8 +467,8 @@ export interface Report {
   readonly reduced?: Reduced | undefined
   /** Budget mode: each budget's run without interruption (mode `"all"`: budget/root's). */
   readonly budgets?: ReadonlyArray<BudgetRun> | undefined
-  /** Mode `"all"`: each pass's numbers, in the order run. */
-  readonly passes?: ReadonlyArray<Pass> | undefined
+  /** Each pass's numbers, in the order run: one for a single mode, four for mode `"all"`. */
+  readonly passes: ReadonlyArray<Pass>
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
 }

@@ -45,18 +45,18 @@ describe('mode "all"', () => {
       const asked = yield* Interruption.explore(program, { mode: "all", check, progress: false })
       const timeless = (r: Interruption.Report) => ({
         ...r,
-        passes: r.passes!.map(({ millis: _millis, ...pass }) => pass)
+        passes: r.passes.map(({ millis: _millis, ...pass }) => pass)
       })
       expect(timeless(asked)).toEqual(timeless(all))
-      expect(all.passes!.every((p) => p.millis >= 0)).toBe(true)
+      expect(all.passes.every((p) => p.millis >= 0)).toBe(true)
       expect(all.mode).toBe("all")
-      expect(all.passes!.map((p) => `${p.mode}/${p.target}`)).toEqual([
+      expect(all.passes.map((p) => `${p.mode}/${p.target}`)).toEqual([
         "budget/root",
         "budget/holder",
         "interrupt/root",
         "interrupt/holder"
       ])
-      expect(all.passes!.map((p) => p.budgets)).toEqual([
+      expect(all.passes.map((p) => p.budgets)).toEqual([
         [10, 12, 32],
         [10, 12, 32],
         undefined,
@@ -64,14 +64,14 @@ describe('mode "all"', () => {
       ])
       // The holder passes cut off only the program's own fibers: this program forks none (the
       // cache's lookup fiber is its own), so they have no points, as on Effect 3.
-      expect(all.passes!.map((p) => p.points)).toEqual([24, 0, 75, 0])
+      expect(all.passes.map((p) => p.points)).toEqual([24, 0, 75, 0])
       const reachable = all.failures.filter((f) => f.reach !== "internal")
       expect(reachable).toEqual(all.failures)
       expect(new Set(reachable.map((f) => `${f.mode}/${f.target}: ${f.message}`))).toEqual(
         new Set(["budget/root: 1 handle(s) still open"])
       )
       expect(all.reachable).toBe(reachable.length)
-      expect(all.runs).toBe(all.passes!.reduce((n, p) => n + p.runs, 0))
+      expect(all.runs).toBe(all.passes.reduce((n, p) => n + p.runs, 0))
       expect(all.steps).toBe(interrupt.steps)
       // assertEveryStep fails on it, its message naming the pass.
       const error = yield* Effect.flip(
@@ -98,7 +98,7 @@ describe('mode "all"', () => {
         check: () => Effect.fail("always"),
         progress: false
       })
-      expect(report.passes!.map((p) => [p.mode, p.target, p.budgets])).toEqual([
+      expect(report.passes.map((p) => [p.mode, p.target, p.budgets])).toEqual([
         ["budget", "root", [10, 12, 32]]
       ])
       // Then each budget's own run (its step 0) and every turn end of it: all of them fail.
@@ -110,7 +110,7 @@ describe('mode "all"', () => {
           [2, "budget", b, `b${b} e2`]
         ])
       ])
-      expect(report.passes![0]!.failures).toBe(10)
+      expect(report.passes[0]!.failures).toBe(10)
     })
   )
 

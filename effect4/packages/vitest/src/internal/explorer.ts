@@ -1168,12 +1168,9 @@ const exploreAll = <A, E, R>(
     const reports: Array<{
       pass: (typeof ALL_PASSES)[number]
       report: Interruption.Report
-      own: OwnPoints
-      millis: number
     }> = []
     for (const pass of ALL_PASSES) {
       const own: OwnPoints = { points: [], label: `${pass.mode}/${pass.target}` }
-      const started = performance.now()
       const report = yield* explorePass(
         program,
         {
@@ -1184,7 +1181,7 @@ const exploreAll = <A, E, R>(
         },
         own
       )
-      reports.push({ pass, report, own, millis: performance.now() - started })
+      reports.push({ pass, report })
       // The program fails without any perturbation: the other passes would show only that.
       if (report.failures.some((f) => f.step === 0 && f.reach === "uninterrupted")) break
     }
@@ -1212,20 +1209,7 @@ const exploreAll = <A, E, R>(
       isolated: first.isolated,
       outsideControl: reports.reduce((n, r) => n + r.report.outsideControl, 0),
       fibers: Math.max(...reports.map((r) => r.report.fibers)),
-      passes: reports.map(({ pass, report: r, own, millis }) => ({
-        mode: pass.mode,
-        target: pass.target,
-        // The points the pass explored: for the holder passes, those of the program's own fibers.
-        points:
-          pass.mode === "budget"
-            ? own.points.reduce((n, p) => n + p, 0)
-            : (r.sampled?.runs ?? own.points.reduce((n, p) => n + p, 0)),
-        runs: r.runs,
-        failures: r.failures.length,
-        reachable: r.reachable,
-        ...(pass.mode === "budget" ? { budgets: (r.budgets ?? []).map((b) => b.budget) } : {}),
-        millis
-      })),
+      passes: reports.flatMap(({ report: r }) => r.passes),
       ...(main.reduced !== undefined ? { reduced: main.reduced } : {}),
       ...(budgetRoot?.budgets !== undefined ? { budgets: budgetRoot.budgets } : {}),
       ...(main.sampled !== undefined ? { sampled: main.sampled } : {})
@@ -1242,6 +1226,7 @@ const explorePass: <A, E, R>(
   E,
   R
 >(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>, own?: OwnPoints) {
+  const passStarted = performance.now()
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = yield* withIsolation(checkOptions(options), options)
   const failures: Array<Interruption.Failure> = []
@@ -1550,13 +1535,14 @@ const explorePass: <A, E, R>(
     exhaustive ? settings.maxSchedules : explored,
     failures.length
   )
+  const reachableCount = failures.filter(isReachable).length
   const report: Interruption.Report = {
     mode: settings.mode,
     steps: points,
     runs,
     failures,
     ranges: rangesOf(visited, settings.mode === "budget"),
-    reachable: failures.filter(isReachable).length,
+    reachable: reachableCount,
     failOn: settings.failOn,
     // As on Effect 3: the dry runs agree, and every run reached the point it was to be
     // perturbed at (a deterministic program always does: its prefix is the dry run's).
@@ -1570,6 +1556,28 @@ const explorePass: <A, E, R>(
     ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
     ...(reduced !== undefined ? { reduced } : {}),
     ...(budgetReport !== undefined ? { budgets: budgetReport } : {}),
+    passes: [
+      {
+        // checkOptions refuses "all" (a schedule of passes, each of which runs here).
+        mode: settings.mode as Exclude<Interruption.Mode, "all">,
+        target: settings.target,
+        // What the pass explored: points (for mode "all"'s holder passes, those of the
+        // program's own fibers), turn ends, runs or schedules.
+        points: exhaustive
+          ? (exhaustiveReport?.schedules ?? runs)
+          : settings.mode === "pct"
+            ? runs
+            : settings.mode === "budget"
+              ? (own?.points.reduce((n, p) => n + p, 0) ??
+                budgetReport!.reduce((n, b) => n + b.points, 0))
+              : (sampled?.runs ?? explorable),
+        runs,
+        failures: failures.length,
+        reachable: reachableCount,
+        ...(budgetReport !== undefined ? { budgets: budgetReport.map((b) => b.budget) } : {}),
+        millis: performance.now() - passStarted
+      }
+    ],
     ...(sampled !== undefined ? { sampled } : {})
   }
   return report
