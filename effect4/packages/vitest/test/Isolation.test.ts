@@ -25,10 +25,12 @@ describe("isolate", () => {
   it.effect("under it.effect, every run starts at time 0 with an empty console (the default)", () =>
     Effect.gen(function* () {
       const { starts, logged, program } = makeProgram()
-      const report = yield* Interruption.explore(program, { progress: false })
+      const report = yield* Interruption.explore(program, { mode: "interrupt", progress: false })
       expect(report.isolated).toBe(true)
-      // The two dry runs, and every run interrupted after the program's first step.
-      expect(starts.length).toBeGreaterThan(2)
+      // 45 points, 34 of them run (11 share a run): the two dry runs and the 26 runs
+      // interrupted after the program's first step noted a start; the 8 interrupted before it
+      // did not.
+      expect([report.steps, report.runs, starts.length]).toEqual([45, 34, 28])
       expect(new Set(starts)).toEqual(new Set([0]))
       expect(new Set(logged)).toEqual(new Set([0]))
       // The caller's own clock and console were not touched by the runs.
@@ -40,12 +42,17 @@ describe("isolate", () => {
   it.effect("isolate: false, the runs share the caller's clock and console", () =>
     Effect.gen(function* () {
       const { starts, program } = makeProgram()
-      const report = yield* Interruption.explore(program, { isolate: false, progress: false })
+      const report = yield* Interruption.explore(program, {
+        mode: "interrupt",
+        isolate: false,
+        progress: false
+      })
       expect(report.isolated).toBe(false)
-      // Each run that got as far as the adjustment moved the shared clock on.
-      expect(starts[0]).toBe(0)
-      expect(starts[1]).toBe(1000)
-      expect(yield* Clock.currentTimeMillis).toBeGreaterThanOrEqual(2000)
+      // Each run that got as far as the adjustment moved the shared clock on: both dry runs,
+      // then the last five runs (the clock at 3000 to 7000 after them); the 21 runs before
+      // them, interrupted before it, started at 2000 and left it there.
+      expect(starts).toEqual([0, 1000, ...Array<number>(22).fill(2000), 3000, 4000, 5000, 6000])
+      expect(yield* Clock.currentTimeMillis).toBe(7000)
     })
   )
 
