@@ -196,7 +196,8 @@ export interface Options<R = never> {
    * instead of running on its own, and is still reported with its own step, schedule and
    * reach (see `Reduced`). Exhaustive mode: a point where no other task could run is skipped
    * as a place for a preemption (preempted there, the fiber is the only one to run, so the run
-   * is the run without that preemption).
+   * is the run without that preemption), and so is a point right before an operation that
+   * only pushes a continuation frame (the preemption right after the push makes the same run).
    */
   readonly reduce?: boolean | undefined
   /**
