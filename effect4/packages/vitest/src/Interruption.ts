@@ -428,7 +428,8 @@ export interface Report {
   readonly steps: number
   /**
    * The perturbed runs: one per point not covered by equivalence (`reduced`; PCT: `runs`;
-   * exhaustive: the schedules with a preemption).
+   * exhaustive: the schedules with a preemption). Unlike the Effect 3 edition's, the
+   * uninterrupted runs (the two dry runs, budget mode's run per budget) are not counted.
    */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
