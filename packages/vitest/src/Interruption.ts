@@ -431,7 +431,8 @@ export interface Pass {
  * step, and no operation ran unseen (`unseen`); `unreached` lists the points (steps; in budget
  * mode, steps of that budget's run) at which the run had already finished, so nothing was
  * interrupted. With mode `"all"`, `steps`, `dryRunSteps`, `unreached`, `fibers`, `reduced`
- * and `budgets` are those of the interrupt/root pass (budgets: of the budget pass);
+ * and `budgets` are those of the interrupt/root pass (budgets: of the budget pass), or of the
+ * first pass when the program failed without interruption and the others were not run;
  * `deterministic` holds for every pass.
  *
  * @since 0.1.0
@@ -452,7 +453,8 @@ export interface Report {
   /**
    * Each pass of the exploration, in order: one for a single mode, four for mode `"all"`
    * (budget/root, budget/holder and interrupt/holder at the program's own fibers, with
-   * interrupt/root between them).
+   * interrupt/root between them) — only the first when the program fails without
+   * interruption (the others would show only that).
    */
   readonly passes: ReadonlyArray<Pass>
   /** What `assertEveryStep` fails on (`Options.failOn`); the message lists only those ranges. */

@@ -902,6 +902,15 @@ describe("budget mode and reach", () => {
           }
         ])
         expect(report.reachable).toBe(1)
+        // The message counts the budgets' own runs among its points.
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, { check, mode: "budget", budgets: [12, 2048] })
+        )
+        expect(error.message.split("\n")).toEqual([
+          "1 of 17 budget points failed (budgets 12, 2048: 14 turn ends, and each budget's own run as its step 0; 67 steps at the default budget; point 0 is the run without interruption):",
+          "  budget 12, step 0 [check] count 1 (reached with budget 12)",
+          'replay one with: Interruption.runAt(program, 0, { mode: "budget", budget: 12 })'
+        ])
         // Replayed: step 0 of budget 12 is that run; at 2048 it passes.
         const replay = yield* Interruption.runAt(program, 0, { check, mode: "budget", budget: 12 })
         expect(replay.failures).toEqual(report.failures)

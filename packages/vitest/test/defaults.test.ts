@@ -208,3 +208,51 @@ describe("mode all stops early", () => {
     })
   )
 })
+
+describe("budget runs name their own fibers", () => {
+  it.effect(
+    "a library's fiber is told from the program's own in each budget's run (fibers are named in the order a budget starts them)",
+    () =>
+      Effect.gen(function* () {
+        // A yields, then Effect.timeout forks a fiber of its own; the root forks B after a
+        // dozen operations. At the default budget B starts before A resumes (B is fiber 2);
+        // with budget 12 the root is preempted first and the timeout's fiber is fiber 2.
+        // Interrupting it alone fails A's timed effect, which no user code can do: the
+        // defaults must not report it (regression: it was taken for the dry runs' B, forked
+        // at B's line, and counted).
+        const state = { exit: undefined as Exit.Exit<unknown, unknown> | undefined }
+        const program = Effect.gen(function* () {
+          state.exit = undefined
+          const a = yield* Effect.fork(
+            Effect.gen(function* () {
+              yield* Effect.yieldNow()
+              state.exit = yield* Effect.exit(Effect.timeout(Effect.yieldNow(), "1 second"))
+            })
+          )
+          for (let i = 0; i < 12; i++) yield* Effect.sync(() => i)
+          const b = yield* Effect.fork(Effect.yieldNow())
+          yield* Fiber.join(a)
+          yield* Fiber.join(b)
+        })
+        const check = () =>
+          Effect.suspend(() =>
+            state.exit === undefined || Exit.isSuccess(state.exit)
+              ? Effect.void
+              : Effect.fail("the timed effect did not succeed")
+          )
+        const report = yield* Interruption.explore(program, { check, progress: false })
+        expect(report.failures).toEqual([])
+        const holder = yield* Interruption.explore(program, {
+          mode: "budget",
+          target: "holder",
+          budgets: [12],
+          check,
+          progress: false
+        })
+        expect(
+          holder.failures.map((f) => [f.step, f.reach, f.where?.fiber, f.where?.internal])
+        ).toEqual([[185, "internal", "fiber 2", true]])
+      }),
+    120_000
+  )
+})

@@ -73,7 +73,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
         : "")
     const passes = (this.report.passes ?? []).map(
       (p) =>
-        `${p.mode}/${p.target}${p.budgets === undefined ? "" : ` ${p.budgets.join(", ")}`}: ${p.points} ${p.mode === "budget" ? "turn ends" : "points"}`
+        `${p.mode}/${p.target}${p.budgets === undefined ? "" : ` ${p.budgets.join(", ")}`}: ${p.points} ${p.mode === "budget" ? (p.target === "root" ? "turn ends and budget runs" : "turn ends") : "points"}`
     )
     const head =
       mode === "all"
@@ -87,7 +87,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
                   : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
               })`
             : mode === "budget"
-              ? `${failures.length} of ${runs} turn ends failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}, each also run without interruption)`
+              ? `${failures.length} of ${this.report.passes[0]?.points ?? runs} budget points failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}: ${runs} turn ends, and each budget's own run without interruption)`
               : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
     // As the Effect 3 edition says it: which equivalence covered the points not run.
     const by =

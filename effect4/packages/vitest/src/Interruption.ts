@@ -469,7 +469,10 @@ export interface Report {
   readonly reduced?: Reduced | undefined
   /** Budget mode: each budget's run without interruption (mode `"all"`: budget/root's). */
   readonly budgets?: ReadonlyArray<BudgetRun> | undefined
-  /** Each pass's numbers, in the order run: one for a single mode, four for mode `"all"`. */
+  /**
+   * Each pass's numbers, in the order run: one for a single mode, four for mode `"all"` (only
+   * the first when the program fails without interruption).
+   */
   readonly passes: ReadonlyArray<Pass>
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined

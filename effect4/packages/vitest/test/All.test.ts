@@ -5,7 +5,7 @@
  * acquired, docs/findings/effect4-scopedcache-get.md) is found only by its budget pass.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, ScopedCache } from "effect"
+import { Effect, Exit, Fiber, ScopedCache } from "effect"
 import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
@@ -48,7 +48,7 @@ describe('mode "all"', () => {
         passes: r.passes.map(({ millis: _millis, ...pass }) => pass)
       })
       expect(timeless(asked)).toEqual(timeless(all))
-      expect(all.passes.every((p) => p.millis >= 0)).toBe(true)
+      expect(all.passes.every((p) => p.millis > 0)).toBe(true)
       expect(all.mode).toBe("all")
       expect(all.passes.map((p) => `${p.mode}/${p.target}`)).toEqual([
         "budget/root",
@@ -63,8 +63,9 @@ describe('mode "all"', () => {
         undefined
       ])
       // The holder passes cut off only the program's own fibers: this program forks none (the
-      // cache's lookup fiber is its own), so they have no points, as on Effect 3.
-      expect(all.passes.map((p) => p.points)).toEqual([24, 0, 75, 0])
+      // cache's lookup fiber is its own), so they have no points, as on Effect 3. budget/root:
+      // 24 turn ends and the three budgets' own runs.
+      expect(all.passes.map((p) => p.points)).toEqual([27, 0, 75, 0])
       const reachable = all.failures.filter((f) => f.reach !== "internal")
       expect(reachable).toEqual(all.failures)
       expect(new Set(reachable.map((f) => `${f.mode}/${f.target}: ${f.message}`))).toEqual(
@@ -81,7 +82,7 @@ describe('mode "all"', () => {
       // One reachable failure: budget 10, the root interrupted at turn end 5 (the cache's
       // lookup fiber's turn).
       expect(lines).toEqual([
-        "1 of 99 points failed (passes budget/root 10, 12, 32: 24 turn ends; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 75 points; interrupt/holder: 0 points):",
+        "1 of 102 points failed (passes budget/root 10, 12, 32: 27 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 75 points; interrupt/holder: 0 points):",
         '  budget/root budget 10, turn end 5 (check, fiber 2 (a daemon)): 1 handle(s) still open [replay: "b10 e5"]',
         // The interrupt/root pass's reductions.
         "  note: 26 of the 76 points shared an equivalent point's run (deferred interruption 15, continuation 11; reduce: false runs each)"
@@ -112,6 +113,54 @@ describe('mode "all"', () => {
       ])
       expect(report.passes[0]!.failures).toBe(10)
     })
+  )
+
+  it.effect(
+    "the holder passes tell a library's fiber from the program's own in each budget's run (fibers are numbered in the order a budget starts them)",
+    () =>
+      Effect.gen(function* () {
+        // A yields, then forks library fibers (Effect.timeout's); the root forks B after a
+        // dozen operations. At the default budget the root forks B before A resumes (B is
+        // fiber 3, the timeout's fibers 4 and 5); with budget 10 the root is preempted first, A
+        // resumes and forks the timeout's fibers (3, 4), then B (5). Interrupting a timeout's
+        // fiber alone fails A's timed effect, which no user code can do: the defaults must not
+        // report it (regression: fiber 3 of the budget's run was taken for the dry run's B).
+        const state = { exit: undefined as Exit.Exit<unknown, unknown> | undefined }
+        const program = Effect.gen(function* () {
+          state.exit = undefined
+          const a = yield* Effect.forkChild(
+            Effect.gen(function* () {
+              yield* Effect.yieldNow
+              state.exit = yield* Effect.exit(Effect.timeout(Effect.yieldNow, "1 second"))
+            })
+          )
+          for (let i = 0; i < 12; i++) yield* Effect.sync(() => i)
+          const b = yield* Effect.forkChild(Effect.yieldNow)
+          yield* Fiber.join(a)
+          yield* Fiber.join(b)
+        })
+        const check = () =>
+          Effect.suspend(() =>
+            state.exit === undefined || Exit.isSuccess(state.exit)
+              ? Effect.void
+              : Effect.fail("the timed effect did not succeed")
+          )
+        const report = yield* Interruption.explore(program, { check, progress: false })
+        expect(report.failures).toEqual([])
+        // The budget/holder pass alone, every fiber: the timeout's fibers, named as such.
+        const holder = yield* Interruption.explore(program, {
+          mode: "budget",
+          target: "holder",
+          budgets: [10],
+          check,
+          progress: false
+        })
+        expect(
+          holder.failures.map((f) => [f.schedule, f.reach, f.fiber?.replace(/:\d+:\d+\)$/, ")")])
+        ).toEqual([
+          ["b10 eh8", "internal", "fiber 3 (a daemon, forked at packages/vitest/test/All.test.ts)"]
+        ])
+      })
   )
 
   it.effect('mode "all" refuses a target; runAt and replay need a pass\'s mode', () =>

@@ -69,6 +69,10 @@ describe("the explorer's scheduler controls every fiber", () => {
         )
       }
       const report = yield* Interruption.explore(program, { mode: "yield" })
+      // The counts vary with the layer's and the FiberSet's own scheduling: only the rest is pinned.
+      expect(report.passes.map((p) => [p.mode, p.target, p.failures, p.reachable])).toEqual([
+        ["yield", "root", 0, 0]
+      ])
       expect({ ...timeless(report), steps: 0, runs: 0, unreached: [], passes: [] }).toEqual({
         mode: "yield",
         steps: 0,

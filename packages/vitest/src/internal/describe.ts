@@ -67,7 +67,7 @@ const formatAll = (report: Interruption.Report): string => {
   const total = report.passes.reduce((n, p) => n + p.points, 0) + 1
   const passes = report.passes.map((p) =>
     p.mode === "budget"
-      ? `budget ${(p.budgets ?? []).join(", ")}${p.target === "holder" ? " holder" : ""}: ${p.points} turn ends`
+      ? `budget ${(p.budgets ?? []).join(", ")}${p.target === "holder" ? " holder" : ""}: ${p.points} ${p.target === "holder" ? "turn ends" : "turn ends and budget runs"}`
       : p.target === "holder"
         ? `interrupt/holder: ${p.points} steps of the program's own fibers`
         : `interrupt/root: ${p.points} steps`
@@ -107,9 +107,11 @@ const formatPass = (report: Interruption.Report): string => {
   const unperturbed = report.mode === "yield" ? "without a forced yield" : "without interruption"
   const explored = budget ? (report.budgets ?? []).reduce((n, b) => n + b.points, 0) : report.steps
   const failed = new Set(report.failures.map((f) => `${f.budget ?? ""}:${f.step}`)).size
+  // Budget mode's points: the turn ends explored, each budget's own run, and point 0.
+  const budgetPoints = (report.passes[0]?.points ?? explored) + 1
   const lines = [
     budget
-      ? `${failed} of ${explored + 1} ${points} failed (budgets ${(report.budgets ?? []).map((b) => b.budget).join(", ")}; ${report.steps} steps at the default budget; point 0 is the run ${unperturbed}):`
+      ? `${failed} of ${budgetPoints} budget points failed (budgets ${(report.budgets ?? []).map((b) => b.budget).join(", ")}: ${explored} turn ends, and each budget's own run as its step 0; ${report.steps} steps at the default budget; point 0 is the run ${unperturbed}):`
       : `${failed} of ${report.steps + 1} ${points} failed (${report.steps} steps; step 0 is the run ${unperturbed}):`
   ]
   return [...lines, ...rangeLines(report, false), ...notes(report, explored)].join("\n")

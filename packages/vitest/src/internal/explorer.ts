@@ -1626,6 +1626,11 @@ interface Explored {
   readonly point: Point
   readonly failures: ReadonlyArray<Interruption.Failure>
   readonly stuck: boolean
+  /**
+   * Budget mode: where the fibers of this budget's runs were forked, read in its own run
+   * (fibers are named in the order they start, which a budget can change).
+   */
+  readonly sites?: ReadonlyMap<string, ForkSite> | undefined
 }
 
 /** One pass of an exploration: a mode, a target, and which points it explores. */
@@ -1740,12 +1745,28 @@ const explorePass = <A, E, R, R2>(
     const budgetBounds = new Map<number, Duration.Duration>()
     // Each budget's own run, explored just before that budget's points (as on Effect 4).
     const budgetDry: Array<Explored> = []
+    // Each budget's fork sites and internal fibers, read in its own run (holder target).
+    const budgetSites = new Map<number, ReadonlyMap<string, ForkSite>>()
+    const budgetInternal = new Map<number, ReadonlySet<string>>()
     if (mode === "budget") {
       points = []
       for (const budget of budgets) {
-        // Uninterrupted: bounded like the dry runs.
-        const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared)
+        // Uninterrupted: bounded like the dry runs. With the holder as target it also reads
+        // where each fiber was forked: a budget's schedule can start them in another order
+        // than the dry runs did, and so name them otherwise.
+        const budgetRun = yield* runOnce(
+          program,
+          undefined,
+          { ...dry, detect, budget },
+          shared,
+          target === "holder" ? { sites: true } : {}
+        )
         runs++
+        const ownSites: ReadonlyMap<string, ForkSite> = budgetRun.sites ?? forkSites
+        const ownInternal = new Set<string>()
+        for (const [name, site] of ownSites) if (site.internal) ownInternal.add(name)
+        budgetSites.set(budget, ownSites)
+        budgetInternal.set(budget, ownInternal)
         perBudget.push({ budget, steps: budgetRun.steps, points: budgetRun.turnEnds.length })
         // A small budget's runs yield more often, and may be slower than the default's: its
         // points are bounded by its own dry run too.
@@ -1756,16 +1777,24 @@ const explorePass = <A, E, R, R2>(
           )
         }
         // The budget's own run is a schedule the runtime makes with that budget and no
-        // interruption: a race that only the preemptions show fails here (its step 0).
-        budgetDry.push({
-          point: { step: 0, budget },
-          failures: yield* judge(budgetRun, 0, checked, { ...settings, budget }),
-          stuck: false
-        })
+        // interruption: a race that only the preemptions show fails here (its step 0). Judged
+        // once: mode "all"'s holder pass leaves it to the root pass.
+        if (!spec.ownOnly) {
+          budgetDry.push({
+            point: { step: 0, budget },
+            failures: yield* judge(budgetRun, 0, checked, {
+              ...settings,
+              budget,
+              internal: ownInternal
+            }),
+            stuck: false,
+            sites: ownSites
+          })
+        }
         budgetRun.turnEnds.forEach((step, i) => {
           // The holder pass of mode "all": the turn ends of the program's own fibers only.
           const name = budgetRun.turnEndFibers[i]!
-          if (!spec.ownOnly || (name !== "root" && !internal.has(name))) {
+          if (!spec.ownOnly || (name !== "root" && !ownInternal.has(name))) {
             points.push({ step, budget })
           }
         })
@@ -1790,15 +1819,20 @@ const explorePass = <A, E, R, R2>(
     const unreached: Array<number> = []
     // Point 0 (the run without interruption) and the chosen points.
     // The uninterrupted runs (and in budget mode each budget's) and the chosen points.
+    const judgedBudgetRuns = budgetDry.length
     const total = explored.length + budgetDry.length + chosen.length
-    let failing = [...explored, ...budgetDry].filter((entry) => entry.failures.length > 0).length
+    let failing = explored.filter((entry) => entry.failures.length > 0).length
     /** Explores the budgets' own runs up to `budget`'s, if not yet (all of them: `undefined`). */
     const flushDry = (budget: number | undefined) => {
       const at =
         budget === undefined
           ? budgetDry.length - 1
           : budgetDry.findIndex((entry) => entry.point.budget === budget)
-      if (at >= 0) explored.push(...budgetDry.splice(0, at + 1))
+      if (at < 0) return
+      for (const entry of budgetDry.splice(0, at + 1)) {
+        explored.push(entry)
+        if (entry.failures.length > 0) failing++
+      }
     }
     const reduced = { points: 0, deferred: 0, continuation: 0, idle: 0, unconfirmed: 0 }
     // The last point run of a class of equivalent points, and what it found.
@@ -1845,7 +1879,8 @@ const explorePass = <A, E, R, R2>(
             : {
                 ...settings,
                 budget: point.budget,
-                runBound: budgetBounds.get(point.budget) ?? settings.runBound
+                runBound: budgetBounds.get(point.budget) ?? settings.runBound,
+                internal: budgetInternal.get(point.budget) ?? settings.internal
               }
         const later = reductions === undefined ? 0 : reductions.end[s]! - s
         const run = yield* runOnce(
@@ -1859,7 +1894,12 @@ const explorePass = <A, E, R, R2>(
         if (!run.reached) unreached.push(s)
         const failures = yield* judge(run, s, checked, pointSettings)
         const stuck = run.outcome._tag === "Hung" && run.outcome.stuck
-        entry = { point, failures, stuck }
+        entry = {
+          point,
+          failures,
+          stuck,
+          ...(point.budget === undefined ? {} : { sites: budgetSites.get(point.budget) })
+        }
         if (reductions !== undefined) {
           representative = {
             start: reductions.start[s]!,
@@ -1894,7 +1934,8 @@ const explorePass = <A, E, R, R2>(
       budgets: mode === "budget" ? perBudget : undefined,
       sampled: chosen === points ? undefined : { runs: chosen.length, seed: sample!.seed },
       reduced: reductions === undefined ? undefined : reduced,
-      points: chosen.length,
+      // The points explored: the steps or turn ends chosen, and each budget's own run judged.
+      points: chosen.length + judgedBudgetRuns,
       millis: performance.now() - passStart,
       settings,
       budgetBounds,
@@ -1969,7 +2010,7 @@ export const explore = <A, E, R, R2 = never>(
         const explored = result.explored.map((e) => ({
           ...e,
           failures: e.failures.map((f) => {
-            const where = withSite(f.where, result.sites)
+            const where = withSite(f.where, e.sites ?? result.sites)
             return where === undefined ? f : { ...f, where }
           })
         }))

@@ -550,8 +550,10 @@ const exhaustiveStrategy =
     const at = new Set(schedule)
     const last = schedule.length === 0 ? 0 : schedule[schedule.length - 1]!
     const continuation = reduce && frontier !== undefined ? new ContinuationWatch() : undefined
-    // Whether the point before this one is the frontier's last switch.
+    // Whether the point before this one is the frontier's last switch, and whether that
+    // switch is a turn's first point.
     let previousSwitched = false
+    let switchFirst = false
     return {
       point: (point, fiber, first) => {
         const linked = continuation?.next(fiber, run.controller().steps) === true
@@ -571,12 +573,16 @@ const exhaustiveStrategy =
           } else if (linked && previousSwitched) {
             // The fiber only pushed a continuation frame since the previous point: preempted
             // before the push, it pushes it when it resumes; nobody else sees its stack. The
-            // two preemptions make the same run (and the same extensions): one is kept.
-            frontier.switches[frontier.switches.length - 1] = point
+            // two preemptions make the same run (and the same extensions): one is kept. Which
+            // one decides only the failure's reach, read from where its first preemption
+            // falls: a turn's first point stays (Effect's scheduler reaches it: "turn-start"),
+            // otherwise the later one (one operation further into the turn).
+            if (!switchFirst) frontier.switches[frontier.switches.length - 1] = point
             frontier.skipped++
           } else {
             frontier.switches.push(point)
             previousSwitched = true
+            switchFirst = first
           }
         } else {
           previousSwitched = false
@@ -1121,11 +1127,9 @@ const ALL_PASSES: ReadonlyArray<{
 const ALL_BUDGETS: ReadonlyArray<number> = [10, 12, 32]
 
 /**
- * The points a pass had to explore, one count per budget (one in interrupt mode): for the
- * holder passes of mode "all", those of the program's own fibers.
+ * One pass of mode "all": given, a holder pass explores only the program's own fibers' points.
  */
-interface OwnPoints {
-  readonly points: Array<number>
+interface AllPass {
   /** The pass's name on the progress line (`budget/root`), as on Effect 3. */
   readonly label: string
 }
@@ -1158,7 +1162,7 @@ const exploreAll = <A, E, R>(
         reason: 'is set per pass by mode "all": give a mode to choose a target'
       })
     }
-    if (options.mode === "all" && options.budget !== undefined) {
+    if (options.budget !== undefined) {
       throw new InvalidOptionsError({
         option: "budget",
         value: options.budget,
@@ -1170,7 +1174,7 @@ const exploreAll = <A, E, R>(
       report: Interruption.Report
     }> = []
     for (const pass of ALL_PASSES) {
-      const own: OwnPoints = { points: [], label: `${pass.mode}/${pass.target}` }
+      const own: AllPass = { label: `${pass.mode}/${pass.target}` }
       const report = yield* explorePass(
         program,
         {
@@ -1220,12 +1224,12 @@ const exploreAll = <A, E, R>(
 const explorePass: <A, E, R>(
   program: Interruption.Program<A, E, R>,
   options?: Interruption.Options<any>,
-  own?: OwnPoints
+  own?: AllPass
 ) => Effect.Effect<Interruption.Report, never, R> = Effect.fn("Interruption.explore")(function* <
   A,
   E,
   R
->(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>, own?: OwnPoints) {
+>(program: Interruption.Program<A, E, R>, options?: Interruption.Options<any>, own?: AllPass) {
   const passStarted = performance.now()
   // Checked when the effect runs: an invalid option dies with an InvalidOptionsError.
   const settings = yield* withIsolation(checkOptions(options), options)
@@ -1272,7 +1276,10 @@ const explorePass: <A, E, R>(
     dryBound,
     forkStacks
   )
-  const forkSites = forkSitesOf(forkStacks)
+  // Where each fiber was started, by its local id: read in the dry run, and again in each
+  // budget's own run in budget mode (local ids are numbered in the order fibers are first
+  // seen, which a budget's schedule can change).
+  let forkSites = forkSitesOf(forkStacks)
   // Mode "all"'s holder passes: only the program's own fibers are cut off alone. The root's
   // points are the root passes' (the holder is the root there), and a fiber a library forked
   // for itself is not the program's to interrupt alone (Effect 3's passes skip them too).
@@ -1311,6 +1318,10 @@ const explorePass: <A, E, R>(
   let budgetReport: Array<Interruption.BudgetRun> | undefined
   // Interrupt and yield modes: the points to explore (mode "all"'s holder passes: fewer).
   let explorable = points
+  // Budget mode: the points explored (turn ends, and each budget's own run when judged), and
+  // the most turn ends one budget had to choose from.
+  let budgetPoints = 0
+  let mostCandidates = 0
   if (exhaustive) {
     // Every schedule of at most `preemptions` preemptions, fewest first (a bug that needs one
     // preemption is found before any schedule of two is run), then by the points of the
@@ -1386,26 +1397,36 @@ const explorePass: <A, E, R>(
     budgetReport = []
     for (const budget of settings.budgets) {
       const counter = { ends: 0, owners: [] as Array<number> }
+      const budgetStacks =
+        forkStacks === undefined ? undefined : new Map<number, sites.Captured | undefined>()
       const dry = yield* runOnce(
         program,
         budgetStrategy(budget, undefined, holder, counter),
         settings,
-        dryBound
+        dryBound,
+        budgetStacks
       )
       account(dry)
-      const dryFail = yield* judge(dry, 0, settings, dryBound)
-      note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
+      // This budget's runs follow its own run: their fibers are named by its fork sites.
+      if (budgetStacks !== undefined) forkSites = forkSitesOf(budgetStacks)
+      // The budget's own run, judged once: mode "all"'s holder pass leaves it to budget/root.
+      if (!ownOnly) {
+        const dryFail = yield* judge(dry, 0, settings, dryBound)
+        note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
+        budgetPoints++
+      }
       budgetReport.push({ budget, steps: dry.points, points: counter.ends })
       const candidates = Array.from({ length: counter.ends }, (_, i) => i + 1).filter(
         (end) => !ownOnly || isOwn(counter.owners[end - 1]!)
       )
-      own?.points.push(candidates.length)
+      mostCandidates = Math.max(mostCandidates, candidates.length)
       const ends =
         settings.sample === undefined
           ? candidates
           : samplePoints(candidates.length, settings.sample.runs, settings.sample.seed).map(
               (i) => candidates[i - 1]!
             )
+      budgetPoints += ends.length
       for (let index = 0; index < ends.length; index++) {
         const end = ends[index]!
         const seen = { ends: 0 }
@@ -1451,7 +1472,6 @@ const explorePass: <A, E, R>(
           (point) => logs![0].points === points && isOwn(logs![0].owner[point]!)
         )
       : undefined
-    own?.points.push(candidates?.length ?? points)
     explorable = candidates?.length ?? points
     const chosen =
       settings.sample === undefined
@@ -1523,7 +1543,7 @@ const explorePass: <A, E, R>(
   const sampled =
     settings.sample !== undefined &&
     (budgetReport !== undefined
-      ? budgetReport.some((b) => b.points > settings.sample!.runs)
+      ? mostCandidates > settings.sample.runs
       : settings.sample.runs < explorable)
       ? { runs: settings.sample.runs, seed: settings.sample.seed }
       : undefined
@@ -1568,8 +1588,7 @@ const explorePass: <A, E, R>(
           : settings.mode === "pct"
             ? runs
             : settings.mode === "budget"
-              ? (own?.points.reduce((n, p) => n + p, 0) ??
-                budgetReport!.reduce((n, b) => n + b.points, 0))
+              ? budgetPoints
               : (sampled?.runs ?? explorable),
         runs,
         failures: failures.length,
