@@ -23,7 +23,7 @@
  *
  * Run: (cd effect4 && npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts)
  * Prints:
- *   broken: 5 of 39 points failed (passes budget/root 10, 12, 32: 11 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 28 points; interrupt/holder: 0 points):
+ *   broken: 5 of 40 points failed (passes budget/root 10, 12, 32: 11 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 28 points; interrupt/holder: 0 points; point 0 is the run without interruption):
  *   broken:   interrupt/root steps 13-17 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "i13"]
  *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
  *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open

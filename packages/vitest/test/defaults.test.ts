@@ -250,8 +250,8 @@ describe("budget runs name their own fibers", () => {
           progress: false
         })
         expect(
-          holder.failures.map((f) => [f.step, f.reach, f.where?.fiber, f.where?.internal])
-        ).toEqual([[185, "internal", "fiber 2", true]])
+          holder.failures.map((f) => [f.step, f.reach, f.budget, f.where?.fiber, f.where?.internal])
+        ).toEqual([[185, "internal", 12, "fiber 2", true]])
       }),
     120_000
   )

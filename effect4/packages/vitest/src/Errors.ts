@@ -77,7 +77,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
     )
     const head =
       mode === "all"
-        ? `${failures.length} of ${(this.report.passes ?? []).reduce((n, p) => n + p.points, 0)} points failed (passes ${passes.join("; ")})`
+        ? `${failures.length} of ${this.report.passes.reduce((n, p) => n + p.points, 0) + 1} points failed (passes ${passes.join("; ")}; point 0 is the run without interruption)`
         : mode === "pct"
           ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
           : mode === "exhaustive"
@@ -87,8 +87,8 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
                   : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
               })`
             : mode === "budget"
-              ? `${failures.length} of ${this.report.passes[0]?.points ?? runs} budget points failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}: ${runs} turn ends, and each budget's own run without interruption)`
-              : `${failures.length} of ${sampled?.runs ?? steps} ${mode === "yield" ? "preemption" : "interruption"} points failed`
+              ? `${failures.length} of ${(this.report.passes[0]?.points ?? runs) + 1} budget points failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}: ${runs} turn ends, and each budget's own run; point 0 is the run without interruption)`
+              : `${failures.length} of ${(sampled?.runs ?? steps) + 1} ${mode === "yield" ? "preemption" : "interruption"} points failed (point 0 is the run ${mode === "yield" ? "without a forced yield" : "without interruption"})`
     // As the Effect 3 edition says it: which equivalence covered the points not run.
     const by =
       reduced === undefined || reduced.points === 0

@@ -82,7 +82,7 @@ describe('mode "all"', () => {
       // One reachable failure: budget 10, the root interrupted at turn end 5 (the cache's
       // lookup fiber's turn).
       expect(lines).toEqual([
-        "1 of 102 points failed (passes budget/root 10, 12, 32: 27 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 75 points; interrupt/holder: 0 points):",
+        "1 of 103 points failed (passes budget/root 10, 12, 32: 27 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 75 points; interrupt/holder: 0 points; point 0 is the run without interruption):",
         '  budget/root budget 10, turn end 5 (check, fiber 2 (a daemon)): 1 handle(s) still open [replay: "b10 e5"]',
         // The interrupt/root pass's reductions.
         "  note: 26 of the 76 points shared an equivalent point's run (deferred interruption 15, continuation 11; reduce: false runs each)"

@@ -88,7 +88,7 @@ describe("Interruption.explore (the minimal harness)", () => {
       )
       expect(error).toBeInstanceOf(InterruptionError)
       expect(error.message).toContain(
-        `interruption points failed:\n  step 1 (check, fiber 1 (the root)): too early`
+        `interruption points failed (point 0 is the run without interruption):\n  step 1 (check, fiber 1 (the root)): too early`
       )
     })
   )
@@ -371,7 +371,7 @@ describe("Interruption.explore (the minimal harness)", () => {
           .slice(0, 4)
           .map((l) => l.replace(/#\d+/, "#n"))
       ).toEqual([
-        "8 of 34 interruption points failed:",
+        "8 of 35 interruption points failed (point 0 is the run without interruption):",
         `  steps 15-21 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
         `  step 22 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
         "  (and 1 failing run Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn \"any\" fails on them)"

@@ -1459,7 +1459,10 @@ const labelOf = (
       : { ...pass, ...where, reach: "budget", budget: settings.budget }
   }
   if (settings.target === "holder" && settings.internal.has(run.where?.fiber ?? "")) {
-    return { ...pass, ...where, reach: "internal" }
+    // In budget mode the budget stays: it is what replays the run.
+    return settings.budget === undefined
+      ? { ...pass, ...where, reach: "internal" }
+      : { ...pass, ...where, reach: "internal", budget: settings.budget }
   }
   if (settings.budget !== undefined) {
     return { ...pass, ...where, reach: "budget", budget: settings.budget }
@@ -1751,15 +1754,15 @@ const explorePass = <A, E, R, R2>(
     if (mode === "budget") {
       points = []
       for (const budget of budgets) {
-        // Uninterrupted: bounded like the dry runs. With the holder as target it also reads
-        // where each fiber was forked: a budget's schedule can start them in another order
-        // than the dry runs did, and so name them otherwise.
+        // Uninterrupted: bounded like the dry runs. It also reads where each fiber was
+        // forked: a budget's schedule can start them in another order than the dry runs did,
+        // and so name them otherwise.
         const budgetRun = yield* runOnce(
           program,
           undefined,
           { ...dry, detect, budget },
           shared,
-          target === "holder" ? { sites: true } : {}
+          { sites: true }
         )
         runs++
         const ownSites: ReadonlyMap<string, ForkSite> = budgetRun.sites ?? forkSites

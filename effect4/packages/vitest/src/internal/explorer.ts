@@ -997,8 +997,8 @@ const withForkSite = (
       ? failure.fiber!
       : `${failure.fiber!.slice(0, -1)}, forked at ${site.forkedAt})`
   if (target !== "holder" || !site.internal) return { ...failure, fiber }
-  const { budget: _budget, ...rest } = failure
-  return { ...rest, fiber, reach: "internal" }
+  // A budget stays: with the schedule, it says which run this was.
+  return { ...failure, fiber, reach: "internal" }
 }
 
 /** What went wrong in one run, if anything. */
