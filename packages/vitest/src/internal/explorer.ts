@@ -1757,13 +1757,9 @@ const explorePass = <A, E, R, R2>(
         // Uninterrupted: bounded like the dry runs. It also reads where each fiber was
         // forked: a budget's schedule can start them in another order than the dry runs did,
         // and so name them otherwise.
-        const budgetRun = yield* runOnce(
-          program,
-          undefined,
-          { ...dry, detect, budget },
-          shared,
-          { sites: true }
-        )
+        const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared, {
+          sites: true
+        })
         runs++
         const ownSites: ReadonlyMap<string, ForkSite> = budgetRun.sites ?? forkSites
         const ownInternal = new Set<string>()
