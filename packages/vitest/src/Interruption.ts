@@ -401,9 +401,10 @@ export interface Hangs {
 }
 
 /**
- * One pass of an exploration: its mode and target, how many points it explored (steps; turn
- * ends in budget mode; for the holder pass of mode `"all"`, the steps of the program's own
- * fibers), its runs and what it found.
+ * One pass of an exploration: its mode and target, how many points it explored (steps; in
+ * budget mode turn ends and each budget's own run, which mode `"all"`'s holder pass leaves to
+ * the root pass; for the holder passes of mode `"all"`, only the program's own fibers'), its
+ * runs and what it found.
  *
  * @since 0.1.0
  * @category models

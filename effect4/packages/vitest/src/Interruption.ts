@@ -320,8 +320,8 @@ export interface Pass {
   readonly mode: Exclude<Mode, "all">
   readonly target: Target
   /**
-   * Points explored (budget mode: turn ends, over its budgets; pct and exhaustive modes: the
-   * runs and schedules run).
+   * Points explored (budget mode: turn ends, over its budgets, and each budget's own run when
+   * the pass judges it; pct and exhaustive modes: the runs and schedules run).
    */
   readonly points: number
   readonly runs: number

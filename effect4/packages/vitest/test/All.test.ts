@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, ScopedCache } from "effect"
 import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
+import { timeless } from "./helpers.js"
 
 const world = { open: 0 }
 const handle = Effect.acquireRelease(
@@ -43,10 +44,6 @@ describe('mode "all"', () => {
       // No mode and no target: mode "all", the same as asking for it.
       const all = yield* Interruption.explore(program, { check, progress: false })
       const asked = yield* Interruption.explore(program, { mode: "all", check, progress: false })
-      const timeless = (r: Interruption.Report) => ({
-        ...r,
-        passes: r.passes.map(({ millis: _millis, ...pass }) => pass)
-      })
       expect(timeless(asked)).toEqual(timeless(all))
       expect(all.passes.every((p) => p.millis > 0)).toBe(true)
       expect(all.mode).toBe("all")

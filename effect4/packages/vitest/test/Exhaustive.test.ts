@@ -2,12 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Queue, Ref } from "effect"
 import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
-
-/** A report without its passes' wall-clock times (the rest is a function of the program). */
-const timeless = (report: Interruption.Report) => ({
-  ...report,
-  passes: report.passes.map(({ millis: _millis, ...pass }) => pass)
-})
+import { timeless } from "./helpers.js"
 
 /**
  * Two fibers bump a Ref: a read then a write (`fixed`: one atomic update). Without preemption

@@ -2,12 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
 import { Guard, InvalidOptionsError } from "@scopeguard/core"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
-
-/** A report without its passes' wall-clock times (the rest is a function of the program). */
-const timeless = (report: Interruption.Report) => ({
-  ...report,
-  passes: report.passes.map(({ millis: _millis, ...pass }) => pass)
-})
+import { timeless } from "./helpers.js"
 
 /** A program that records how far it got, step by step; the function resets it per run. */
 const makeSteps = () => {

@@ -13,12 +13,7 @@ import {
   Semaphore
 } from "effect"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
-
-/** A report without its passes' wall-clock times (the rest is a function of the program). */
-const timeless = (report: Interruption.Report) => ({
-  ...report,
-  passes: report.passes.map(({ millis: _millis, ...pass }) => pass)
-})
+import { timeless } from "./helpers.js"
 
 /** Each fiber appends to the log at each of its steps: the log is the interleaving. */
 const makeLog = () => {
