@@ -415,6 +415,7 @@ export interface Pass {
   /** Budget mode: the budgets swept. */
   readonly budgets?: ReadonlyArray<number> | undefined
   readonly points: number
+  /** This pass's perturbed runs (see `Report.runs`). */
   readonly runs: number
   readonly failures: number
   readonly reachable: number
@@ -442,6 +443,12 @@ export interface Pass {
 export interface Report {
   readonly mode: Mode
   readonly steps: number
+  /**
+   * The perturbed runs: one per point not covered by equivalence (`reduced`), in budget mode
+   * one per turn end explored, over every pass. The uninterrupted runs (the two dry runs of
+   * each pass, budget mode's run per budget) and the replays that read `Where.near` are not
+   * counted, as on Effect 4.
+   */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>
   /** The failures, consecutive steps grouped: what the message of `assertEveryStep` lists. */

@@ -324,6 +324,7 @@ export interface Pass {
    * the pass judges it; pct and exhaustive modes: the runs and schedules run).
    */
   readonly points: number
+  /** This pass's perturbed runs (see `Report.runs`). */
   readonly runs: number
   /** Failing points of the pass. */
   readonly failures: number
@@ -427,9 +428,10 @@ export interface Report {
   /** The points of the uninterrupted run: every time a fiber asked the scheduler. */
   readonly steps: number
   /**
-   * The perturbed runs: one per point not covered by equivalence (`reduced`; PCT: `runs`;
-   * exhaustive: the schedules with a preemption). Unlike the Effect 3 edition's, the
-   * uninterrupted runs (the two dry runs, budget mode's run per budget) are not counted.
+   * The perturbed runs: one per point not covered by equivalence (`reduced`), in budget mode
+   * one per turn end explored (PCT: `runs`; exhaustive: the schedules with a preemption), over
+   * every pass. The uninterrupted runs (the two dry runs of each pass, budget mode's run per
+   * budget) are not counted, as on Effect 3.
    */
   readonly runs: number
   readonly failures: ReadonlyArray<Failure>

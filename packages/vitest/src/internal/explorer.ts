@@ -1697,7 +1697,7 @@ const explorePass = <A, E, R, R2>(
       return {
         spec,
         steps,
-        runs: 1,
+        runs: 0,
         explored,
         hungAtStart: true,
         deterministic: false,
@@ -1724,7 +1724,9 @@ const explorePass = <A, E, R, R2>(
     const forkSites: ReadonlyMap<string, ForkSite> = second.sites ?? new Map()
     const internal = new Set<string>()
     for (const [name, site] of forkSites) if (site.internal) internal.add(name)
-    let runs = 2
+    // The perturbed runs (`Report.runs`, as on Effect 4): the dry runs and each budget's own
+    // run are not counted.
+    let runs = 0
     const settings: Settings = {
       ...dry,
       detect,
@@ -1760,7 +1762,6 @@ const explorePass = <A, E, R, R2>(
         const budgetRun = yield* runOnce(program, undefined, { ...dry, detect, budget }, shared, {
           sites: true
         })
-        runs++
         const ownSites: ReadonlyMap<string, ForkSite> = budgetRun.sites ?? forkSites
         const ownInternal = new Set<string>()
         for (const [name, site] of ownSites) if (site.internal) ownInternal.add(name)
