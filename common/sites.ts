@@ -115,22 +115,49 @@ const internal = (objectId: string, name: string): PropertyDescriptor["value"] =
 const locationOf = (value: PropertyDescriptor["value"]): Location | undefined =>
   value?.value as Location | undefined
 
-/** The original position of a location, through the script's inline source map if it has one. */
+/**
+ * The source map of a module that vitest 5 evaluated: its module runner hands V8 the code
+ * without the map (no `sourceMappingURL` comment, so the inspector reports none) and keeps the
+ * map in the worker's module graph (`evaluatedModules`, the one it maps its own stack traces
+ * with). Read only, by the script's file; any other shape (another vitest, no vitest) is no map.
+ */
+const runnerMapOf = (url: string): unknown => {
+  try {
+    const modules = (globalThis as { __vitest_worker__?: { evaluatedModules?: any } })
+      .__vitest_worker__?.evaluatedModules
+    if (modules === undefined) return undefined
+    const path = url.startsWith("file:") ? fileURLToPath(url) : url
+    const first = modules.fileToModulesMap?.get(path)?.values().next().value
+    if (first === undefined) return undefined
+    return modules.getModuleSourceMapById?.(first.id)?.map
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The original position of a location, through the script's source map if it has one: inline
+ * (vitest 3, tsx), or kept by vitest 5's module runner.
+ */
 const resolve = (location: Location): { url: string; line: number; column: number } | undefined => {
   const script = scripts.get(location.scriptId)
   if (script === undefined) return undefined
   if (script.map === undefined) {
     script.map = null
     const data = script.sourceMapURL?.match(/^data:application\/json[^,]*;base64,(.*)$/)?.[1]
-    if (data !== undefined) {
-      try {
+    try {
+      const payload =
+        data !== undefined
+          ? JSON.parse(Buffer.from(data, "base64").toString("utf8"))
+          : runnerMapOf(script.url)
+      if (payload !== undefined && payload !== null) {
         const { SourceMap } = require("node:module") as {
           SourceMap: new (payload: unknown) => NonNullable<Script["map"]>
         }
-        script.map = new SourceMap(JSON.parse(Buffer.from(data, "base64").toString("utf8")))
-      } catch {
-        script.map = null
+        script.map = new SourceMap(payload)
       }
+    } catch {
+      script.map = null
     }
   }
   const entry = script.map?.findEntry(location.lineNumber, location.columnNumber)

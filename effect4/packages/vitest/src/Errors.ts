@@ -45,10 +45,16 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
     const ranges = this.report.ranges.filter((r) => failOn === "any" || r.reachable)
     const points = (from: number, to: number, one: string, many: string) =>
       from === to ? `${one} ${from}` : `${many} ${from}-${to}`
+    // The user's line nearest to a range's first perturbation (`Range.near`), by schedule.
+    const nearOf = new Map(ranges.map((r) => [r.schedule, r.near]))
+    const near = (schedule: string) => {
+      const at = nearOf.get(schedule)
+      return at === undefined ? "" : `, near ${at}`
+    }
     const lines = byRun
       ? failures.map(
           (f) =>
-            `run ${f.step} (${f.kind}): ${f.message} [replay: "${f.schedule}"${
+            `run ${f.step} (${f.kind}${near(f.schedule)}): ${f.message} [replay: "${f.schedule}"${
               f.original === undefined
                 ? ""
                 : `, shrunk from ${f.original.split(" ").length} decisions`
@@ -60,7 +66,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
               (r.mode ?? mode) === "budget"
                 ? `budget ${r.budget}, ${points(r.from, r.to, "turn end", "turn ends")}`
                 : points(r.from, r.to, "step", "steps")
-            } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}): ${r.message} [replay: "${r.schedule}"]`
+            } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}${r.near === undefined ? "" : `, near ${r.near}`}): ${r.message} [replay: "${r.schedule}"]`
         )
     const shown = lines.slice(0, 10).join("\n  ")
     const hidden = this.report.failures.length - failures.length

@@ -304,6 +304,15 @@ export interface Range {
   readonly fiber?: string | undefined
   /** The first failure's schedule (`replay` runs it). */
   readonly schedule: string
+  /**
+   * The line of user code nearest to the range's first perturbation (`path:line:column`,
+   * relative to the working directory): the innermost frame of the program's own code on the
+   * perturbed fiber's stack there (for `Effect.gen`, the `yield*` it is at), as on Effect 3
+   * (`Where.near`). Set by `assertEveryStep` when it fails, on the first 20 ranges with a
+   * perturbation but hangs, with one replay each; not by `explore`. Read through the V8
+   * inspector (`node:inspector`); without one, absent.
+   */
+  readonly near?: string | undefined
   /** Mode `"all"`: the pass that found it. */
   readonly mode?: Exclude<Mode, "all"> | undefined
   /** Mode `"all"`: the pass's target. */
@@ -494,6 +503,8 @@ export interface Replayed<A, E> {
   readonly points: number
   /** The schedule as it was followed. */
   readonly schedule: string
+  /** The line of user code nearest to the first perturbation (see `Range.near`). */
+  readonly near?: string | undefined
 }
 
 /**

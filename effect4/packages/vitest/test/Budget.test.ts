@@ -146,7 +146,7 @@ describe("budget mode", () => {
           })
         )
         expect(error.message).toBe(
-          '1 of 4 budget points failed (budgets 2048: 2 turn ends, and each budget\'s own run; point 0 is the run without interruption):\n  budget 2048, turn end 1 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "b2048 e1"]'
+          '1 of 4 budget points failed (budgets 2048: 2 turn ends, and each budget\'s own run; point 0 is the run without interruption):\n  budget 2048, turn end 1 (check, fiber 1 (the root), near packages/vitest/test/Budget.test.ts:50:13): 1 connection(s) left open [replay: "b2048 e1"]'
         )
         const fixed = makeLeak(true)
         const passes = yield* Interruption.assertEveryStep(fixed.program, {

@@ -367,9 +367,23 @@ describe("Interruption.explore (the minimal harness)", () => {
           .map((l) => l.replace(/#\d+/, "#n"))
       ).toEqual([
         "8 of 35 interruption points failed (point 0 is the run without interruption):",
-        `  steps 15-21 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
-        `  step 22 (leak, fiber 1 (the root)): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
+        // Each range names the user's line it was interrupted at: the `yield*` of `Guard.make`
+        // (steps 15-21), then of the `yieldNow` after it (step 22).
+        `  steps 15-21 (leak, fiber 1 (the root), near packages/vitest/test/Interruption.test.ts:304:9): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
+        `  step 22 (leak, fiber 1 (the root), near packages/vitest/test/Interruption.test.ts:305:9): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
         "  (and 1 failing run Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn \"any\" fails on them)"
+      ])
+      // The report the error carries names them too (`explore`'s, above, does not: it takes
+      // a replay a range), and a replay names its own.
+      expect(error.report.ranges.map((r) => r.near)).toEqual([
+        "packages/vitest/test/Interruption.test.ts:304:9",
+        "packages/vitest/test/Interruption.test.ts:305:9",
+        "packages/vitest/test/Interruption.test.ts:306:9"
+      ])
+      const replayed = yield* Interruption.replay(byHand, "i15")
+      expect([replayed.schedule, replayed.near]).toEqual([
+        "i15",
+        "packages/vitest/test/Interruption.test.ts:304:9"
       ])
       // The same with Effect.scoped: no step leaves it armed.
       const scoped = yield* Interruption.explore(

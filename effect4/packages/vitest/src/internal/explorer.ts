@@ -352,11 +352,17 @@ interface RunHandle {
   reach: { readonly first: boolean; readonly ops: number } | undefined
   /** The fiber the run was perturbed at (`fiber 2 (a child of fiber 1)`). */
   fiber: string | undefined
+  /** Whether to read the perturbed fiber's stack there (`near`: a replay, never a sweep). */
+  readonly wantNear: boolean
+  /** That stack, raw: resolved once the run is over (`sites.resolveAll`). */
+  near: sites.Captured | undefined
 }
 
 type MakeStrategy = (run: RunHandle) => Strategy
 
 const preempted = (run: RunHandle, fiber: FiberLike, first: boolean) => {
+  // The first perturbation: where the fiber is in the user's code (its `yield*`).
+  if (run.wantNear && run.fiber === undefined) run.near = sites.capture(fiber)
   if (run.reach === undefined) {
     run.reach = { first, ops: (fiber as unknown as { currentOpCount: number }).currentOpCount }
   }
@@ -445,6 +451,7 @@ const budgetStrategy =
         counter.owners?.push(run.controller().info(owner).local)
         if (end !== interruptAt) return
         run.log.push({ kind: holder ? "eh" : "e", end })
+        if (run.wantNear) run.near = sites.capture(owner)
         run.fiber = run.controller().name(owner)
         run.controller().runNext(holder ? () => owner.interruptUnsafe() : run.interruptRoot)
       }
@@ -613,6 +620,8 @@ interface Run {
   readonly schedule: ReadonlyArray<Token>
   readonly reach: RunHandle["reach"]
   readonly fiber: string | undefined
+  /** With `wantNear`: the perturbed fiber's stack at the perturbation, raw. */
+  readonly near: sites.Captured | undefined
   readonly millis: number
 }
 
@@ -691,7 +700,9 @@ const runOnce = <A, E, R>(
   settings: Settings,
   bound: number,
   /** A dry run: where each of its fibers was started, filled in (`Controller.forks`). */
-  forks?: Map<number, sites.Captured | undefined>
+  forks?: Map<number, sites.Captured | undefined>,
+  /** A replay: read the perturbed fiber's stack at the perturbation (`Run.near`). */
+  wantNear = false
 ): Effect.Effect<Run, never, R> =>
   withFreshServices(settings.isolate, (fresh) =>
     Effect.withFiber((parent) => {
@@ -711,7 +722,9 @@ const runOnce = <A, E, R>(
           interruptRoot: () => cell.root?.interruptUnsafe(),
           log: [],
           reach: undefined,
-          fiber: undefined
+          fiber: undefined,
+          wantNear,
+          near: undefined
         }
         const finish = (ending: Ending) => {
           if (finished) return
@@ -738,6 +751,7 @@ const runOnce = <A, E, R>(
               schedule: handle.log,
               reach: handle.reach,
               fiber: handle.fiber,
+              near: handle.near,
               millis: Date.now() - started
             })
           )
@@ -1612,6 +1626,42 @@ const pctBound = (settings: Settings, fibers: number, points: number): Interrupt
   }
 }
 
+/** How many ranges get their `near` (one replay each), as on Effect 3. */
+const NEAR_RANGES = 20
+
+/**
+ * The line of user code nearest to the first perturbation of each range (`Range.near`): the
+ * first `NEAR_RANGES` ranges with a perturbation, but hangs (a hang's replay would hang again
+ * and leave its run behind after the exploration), one replay each of the range's schedule
+ * with the perturbed fiber's stack read there, resolved once the replays are over (resolving
+ * may turn the debugger on a moment; never while a run runs). Without an inspector, none.
+ */
+const withNear = <A, E, R>(
+  program: Interruption.Program<A, E, R>,
+  report: Interruption.Report,
+  options: Interruption.Options<any> | undefined
+): Effect.Effect<Interruption.Report, never, R> =>
+  Effect.gen(function* () {
+    if (!sites.available()) return report
+    const settings = yield* withIsolation(checkOptions(options), options)
+    const bound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
+    const read: Array<{ readonly index: number; readonly stack: sites.Captured | undefined }> = []
+    for (let i = 0; i < report.ranges.length && read.length < NEAR_RANGES; i++) {
+      const range = report.ranges[i]!
+      const tokens = parseSchedule(range.schedule)
+      if (range.kind === "hang" || preemptions(tokens) === 0) continue
+      const run = yield* runOnce(program, strategyOf(tokens), settings, bound, undefined, true)
+      read.push({ index: i, stack: run.near })
+    }
+    const resolved = sites.resolveAll(read.map((r) => r.stack))
+    const ranges = [...report.ranges]
+    read.forEach(({ index }, j) => {
+      const site = resolved[j]
+      if (site !== undefined) ranges[index] = { ...ranges[index]!, near: site.source }
+    })
+    return { ...report, ranges }
+  })
+
 /** @internal */
 export const assertEveryStep = <A, E, R>(
   program: Interruption.Program<A, E, R>,
@@ -1620,7 +1670,9 @@ export const assertEveryStep = <A, E, R>(
   Effect.flatMap(explore(program, options), (report) =>
     (report.failOn === "any" ? report.failures.length : report.reachable) === 0
       ? Effect.succeed(report)
-      : Effect.fail(new InterruptionError({ report }))
+      : Effect.flatMap(withNear(program, report, options), (withLines) =>
+          Effect.fail(new InterruptionError({ report: withLines }))
+        )
   )
 
 /** @internal */
@@ -1686,15 +1738,25 @@ export const replay = <A, E, R>(
     const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
     const forks =
       holder && sites.available() ? new Map<number, sites.Captured | undefined>() : undefined
-    const run = yield* runOnce(program, strategyOf(tokens), settings, bound, forks)
+    const run = yield* runOnce(
+      program,
+      strategyOf(tokens),
+      settings,
+      bound,
+      forks,
+      sites.available()
+    )
     const judged = yield* judge(run, 0, settings, bound)
+    // Read once the run is over (resolving may turn the debugger on a moment).
+    const near = run.near === undefined ? undefined : sites.resolveAll([run.near])[0]?.source
     const failure =
       judged === undefined || !holder ? judged : withForkSite(judged, forkSitesOf(forks), "holder")
     const replayed: Interruption.Replayed<A, E> = {
       exit: run.exit as Exit.Exit<A, E> | undefined,
       failure,
       points: run.points,
-      schedule: formatSchedule(run.schedule)
+      schedule: formatSchedule(run.schedule),
+      ...(near === undefined ? {} : { near })
     }
     return replayed
   })
