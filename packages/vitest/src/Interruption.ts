@@ -424,10 +424,10 @@ export interface Pass {
 }
 
 /**
- * What `explore` found. `steps` is the step count of the first dry run; `runs` counts every
- * execution (two dry runs, in budget mode one more per budget, then one per point run — the
- * points covered by equivalence, `reduced`, share an earlier point's run; `1` when the first
- * dry run hangs: the program hangs without interruption, and nothing more is run).
+ * What `explore` found. `steps` is the step count of the first dry run; `runs` counts the
+ * perturbed runs (see `runs`: the points covered by equivalence, `reduced`, share an earlier
+ * point's run; `0` when the first dry run hangs: the program hangs without interruption, and
+ * nothing more is run).
  * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
  * finished after the same number of steps (`dryRunSteps`), every explored run reached its
  * step, and no operation ran unseen (`unseen`); `unreached` lists the points (steps; in budget

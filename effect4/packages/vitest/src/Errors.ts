@@ -46,7 +46,9 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
     const points = (from: number, to: number, one: string, many: string) =>
       from === to ? `${one} ${from}` : `${many} ${from}-${to}`
     // The user's line nearest to a range's first perturbation (`Range.near`), by schedule.
-    const nearOf = new Map(ranges.map((r) => [r.schedule, r.near]))
+    const nearOf = new Map<string, string>()
+    for (const r of ranges)
+      if (r.near !== undefined && !nearOf.has(r.schedule)) nearOf.set(r.schedule, r.near)
     const near = (schedule: string) => {
       const at = nearOf.get(schedule)
       return at === undefined ? "" : `, near ${at}`

@@ -308,8 +308,9 @@ export interface Range {
    * The line of user code nearest to the range's first perturbation (`path:line:column`,
    * relative to the working directory): the innermost frame of the program's own code on the
    * perturbed fiber's stack there (for `Effect.gen`, the `yield*` it is at), as on Effect 3
-   * (`Where.near`). Set by `assertEveryStep` when it fails, on the first 20 ranges with a
-   * perturbation but hangs, with one replay each; not by `explore`. Read through the V8
+   * (`Where.near`). Set by `assertEveryStep` when it fails, on up to 20 ranges with a
+   * perturbation but hangs (those its message shows first), with one replay of each distinct
+   * schedule; not by `explore`. Read through the V8
    * inspector (`node:inspector`); without one, absent.
    */
   readonly near?: string | undefined

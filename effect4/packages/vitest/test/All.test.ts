@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, ScopedCache } from "effect"
 import { InvalidOptionsError } from "@scopeguard/core"
-import { Interruption } from "@scopeguard/vitest"
+import { Interruption, InterruptionError } from "@scopeguard/vitest"
 import { timeless } from "./helpers.js"
 
 const world = { open: 0 }
@@ -158,6 +158,38 @@ describe('mode "all"', () => {
           ["b10 eh8", "internal", "fiber 3 (a daemon, forked at packages/vitest/test/All.test.ts)"]
         ])
       })
+  )
+
+  it.effect('assertEveryStep with mode "all" named fails with the report, lines included', () =>
+    Effect.gen(function* () {
+      // Regression: reading each range's line replayed it with the caller's options, and
+      // mode "all" (a schedule of passes, not a pass) died there with InvalidOptionsError.
+      let open = 0
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          open = 0
+          yield* Effect.sync(() => void open++)
+          yield* Effect.addFinalizer(() => Effect.sync(() => void open--))
+        })
+      )
+      const check = () => (open === 0 ? Effect.void : Effect.fail("left open"))
+      const named = yield* Effect.flip(
+        Interruption.assertEveryStep(program, { mode: "all", check, progress: false })
+      )
+      const unnamed = yield* Effect.flip(
+        Interruption.assertEveryStep(program, { check, progress: false })
+      )
+      expect(named).toBeInstanceOf(InterruptionError)
+      expect([named.report.failures, named.report.ranges]).toEqual([
+        unnamed.report.failures,
+        unnamed.report.ranges
+      ])
+      // The window (open, finalizer not yet added) is reached in interrupt/root, at the
+      // `yield*` of the finalizer.
+      expect(named.report.ranges.filter((r) => r.reachable).map((r) => [r.mode, r.near])).toEqual([
+        ["interrupt", "packages/vitest/test/All.test.ts:172:11"]
+      ])
+    })
   )
 
   it.effect('mode "all" refuses a target; runAt and replay need a pass\'s mode', () =>

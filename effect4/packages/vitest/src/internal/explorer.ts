@@ -1630,11 +1630,14 @@ const pctBound = (settings: Settings, fibers: number, points: number): Interrupt
 const NEAR_RANGES = 20
 
 /**
- * The line of user code nearest to the first perturbation of each range (`Range.near`): the
- * first `NEAR_RANGES` ranges with a perturbation, but hangs (a hang's replay would hang again
- * and leave its run behind after the exploration), one replay each of the range's schedule
- * with the perturbed fiber's stack read there, resolved once the replays are over (resolving
- * may turn the debugger on a moment; never while a run runs). Without an inspector, none.
+ * The line of user code nearest to the first perturbation of each range (`Range.near`): up to
+ * `NEAR_RANGES` ranges with a perturbation, but hangs (a hang's replay would hang again and
+ * leave its run behind after the exploration), those the message shows first (`failOn`), one
+ * replay of each distinct schedule with the perturbed fiber's stack read there, resolved once
+ * the replays are over (resolving may turn the debugger on a moment; never while a run runs).
+ * Without an inspector, none. A schedule says everything about its run (its pass's mode,
+ * target and budget), so each replay only takes the caller's other settings (isolation,
+ * leaks); mode `"all"` is a schedule of passes, not one, so each range's own pass is given.
  */
 const withNear = <A, E, R>(
   program: Interruption.Program<A, E, R>,
@@ -1643,21 +1646,36 @@ const withNear = <A, E, R>(
 ): Effect.Effect<Interruption.Report, never, R> =>
   Effect.gen(function* () {
     if (!sites.available()) return report
-    const settings = yield* withIsolation(checkOptions(options), options)
-    const bound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
-    const read: Array<{ readonly index: number; readonly stack: sites.Captured | undefined }> = []
-    for (let i = 0; i < report.ranges.length && read.length < NEAR_RANGES; i++) {
-      const range = report.ranges[i]!
+    const shown = (r: Interruption.Range) => report.failOn === "any" || r.reachable
+    const order = report.ranges
+      .map((range, index) => ({ range, index }))
+      .filter(
+        ({ range }) => range.kind !== "hang" && preemptions(parseSchedule(range.schedule)) > 0
+      )
+      .sort((a, b) => Number(shown(b.range)) - Number(shown(a.range)) || a.index - b.index)
+    const stacks = new Map<string, sites.Captured | undefined>()
+    for (const { range } of order) {
+      if (stacks.size >= NEAR_RANGES) break
+      if (stacks.has(range.schedule)) continue
+      const settings = yield* withIsolation(
+        checkOptions({
+          ...options,
+          mode: range.mode ?? options?.mode,
+          target: range.target ?? options?.target
+        }),
+        options
+      )
+      const bound = Math.max(settings.hangMillis, DRY_RUN_BOUND)
       const tokens = parseSchedule(range.schedule)
-      if (range.kind === "hang" || preemptions(tokens) === 0) continue
       const run = yield* runOnce(program, strategyOf(tokens), settings, bound, undefined, true)
-      read.push({ index: i, stack: run.near })
+      stacks.set(range.schedule, run.near)
     }
-    const resolved = sites.resolveAll(read.map((r) => r.stack))
-    const ranges = [...report.ranges]
-    read.forEach(({ index }, j) => {
-      const site = resolved[j]
-      if (site !== undefined) ranges[index] = { ...ranges[index]!, near: site.source }
+    const schedules = Array.from(stacks.keys())
+    const resolved = sites.resolveAll(schedules.map((schedule) => stacks.get(schedule)))
+    const lines = new Map(schedules.map((schedule, i) => [schedule, resolved[i]?.source]))
+    const ranges = report.ranges.map((range) => {
+      const near = lines.get(range.schedule)
+      return near === undefined ? range : { ...range, near }
     })
     return { ...report, ranges }
   })
