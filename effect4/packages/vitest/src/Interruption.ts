@@ -460,6 +460,15 @@ export interface Report {
   readonly unreached: ReadonlyArray<number>
   /** Whether each run had fresh test services (`Options.isolate`). */
   readonly isolated: boolean
+  /** Whom the interruptions were for (`Options.target`; mode `"all"`: the interrupt/root pass's). */
+  readonly target: Target
+  /**
+   * The points of the two runs without perturbation (mode `"all"`: the interrupt/root pass's);
+   * different counts make the report not `deterministic`.
+   */
+  readonly dryRunSteps: readonly [number, number]
+  /** How the runs that did not end were told, over every pass (see `Hangs`). */
+  readonly hangs: Hangs
   /**
    * Events of all runs that happened outside the explorer's scheduler and that it could see
    * (target: 0): a fiber of the run running inside `PreventSchedulerYield`, a task queued by a
@@ -488,6 +497,20 @@ export interface Report {
   readonly passes: ReadonlyArray<Pass>
   /** Set when only a sample of the points was explored (`Options.sample`): how many, and the seed. */
   readonly sampled?: { readonly runs: number; readonly seed: number } | undefined
+}
+
+/**
+ * How the runs that did not end were told, as on Effect 3: `stuck` ones at once (kind
+ * `"deadlock"`: no fiber of the run could run and none waited on the outside world),
+ * `timedOut` ones by waiting for the real-time bound (kind `"hang"`: the run waited on a real
+ * timer, I/O, or kept running). On Effect 3 both are kind `"hang"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Hangs {
+  readonly stuck: number
+  readonly timedOut: number
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
 import { Guard, InvalidOptionsError } from "@scopeguard/core"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
-import { timeless } from "./helpers.js"
+import { lineOf, timeless } from "./helpers.js"
 
 /** A program that records how far it got, step by step; the function resets it per run. */
 const makeSteps = () => {
@@ -226,6 +226,18 @@ describe("Interruption.explore (the minimal harness)", () => {
         schedule: "",
         reach: "uninterrupted"
       })
+      // Told at once, every one, as Effect 3's report counts them; no wait for the bound.
+      expect([
+        report.failures.map((f) => f.kind),
+        report.hangs,
+        report.target,
+        report.dryRunSteps
+      ]).toEqual([
+        Array.from({ length: 8 }, () => "deadlock"),
+        { stuck: 8, timedOut: 0 },
+        "root",
+        [16, 16]
+      ])
       // Two fibers waiting on each other's Deferred: each named.
       const crossed = Effect.gen(function* () {
         const a = yield* Deferred.make<void>()
@@ -263,6 +275,28 @@ describe("Interruption.explore (the minimal harness)", () => {
           const timer = setTimeout(() => resume(Effect.void), 60_000)
           return Effect.sync(() => clearTimeout(timer))
         })
+        // Explored, a program whose cleanup waits on a real timer: each interrupted run waits
+        // for the bound, and the report counts those hangs as timed out.
+        const cleanupWaits = Effect.andThen(Effect.yieldNow, Effect.yieldNow).pipe(
+          Effect.onInterrupt(() =>
+            Effect.callback<void>((resume) => {
+              const timer = setTimeout(() => resume(Effect.void), 60_000)
+              return Effect.sync(() => clearTimeout(timer))
+            })
+          )
+        )
+        const report = yield* Interruption.explore(cleanupWaits, {
+          mode: "interrupt",
+          hangTimeout: "50 millis",
+          progress: false
+        })
+        expect([report.failures.map((f) => [f.kind, f.message]), report.hangs]).toEqual([
+          Array.from({ length: 5 }, () => [
+            "hang",
+            "did not finish within 50ms, waiting on the outside world — fiber 1 (the root, uninterruptible) suspended"
+          ]),
+          { stuck: 0, timedOut: 5 }
+        ])
         const replayed = yield* Interruption.replay(program, "", { hangTimeout: "50 millis" })
         expect(replayed.failure).toEqual({
           step: 0,
@@ -306,6 +340,9 @@ describe("Interruption.explore (the minimal harness)", () => {
         yield* Scope.close(scope, Exit.void)
       })
       const report = yield* Interruption.explore(byHand, { mode: "interrupt" })
+      /** The lines of `byHand`: its `Guard.make`, then `offset` statements below it. */
+      const guardAt = (offset: number) =>
+        lineOf(import.meta.url, 'yield* Guard.make(Effect.void, { label: "undo" }).pipe', offset)
       expect(report.failures.length).toBeGreaterThan(0)
       expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
         'leaked 0 resources and 1 armed guard: guard "undo" (#n)'
@@ -369,22 +406,15 @@ describe("Interruption.explore (the minimal harness)", () => {
         "8 of 35 interruption points failed (point 0 is the run without interruption):",
         // Each range names the user's line it was interrupted at: the `yield*` of `Guard.make`
         // (steps 15-21), then of the `yieldNow` after it (step 22).
-        `  steps 15-21 (leak, fiber 1 (the root), near packages/vitest/test/Interruption.test.ts:304:9): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
-        `  step 22 (leak, fiber 1 (the root), near packages/vitest/test/Interruption.test.ts:305:9): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
+        `  steps 15-21 (leak, fiber 1 (the root), near ${guardAt(0)}): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
+        `  step 22 (leak, fiber 1 (the root), near ${guardAt(1)}): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
         "  (and 1 failing run Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn \"any\" fails on them)"
       ])
       // The report the error carries names them too (`explore`'s, above, does not: it takes
       // a replay a range), and a replay names its own.
-      expect(error.report.ranges.map((r) => r.near)).toEqual([
-        "packages/vitest/test/Interruption.test.ts:304:9",
-        "packages/vitest/test/Interruption.test.ts:305:9",
-        "packages/vitest/test/Interruption.test.ts:306:9"
-      ])
+      expect(error.report.ranges.map((r) => r.near)).toEqual([guardAt(0), guardAt(1), guardAt(2)])
       const replayed = yield* Interruption.replay(byHand, "i15")
-      expect([replayed.schedule, replayed.near]).toEqual([
-        "i15",
-        "packages/vitest/test/Interruption.test.ts:304:9"
-      ])
+      expect([replayed.schedule, replayed.near]).toEqual(["i15", guardAt(0)])
       // The same with Effect.scoped: no step leaves it armed.
       const scoped = yield* Interruption.explore(
         Effect.scoped(Effect.andThen(Guard.make(Effect.void, { label: "undo" }), Effect.yieldNow))

@@ -13,7 +13,7 @@ import {
   Semaphore
 } from "effect"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
-import { timeless } from "./helpers.js"
+import { lineOf, timeless } from "./helpers.js"
 
 /** Each fiber appends to the log at each of its steps: the log is the interleaving. */
 const makeLog = () => {
@@ -80,6 +80,10 @@ describe("the explorer's scheduler controls every fiber", () => {
         deterministic: true,
         unreached: [],
         isolated: true,
+        target: "root",
+        // Both uninterrupted runs took the same points.
+        dryRunSteps: [report.steps, report.steps],
+        hangs: { stuck: 0, timedOut: 0 },
         outsideControl: 0,
         fibers: 5,
         // Yield mode: one fiber ready at a time but at 6 points, which only pushed a frame.
@@ -215,16 +219,17 @@ describe("PCT mode: seeded random schedules with priority change points", () => 
           })
         )
         expect(error).toBeInstanceOf(InterruptionError)
+        const at = (anchor: string) => lineOf(import.meta.url, anchor)
         // Each failure names the user's line its first preemption fell at (a fiber's read, its
         // signal, its write; the root's forks).
         expect(error.message).toBe(
           [
             "5 of 50 PCT schedules failed (seed 7, depth 2: each run finds a depth-2 bug with probability ≥ 0.0088, all runs ≥ 0.36):",
-            '  run 10 (check, near packages/vitest/test/Scheduler.test.ts:141:9): lost an update: 1 [replay: "y22", shrunk from 3 decisions]',
-            '  run 21 (check, near packages/vitest/test/Scheduler.test.ts:145:17): lost an update: 1 [replay: "y15 y19 s4:1", shrunk from 3 decisions]',
-            '  run 23 (check, near packages/vitest/test/Scheduler.test.ts:142:9): lost an update: 1 [replay: "y23", shrunk from 3 decisions]',
-            '  run 30 (check, near packages/vitest/test/Scheduler.test.ts:145:17): lost an update: 1 [replay: "y15 y19 y23 s4:1 s5:1"]',
-            '  run 49 (check, near packages/vitest/test/Scheduler.test.ts:146:17): lost an update: 1 [replay: "y17 s2:1 y21 s3:1 s5:1"]'
+            `  run 10 (check, near ${at("yield* Deferred.succeed(started, undefined)")}): lost an update: 1 [replay: "y22", shrunk from 3 decisions]`,
+            `  run 21 (check, near ${at("const a = yield* Effect.forkChild(guarded)")}): lost an update: 1 [replay: "y15 y19 s4:1", shrunk from 3 decisions]`,
+            `  run 23 (check, near ${at("yield* Ref.set(ref, read + 1)")}): lost an update: 1 [replay: "y23", shrunk from 3 decisions]`,
+            `  run 30 (check, near ${at("const a = yield* Effect.forkChild(guarded)")}): lost an update: 1 [replay: "y15 y19 y23 s4:1 s5:1"]`,
+            `  run 49 (check, near ${at("const b = yield* Effect.forkChild(guarded)")}): lost an update: 1 [replay: "y17 s2:1 y21 s3:1 s5:1"]`
           ].join("\n")
         )
         expect(error.message).toContain(`[replay: "${failure.schedule}"`)
@@ -312,6 +317,9 @@ describe("cost (a count: the time is measured by the bench, not asserted)", () =
           deterministic: true,
           unreached: [],
           isolated: true,
+          target: "root",
+          dryRunSteps: [1360, 1360],
+          hangs: { stuck: 0, timedOut: 0 },
           outsideControl: 0,
           fibers: 3,
           reduced: { points: 6, deferred: 4, continuation: 2, idle: 0, unconfirmed: 0 },

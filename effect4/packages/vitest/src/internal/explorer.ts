@@ -1225,6 +1225,12 @@ const exploreAll = <A, E, R>(
       deterministic: reports.every((r) => r.report.deterministic),
       unreached: main.unreached,
       isolated: first.isolated,
+      target: main.target,
+      dryRunSteps: main.dryRunSteps,
+      hangs: {
+        stuck: reports.reduce((n, r) => n + r.report.hangs.stuck, 0),
+        timedOut: reports.reduce((n, r) => n + r.report.hangs.timedOut, 0)
+      },
       outsideControl: reports.reduce((n, r) => n + r.report.outsideControl, 0),
       fibers: Math.max(...reports.map((r) => r.report.fibers)),
       passes: reports.flatMap(({ report: r }) => r.passes),
@@ -1585,6 +1591,13 @@ const explorePass: <A, E, R>(
     unreached,
     outsideControl: outside,
     isolated: settings.isolate,
+    target: settings.target,
+    dryRunSteps: [first.points, second.points] as const,
+    // As on Effect 3: told at once (a deadlock) or by waiting for the real-time bound.
+    hangs: {
+      stuck: failures.filter((f) => f.kind === "deadlock").length,
+      timedOut: failures.filter((f) => f.kind === "hang").length
+    },
     fibers,
     ...(settings.mode === "pct" ? { pct: pctBound(settings, fibers, points) } : {}),
     ...(exhaustiveReport !== undefined ? { exhaustive: exhaustiveReport } : {}),
