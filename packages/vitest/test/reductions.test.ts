@@ -145,6 +145,29 @@ const programs: Record<
     }),
     options: { check: worldCheck }
   },
+  "uninterruptibleMask and interruptibleMask entered from interruptible code (buggy)": {
+    // Each mask's first step only builds the region's flag change: equivalent to the step
+    // after it. The close after the restored yield is skipped when that yield is interrupted.
+    program: Effect.gen(function* () {
+      yield* reset
+      yield* Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          yield* open
+          yield* restore(Effect.yieldNow())
+          yield* close
+        })
+      )
+      yield* Effect.uninterruptible(
+        Effect.interruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(Effect.sync(() => world.total++)),
+            Effect.sync(() => world.total++)
+          )
+        )
+      )
+    }),
+    options: { check: worldCheck }
+  },
   "a child opens what its parent closes, synchronised by a Deferred (buggy)": {
     program: Effect.gen(function* () {
       yield* reset
@@ -284,6 +307,32 @@ describe("reduced and full explorations agree", () => {
         expect(new Set(reads.full.failures.map((f) => f.message))).toEqual(
           new Set(["saw a pending interruption 2 time(s)", "saw a pending interruption 1 time(s)"])
         )
+        // A mask's first step only builds the region's flag change: it shares that step's run
+        // (a `continuation`). The uninterruptibleMask entered from interruptible code saves a
+        // run (20, not 21); the interruptibleMask's, inside an uninterruptible region, was
+        // deferred already and is now a continuation. The restored yield's window is found.
+        const masks = yield* agree(
+          programs[
+            "uninterruptibleMask and interruptibleMask entered from interruptible code (buggy)"
+          ]!.program,
+          { check: worldCheck }
+        )
+        expect(masks.reduced.runs).toBe(20)
+        expect(masks.reduced.reduced).toEqual({
+          points: 17,
+          deferred: 11,
+          continuation: 6,
+          idle: 0,
+          unconfirmed: 0
+        })
+        expect(masks.full.failures.map((f) => [f.step, f.message, f.where?.op])).toEqual([
+          [12, "1 left open", "Commit"],
+          [13, "1 left open", "Iterator"],
+          [14, "1 left open", "Sync"],
+          [15, "1 left open", "UpdateRuntimeFlags"],
+          [16, "1 left open", "Yield"],
+          [17, "1 left open", "Success"]
+        ])
         // Yield mode: a yield with no other fiber ready is the run without a forced yield.
         const idle = yield* agree(
           programs["acquireRelease, and an uninterruptible stretch of work"]!.program,

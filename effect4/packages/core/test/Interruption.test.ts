@@ -303,3 +303,49 @@ describe("every operation of Resource and Guard is correct at every interleaving
     )
   }
 })
+
+describe("the explorer's points in scopeguard's operations", () => {
+  // Each operation is one uninterruptible region from its first operation to its last: an
+  // exploration of code that uses it costs what the same steps written as plain regions cost
+  // (a point where each region starts, one where the caller goes on), not a point per
+  // operation of ours.
+  it.effect("Guard.step and Guard.commit cost the runs of two uninterruptible regions", () =>
+    Effect.gen(function* () {
+      const accounts = { from: 0, to: 0 }
+      const reset = Effect.sync(() => {
+        accounts.from = 10
+        accounts.to = 0
+      })
+      const debit = Effect.sync(() => void (accounts.from -= 10))
+      const credit = Effect.sync(() => void (accounts.to += 10))
+      const refund = () => Effect.sync(() => void (accounts.from += 10))
+      const check = () =>
+        Effect.suspend(() =>
+          accounts.from + accounts.to === 10
+            ? Effect.void
+            : Effect.fail(`money lost: ${accounts.from} + ${accounts.to}`)
+        )
+      const guarded = Effect.scoped(
+        Effect.gen(function* () {
+          yield* reset
+          const refundArmed = yield* Guard.step(debit, refund)
+          yield* Guard.commit(refundArmed, () => credit)
+        })
+      )
+      // The same steps without the refund: money is lost between the two regions.
+      const regions = Effect.scoped(
+        Effect.gen(function* () {
+          yield* reset
+          yield* Effect.uninterruptible(debit)
+          yield* Effect.uninterruptible(credit)
+        })
+      )
+      const options = { mode: "interrupt", check, progress: false } as const
+      const withGuards = yield* Interruption.explore(guarded, options)
+      const plain = yield* Interruption.explore(regions, options)
+      expect(withGuards.failures).toEqual([])
+      expect(plain.failures.map((f) => f.message)).toContain("money lost: 0 + 0")
+      expect(withGuards.runs).toBe(plain.runs)
+    })
+  )
+})

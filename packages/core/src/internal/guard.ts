@@ -122,21 +122,24 @@ export const step = <A, E, R, R2>(
   action: Effect.Effect<A, E, R>,
   compensate: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
   options?: Guard.Guard.Options
-): Effect.Effect<Guard.Guarded<A>, E, R | R2 | Scope.Scope> =>
-  Effect.suspend(() => {
-    const checkedOptions = checkOptions(options)
-    // As `acquireRelease`: the action and the arming of its compensation are one
-    // uninterruptible step, so there is no point at which the action has happened and its
-    // compensation is not armed.
-    return Effect.uninterruptible(
-      Effect.flatMap(action, (value) =>
-        removable.register(
-          () => guardSpec((exit) => compensate(value, exit), checkedOptions),
-          (cell) => new GuardedImpl(cell, checkedOptions.when, value)
-        )
+): Effect.Effect<Guard.Guarded<A>, E, R | R2 | Scope.Scope> => {
+  // As `acquireRelease`: the action and the arming of its compensation are one
+  // uninterruptible step, so there is no point at which the action has happened and its
+  // compensation is not armed. The region starts at the step's first operation (checking
+  // the options is inside it): an interruption before it is one before the step, and none
+  // of our operations is a point of its own.
+  const arm = (checkedOptions: CheckedOptions) =>
+    Effect.flatMap(action, (value) =>
+      removable.register(
+        () => guardSpec((exit) => compensate(value, exit), checkedOptions),
+        (cell) => new GuardedImpl(cell, checkedOptions.when, value)
       )
     )
-  })
+  // Without options there is nothing to check: no `suspend`.
+  return Effect.uninterruptible(
+    options === undefined ? arm(DEFAULTS) : Effect.suspend(() => arm(checkOptions(options)))
+  )
+}
 
 const toCells = (guards: Guard.Guard | Iterable<Guard.Guard>): ReadonlyArray<removable.Cell> =>
   isGuard(guards) ? [cellOf(guards)] : Array.from(guards, cellOf)
@@ -155,6 +158,9 @@ const notArmedState = (phase: removable.Phase): GuardNotArmedError["state"] => {
   }
 }
 
+const notArmed = (cell: removable.Cell): GuardNotArmedError =>
+  new GuardNotArmedError({ id: cell.id, label: cell.label, state: notArmedState(cell.phase) })
+
 /** @internal */
 export const commit = dual<
   <B, E, R>(
@@ -169,21 +175,7 @@ export const commit = dual<
   // function alone is the restore form's action, data-last.
   (args) => args.length >= 2,
   <B, E, R>(self: Guard.Guard | Iterable<Guard.Guard>, action: removable.Action<B, E, R>) =>
-    Effect.flatMap(
-      Effect.suspend(() => removable.commit(toCells(self), action)),
-      (decided): Effect.Effect<B, E> =>
-        decided instanceof removable.Cell
-          ? // A programming error (the guard was already run, disarmed or committed), not an
-            // outcome to handle: a defect, as Effect reports its own misuse.
-            Effect.die(
-              new GuardNotArmedError({
-                id: decided.id,
-                label: decided.label,
-                state: notArmedState(decided.phase)
-              })
-            )
-          : decided
-    )
+    removable.commit(() => toCells(self), action, notArmed)
 )
 
 /** @internal */

@@ -889,18 +889,28 @@ export type Action<B, E, R> =
  * cell was armed, or the first cell that was not (then nothing ran).
  */
 export const commit = <B, E, R>(
-  given: ReadonlyArray<Cell>,
-  action: Action<B, E, R>
-): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> =>
+  cellsOf: () => ReadonlyArray<Cell>,
+  action: Action<B, E, R>,
+  notArmed: (cell: Cell) => unknown
+): Effect.Effect<B, E, R> =>
+  // One uninterruptible region from the commit's first operation to its last: reading the
+  // cells, the action (but what it restores), the decision and the commit's own result. An
+  // interruption sent anywhere in it waits for its end, so the explorer finds one point
+  // where the user's code calls `commit` and one where it goes on, not a window per
+  // operation of ours (none of them is a place where an interruption could mean anything
+  // else).
   Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime((fiber): Effect.Effect<Exit.Exit<B, E> | Cell, never, R> => {
+    Effect.withFiberRuntime((fiber): Effect.Effect<B, E, R> => {
       // A guard listed twice is one guard: decided (and run) once.
+      const given = cellsOf()
       const cells = given.length > 1 ? Array.from(new Set(given)) : given
       // Race: a commit and the scope closing (or a disarm, a runNow). Checking and moving
       // every cell to Committing is one synchronous block; a scope close that arrives while
       // the action runs waits for the decision (see `fire`).
-      const notArmed = cells.find((cell) => cell.phase._tag !== "Armed")
-      if (notArmed !== undefined) return Effect.succeed(notArmed)
+      const notArmedCell = cells.find((cell) => cell.phase._tag !== "Armed")
+      // A programming error (the guard was already run, disarmed or committed), not an
+      // outcome to handle: a defect, as Effect reports its own misuse.
+      if (notArmedCell !== undefined) return Effect.die(notArmed(notArmedCell))
       for (const cell of cells) {
         cell.phase = COMMITTING
         if (cell.tracker !== undefined) tell(cell.tracker, "committing", cell)
@@ -947,14 +957,12 @@ export const commit = <B, E, R>(
     })
   )
 
-const decide = <B, E>(
-  cells: ReadonlyArray<Cell>,
-  exit: Exit.Exit<B, E>
-): Effect.Effect<Exit.Exit<B, E>> => {
+/** Takes the decision on the action's exit, and ends the commit with that exit. */
+const decide = <B, E>(cells: ReadonlyArray<Cell>, exit: Exit.Exit<B, E>): Effect.Effect<B, E> => {
   if (Exit.isSuccess(exit)) {
     // The action succeeded: no cleanup may run now. One block moves every cell out.
     for (const cell of cells) cell.settle(REMOVED)
-    return Effect.as(Effect.forEach(cells, closeChild, { discard: true }), exit)
+    return Effect.zipRight(Effect.forEach(cells, closeChild, { discard: true }), exit)
   }
   // The action failed or was interrupted: the cleanups run now, newest first, each with the
   // action's exit and its own strategy; their defects are added to the action's cause.
@@ -968,7 +976,7 @@ const decide = <B, E>(
   const newestFirst = cells.length > 1 ? [...cells].reverse() : cells
   const pending: PendingRun = { exit }
   for (const cell of newestFirst) begin(cell, exit, "close", true, pending)
-  return Effect.map(
+  return Effect.flatMap(
     Effect.forEach(newestFirst, (cell) =>
       Effect.exit(Effect.ensuring(runPending(cell, pending), closeChild(cell)))
     ),

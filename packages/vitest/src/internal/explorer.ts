@@ -125,6 +125,34 @@ const INSERTED = 4 // the runtime's own yield, inserted when the fiber used its 
 const PREEMPTED = 8 // the operation seen at this step did not run: the runtime yielded first
 const TARGET_DONE = 16 // the interruption's target has already ended
 const OBSERVED = 32 // the operation read its fiber's pending interruption (or all its refs)
+const BUILDER = 64 // the operation only built the next one: nothing ran, nothing changed
+
+/**
+ * The operations that only build the next one: a `Commit` whose `commit` is the one of
+ * `Effect.uninterruptibleMask` or `Effect.interruptibleMask` makes the region's
+ * `UpdateRuntimeFlags` operation and returns it — the mask's function (user code) runs only
+ * in that next operation, the fiber's stack, refs and flags are untouched. Interrupted or
+ * preempted before it or after it, the fiber is in the same state, as after a pushed
+ * continuation. Told apart by their source text, the same for every mask the runtime makes
+ * (each `commit` is a new closure of one function); read once per closure.
+ */
+const builderSources: ReadonlySet<string> = new Set(
+  [Effect.uninterruptibleMask(() => Effect.void), Effect.interruptibleMask(() => Effect.void)]
+    .map((mask) => (mask as unknown as { commit?: unknown }).commit)
+    .filter((commit): commit is () => unknown => typeof commit === "function")
+    .map((commit) => Function.prototype.toString.call(commit))
+)
+const builders = new WeakMap<object, boolean>()
+const onlyBuilds = (effect: unknown): boolean => {
+  const commit = (effect as { commit?: unknown }).commit
+  if (typeof commit !== "function") return false
+  let known = builders.get(commit)
+  if (known === undefined) {
+    known = builderSources.has(Function.prototype.toString.call(commit))
+    builders.set(commit, known)
+  }
+  return known
+}
 
 /** The ref a fiber keeps its pending interruption in. */
 const interruptedCause: unknown = FiberRef.interruptedCause
@@ -496,6 +524,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     const op = (effect as { _op?: unknown })._op
     let bits = 0
     if (this.scheduler!.pending === 0 && !this.foreign) bits |= QUIET
+    if (op === "Commit" && onlyBuilds(effect)) bits |= BUILDER
     if (op === "Yield" && runtime._isYielding === true) {
       bits |= INSERTED
       // The runtime yielded before the operation seen at the previous step ran.
@@ -1577,7 +1606,7 @@ const reductionsOf = (
     const p = s - 1
     const same = fiber[p] === fiber[s] && (bits[p]! & PREEMPTED) === 0 && !TURN_END_OPS.has(op[p])
     if (!same) continue
-    if (PUSH_OPS.has(op[p])) {
+    if (PUSH_OPS.has(op[p]) || (bits[p]! & BUILDER) !== 0) {
       link[s] = CONTINUATION
     } else if (
       mode === "interrupt" &&

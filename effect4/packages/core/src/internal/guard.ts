@@ -152,21 +152,24 @@ export const step = <A, E, R, R2>(
   action: Effect.Effect<A, E, R>,
   compensate: (a: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, never, R2>,
   options?: Guard.Guard.Options
-): Effect.Effect<Guard.Guarded<A>, E, R | R2 | Scope.Scope> =>
-  Effect.suspend(() => {
-    const checkedOptions = checkOptions(options)
-    // As `acquireRelease`: the action and the arming of its compensation are one
-    // uninterruptible step, so there is no point at which the action has happened and its
-    // compensation is not armed.
-    return Effect.uninterruptible(
-      Effect.flatMap(action, (value) =>
-        removable.registerSpec(
-          new StepSpec(value, compensate, checkedOptions),
-          stepHandle as (cell: removable.Cell) => GuardedImpl<A>
-        )
+): Effect.Effect<Guard.Guarded<A>, E, R | R2 | Scope.Scope> => {
+  // As `acquireRelease`: the action and the arming of its compensation are one
+  // uninterruptible step, so there is no point at which the action has happened and its
+  // compensation is not armed. The region starts at the step's first operation (checking
+  // the options is inside it): an interruption before it is one before the step, and none
+  // of our operations is a point of its own.
+  const arm = (checkedOptions: CheckedOptions) =>
+    Effect.flatMap(action, (value) =>
+      removable.registerSpec(
+        new StepSpec(value, compensate, checkedOptions),
+        stepHandle as (cell: removable.Cell) => GuardedImpl<A>
       )
     )
-  })
+  // Without options there is nothing to check: no `suspend`.
+  return Effect.uninterruptible(
+    options === undefined ? arm(DEFAULTS) : Effect.suspend(() => arm(checkOptions(options)))
+  )
+}
 
 const toCells = (guards: Guard.Guard | Iterable<Guard.Guard>): ReadonlyArray<removable.Cell> =>
   isGuard(guards) ? [cellOf(guards)] : Array.from(guards, cellOf)
@@ -208,7 +211,7 @@ export const commit = dual<
   <B, E, R>(
     self: Guard.Guard | Iterable<Guard.Guard>,
     action: Effect.Effect<B, E, R> | ((restore: Guard.Restore) => Effect.Effect<B, E, R>)
-  ) => Effect.suspend(() => removable.commit(toCells(self), action, notArmed))
+  ) => removable.commit(() => toCells(self), action, notArmed)
 )
 
 /** @internal */

@@ -1033,15 +1033,21 @@ export const withLease = <B, E, R, E2>(
       const lease: Lease = { cell, active: true }
       cell.leases++
       // The lease is in the context of the use, so that a fiber the use forks holds it too.
-      const body = Effect.updateService(Effect.suspend(use), Leases, (held) => [...held, lease])
+      // Set and unset outside `restore`, in the uninterruptible region: only the use itself is
+      // interruptible, and no step between its end and the lease's return is a point where an
+      // interruption could turn the use's result into an interruption.
+      const body = Effect.updateService(restore(Effect.suspend(use)), Leases, (held) => [
+        ...held,
+        lease
+      ])
       const returned = returnLease(lease)
       if (cell.spec.drainTimeout === undefined) {
-        return Effect.ensuring(restore(body), returned)
+        return Effect.ensuring(body, returned)
       }
       // With a drain timeout the use runs in a fiber of its own, so that the close can
       // interrupt the use alone (not the caller's whole fiber) when the timeout passes.
       return Effect.ensuring(
-        Effect.flatMap(Effect.forkChild(restore(body)), (useFiber) => {
+        Effect.flatMap(Effect.forkChild(body), (useFiber) => {
           cell.useFibers ??= new Set()
           cell.useFibers.add(useFiber)
           // Race: the drain timeout may have passed between the fork and this block (a yield
@@ -1173,13 +1179,19 @@ export type Action<B, E, R> =
  * nothing) when a cell is not armed.
  */
 export const commit = <B, E, R>(
-  cells: ReadonlyArray<Cell>,
+  cellsOf: () => ReadonlyArray<Cell>,
   action: Action<B, E, R>,
   notArmed: (cell: Cell) => unknown
 ): Effect.Effect<B, E, R> =>
+  // One uninterruptible region from the commit's first operation to its last: reading the
+  // cells, the action (but what it restores), the decision and the commit's own result. An
+  // interruption sent anywhere in it waits for its end, so the explorer finds one point
+  // where the user's code calls `commit` and one where it goes on, not a window per
+  // operation of ours (none of them is a place where an interruption could mean anything
+  // else).
   Effect.uninterruptibleMask((restore) =>
     Effect.suspend((): Effect.Effect<B, E, R> => {
-      const unique = Array.from(new Set(cells))
+      const unique = Array.from(new Set(cellsOf()))
       // Race: a commit and the scope closing (or a disarm, a runNow). Checking and moving
       // every cell to Committing is one synchronous block; a scope close that arrives while
       // the action runs waits for the decision (see `fire`).
