@@ -10,8 +10,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Context,
   Deferred,
   Effect,
+  Either,
   Exit,
   Fiber,
   FiberHandle,
@@ -68,6 +70,9 @@ const MODES: ReadonlyArray<readonly [string, Options]> = [
   ["interrupt mode, target: holder", { target: "holder" }],
   ["yield mode", { mode: "yield" }]
 ]
+
+/** A service the programs below yield (`yield*` of a `Context.Tag`). */
+class Service extends Context.Tag("Service")<Service, { readonly n: number }>() {}
 
 /** A world the programs below share with their check, reset when each run starts. */
 const world = { open: 0, total: 0, seen: 0 }
@@ -235,6 +240,35 @@ const programs: Record<
     ),
     options: {}
   },
+  "Resource.get ten times, and once after its close (the program fails)": {
+    // Each get's first step only reads the resource and builds its result: it shares the
+    // next step's run. The get after the close fails the program with its typed error.
+    program: Effect.scoped(
+      Effect.gen(function* () {
+        yield* reset
+        const r = yield* Resource.make(open, () => close, { label: "r" })
+        for (let i = 0; i < 10; i++) yield* Resource.get(r)
+        yield* Resource.close(r)
+        yield* Resource.get(r)
+      })
+    ),
+    options: { check: worldCheck }
+  },
+  "a Context.Tag, an Option and an Either yielded between an open and its close (buggy)": {
+    // Each yields an operation that only builds the next (the service's read, the success
+    // or failure it stands for): it shares the next step's run. Interrupted between the open
+    // and the close, the program leaves one open.
+    program: Effect.gen(function* () {
+      yield* reset
+      yield* open
+      const service = yield* Service
+      const some = yield* Option.some(service.n)
+      const right = yield* Either.right(some)
+      world.total += right
+      yield* close
+    }).pipe(Effect.provideService(Service, { n: 1 })),
+    options: { check: worldCheck }
+  },
   "a Resource kept in a scope that is closed as a later step (buggy)": {
     program: Effect.gen(function* () {
       const scope = yield* Scope.make()
@@ -333,6 +367,34 @@ describe("reduced and full explorations agree", () => {
           [16, "1 left open", "Yield"],
           [17, "1 left open", "Success"]
         ])
+        // Resource.get's first step only reads the resource and builds its result: ten more
+        // gets cost ten more runs, not twenty (two steps each).
+        const gets = (n: number) =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              const r = yield* Resource.make(Effect.succeed(1), () => Effect.void)
+              for (let i = 0; i < n; i++) yield* Resource.get(r)
+              yield* Resource.close(r)
+            })
+          )
+        const ten = yield* agree(gets(10))
+        const twenty = yield* agree(gets(20))
+        expect(twenty.full.steps - ten.full.steps).toBe(20)
+        expect(twenty.reduced.runs - ten.reduced.runs).toBe(10)
+        // A yielded Context.Tag, Option or Either is two steps, one run: five more rounds of
+        // the three are thirty more steps and fifteen more runs.
+        const yields = (rounds: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < rounds; i++) {
+              world.total += (yield* Service).n
+              world.total += yield* Option.some(1)
+              world.total += yield* Either.right(1)
+            }
+          }).pipe(Effect.provideService(Service, { n: 1 }))
+        const five = yield* agree(yields(5))
+        const more = yield* agree(yields(10))
+        expect(more.full.steps - five.full.steps).toBe(30)
+        expect(more.reduced.runs - five.reduced.runs).toBe(15)
         // Yield mode: a yield with no other fiber ready is the run without a forced yield.
         const idle = yield* agree(
           programs["acquireRelease, and an uninterruptible stretch of work"]!.program,

@@ -217,6 +217,27 @@ const cases: ReadonlyArray<Case> = [
       return { program, state: () => `open=${s.open}` }
     },
     bad: (state) => !state.endsWith("open=0")
+  },
+  {
+    name: "Resource.get ten times, and once after its close (the program fails)",
+    // Each get's first step only reads the resource and builds its result (`builds`): it
+    // shares the next point's run. The get after the close fails with its typed error.
+    make: () => {
+      const s = { open: 0, got: 0 }
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          const r = yield* Resource.make(
+            Effect.sync(() => ++s.open),
+            () => Effect.sync(() => void s.open--)
+          )
+          for (let i = 0; i < 10; i++) s.got += yield* Resource.get(r)
+          yield* Resource.close(r)
+          yield* Resource.get(r)
+        })
+      )
+      return { program, state: () => `open=${s.open} got=${s.got}` }
+    },
+    bad: (state) => !state.includes("open=0")
   }
 ]
 
@@ -272,6 +293,39 @@ describe("the reductions find what reduce: false finds, in fewer runs", () => {
         "Interrupt(undefined at Interruption.explore) | n=8 finalized=1",
         "Success | n=8 finalized=1"
       ])
+    })
+  )
+
+  it.effect("a Resource.get is one point: its first step only builds the next", () =>
+    Effect.gen(function* () {
+      // Ten more gets are twenty more points and ten more runs: each get's first point is
+      // covered by continuation (the read builds the result the next point delivers).
+      const gets = (n: number): Case => ({
+        name: `${n} gets`,
+        make: () => {
+          const s = { got: 0 }
+          const program = Effect.scoped(
+            Effect.gen(function* () {
+              const r = yield* Resource.make(Effect.succeed(1), () => Effect.void)
+              for (let i = 0; i < n; i++) s.got += yield* Resource.get(r)
+              yield* Resource.close(r)
+            })
+          )
+          return { program, state: () => `got=${s.got}` }
+        }
+      })
+      const ten = yield* compare(gets(10), { mode: "interrupt" })
+      const twenty = yield* compare(gets(20), { mode: "interrupt" })
+      expect(ten.reduced.seen).toEqual(ten.full.seen)
+      expect(twenty.reduced.seen).toEqual(twenty.full.seen)
+      expect(twenty.full.report.steps - ten.full.report.steps).toBe(20)
+      expect(twenty.reduced.report.runs - ten.reduced.report.runs).toBe(10)
+      expect(
+        twenty.reduced.report.reduced!.continuation - ten.reduced.report.reduced!.continuation
+      ).toBe(10)
+      // Outside an exploration, nothing counts.
+      const { builds } = yield* Effect.promise(() => import("../src/internal/common/builds.js"))
+      expect(builds.watching).toBe(0)
     })
   )
 

@@ -34,7 +34,7 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as TestLive from "effect/TestLive"
 import * as TestServices from "effect/TestServices"
-import { Timer, Tracking } from "@scopeguard/core"
+import { Resource, Timer, Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
@@ -131,18 +131,31 @@ const BUILDER = 64 // the operation only built the next one: nothing ran, nothin
  * The operations that only build the next one: a `Commit` whose `commit` is the one of
  * `Effect.uninterruptibleMask` or `Effect.interruptibleMask` makes the region's
  * `UpdateRuntimeFlags` operation and returns it — the mask's function (user code) runs only
- * in that next operation, the fiber's stack, refs and flags are untouched. Interrupted or
- * preempted before it or after it, the fiber is in the same state, as after a pushed
- * continuation. Told apart by their source text, the same for every mask the runtime makes
- * (each `commit` is a new closure of one function); read once per closure.
+ * in that next operation — and the one of `Resource.get` reads the resource's phase and
+ * returns its value or its error, to be delivered by the next operation. The fiber's stack,
+ * refs and flags are untouched, nothing else is written: interrupted or preempted before it
+ * or after it, the fiber is in the same state, as after a pushed continuation. Told apart by
+ * their source text, the same for every effect made (each `commit` is a new closure of one
+ * function; `Resource.get` reads nothing until it runs, so one is made here to read it); read
+ * once per closure.
  */
 const builderSources: ReadonlySet<string> = new Set(
-  [Effect.uninterruptibleMask(() => Effect.void), Effect.interruptibleMask(() => Effect.void)]
+  [
+    Effect.uninterruptibleMask(() => Effect.void),
+    Effect.interruptibleMask(() => Effect.void),
+    Resource.get(undefined as never)
+  ]
     .map((mask) => (mask as unknown as { commit?: unknown }).commit)
     .filter((commit): commit is () => unknown => typeof commit === "function")
     .map((commit) => Function.prototype.toString.call(commit))
 )
 const builders = new WeakMap<object, boolean>()
+/**
+ * Operations that only build the next one, by the run loop's own handlers (`fiberRuntime.ts`):
+ * a `Context.Tag` yielded makes the `sync` that reads the service, an `Option` or `Either`
+ * makes the success or failure it stands for.
+ */
+const BUILDING_OPS: ReadonlySet<unknown> = new Set(["Tag", "Some", "None", "Left", "Right"])
 const onlyBuilds = (effect: unknown): boolean => {
   const commit = (effect as { commit?: unknown }).commit
   if (typeof commit !== "function") return false
@@ -524,7 +537,7 @@ class StepSupervisor extends Supervisor.AbstractSupervisor<void> {
     const op = (effect as { _op?: unknown })._op
     let bits = 0
     if (this.scheduler!.pending === 0 && !this.foreign) bits |= QUIET
-    if (op === "Commit" && onlyBuilds(effect)) bits |= BUILDER
+    if (BUILDING_OPS.has(op) || (op === "Commit" && onlyBuilds(effect))) bits |= BUILDER
     if (op === "Yield" && runtime._isYielding === true) {
       bits |= INSERTED
       // The runtime yielded before the operation seen at the previous step ran.
