@@ -18,7 +18,7 @@
  *   broken: 7 of 113 points failed (79 steps; passes budget 12, 32: 33 turn ends and budget runs; budget 12, 32 holder: 0 turn ends; interrupt/root: 79 steps; interrupt/holder: 0 steps of the program's own fibers; point 0 is the run without interruption):
  *   broken:   budget/root budget 12, steps 338-366 [check] 1 connection(s) left open (root, OnSuccess, turn: 12, reached with budget 12)
  *   broken:   interrupt/root steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32)
- *   broken: note: 53 of the 80 points shared an equivalent point's run (deferred interruption 34, continuation 19; reduce: false runs each)
+ *   broken: note: 56 of the 80 points shared an equivalent point's run (deferred interruption 33, continuation 23; reduce: false runs each)
  *   broken: replay one with: Interruption.runAt(program, 338, { mode: "budget", budget: 12 })
  *   fixed: 85 interruption points, 0 failures
  */
