@@ -17,9 +17,9 @@ const targets = {
   "packages/core": ["rules", "timer"],
   "packages/platform": ["rules", "ledger"],
   "packages/vitest": ["progress", "ranges", "sites"],
-  "effect4/packages/core": ["rules", "timer", "builds"],
+  "effect4/packages/core": ["rules", "timer"],
   "effect4/packages/platform": ["rules", "ledger"],
-  "effect4/packages/vitest": ["progress", "ranges", "sites", "builds"]
+  "effect4/packages/vitest": ["progress", "ranges", "sites"]
 }
 
 export const syncCommon = () => {

@@ -4,7 +4,7 @@
  * the money; the hand-written pattern is pinned with the windows it has.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, FiberId, Scope } from "effect"
+import { Cause, Chunk, Deferred, Effect, Exit, Fiber, FiberId, Scope } from "effect"
 import { Guard, GuardNotArmedError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 import { expectStillWaiting, makeLog } from "./util.js"
@@ -500,6 +500,45 @@ describe("Guard.commit with restore: a final write acknowledged later", () => {
       expect(Exit.isInterrupted(yield* Fiber.join(interrupting))).toBe(true)
       expect(log.events).toEqual(["credit applied", "credit acknowledged"])
     })
+  )
+
+  it.effect(
+    "an interruption during the unrestored part waits; a failed action's cause and its compensation's defect are kept",
+    () =>
+      Effect.gen(function* () {
+        // The exit is the action's failure, the compensation's defect and the interruption
+        // that waited (before, a review found, the interruption alone: the failure and the
+        // defect were lost when the decision's result crossed the end of the region).
+        const log = makeLog()
+        const crediting = yield* Deferred.make<void>()
+        const answered = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const g = yield* Guard.step(Effect.void, () =>
+                Effect.zipRight(log.add("undo"), Effect.die("undo died"))
+              )
+              yield* Guard.commit(g, () =>
+                Effect.zipRight(
+                  Effect.zipRight(log.add("credit sent"), Deferred.succeed(crediting, undefined)),
+                  Effect.zipRight(Deferred.await(answered), Effect.fail("declined"))
+                )
+              )
+            })
+          )
+        )
+        yield* Deferred.await(crediting)
+        const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+        yield* expectStillWaiting(interrupting)
+        yield* Deferred.succeed(answered, undefined)
+        const exit = yield* Fiber.join(interrupting)
+        expect(Exit.isFailure(exit)).toBe(true)
+        const cause = (exit as Exit.Failure<unknown, unknown>).cause
+        expect(Chunk.toReadonlyArray(Cause.failures(cause))).toEqual(["declined"])
+        expect(Chunk.toReadonlyArray(Cause.defects(cause))).toEqual(["undo died"])
+        expect(Cause.isInterrupted(cause)).toBe(true)
+        expect(log.events).toEqual(["credit sent", "undo"])
+      })
   )
 
   it.effect("a function that throws is a defect of the action: compensations run", () =>

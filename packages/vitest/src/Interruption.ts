@@ -365,9 +365,8 @@ export interface BudgetRun {
  * - `continuation`: the previous step only pushed a continuation on its fiber's stack (a
  *   `flatMap`, `catchAll`, `matchCause` frame), or only built the next operation (the first
  *   step of `Effect.uninterruptibleMask` or `interruptibleMask`, whose function runs in the
- *   next step; of `Resource.get`, which reads the resource and makes its result; a yielded
- *   `Context.Tag`, `Option` or `Either`, which makes the service's read or the success or
- *   failure it stands for), one
+ *   next step; a yielded `Context.Tag`, `Option` or `Either`, which makes the service's read
+ *   or the success or failure it stands for), one
  *   operation of the same fiber in the same turn: interrupted or preempted before it or after
  *   it, the fiber is in the same state (unwinding drops the frame; resuming pushes it; the
  *   building step changed nothing).

@@ -241,8 +241,7 @@ const programs: Record<
     options: {}
   },
   "Resource.get ten times, and once after its close (the program fails)": {
-    // Each get's first step only reads the resource and builds its result: it shares the
-    // next step's run. The get after the close fails the program with its typed error.
+    // The get after the close fails the program with its typed error.
     program: Effect.scoped(
       Effect.gen(function* () {
         yield* reset
@@ -267,6 +266,41 @@ const programs: Record<
       world.total += right
       yield* close
     }).pipe(Effect.provideService(Service, { n: 1 })),
+    options: { check: worldCheck }
+  },
+  "a Resource.get racing a close by another fiber, inside an uninterruptible region (buggy)": {
+    // The get's first step reads the resource's phase, which the closer changes: preempted
+    // before it, the closer runs first and the get fails; after it, the get has its value.
+    // (A review found the reduced exploration missing the failing point when that step was
+    // taken as one that only builds the next.)
+    program: Effect.scoped(
+      Effect.gen(function* () {
+        yield* reset
+        const r = yield* Resource.make(Effect.succeed(1), () => Effect.void, { label: "r" })
+        const closer = yield* Effect.fork(Resource.close(r))
+        yield* Effect.uninterruptible(
+          Effect.flatMap(Effect.exit(Resource.get(r)), (exit) =>
+            Effect.sync(() => {
+              if (Exit.isSuccess(exit)) world.seen++
+            })
+          )
+        )
+        yield* Fiber.join(closer)
+      })
+    ),
+    options: { check: worldCheck }
+  },
+  "a Resource.get racing a close by another fiber (buggy in yield mode)": {
+    program: Effect.scoped(
+      Effect.gen(function* () {
+        yield* reset
+        const r = yield* Resource.make(Effect.succeed(1), () => Effect.void, { label: "r" })
+        const closer = yield* Effect.fork(Resource.close(r))
+        const exit = yield* Effect.exit(Resource.get(r))
+        if (Exit.isSuccess(exit)) world.seen++
+        yield* Fiber.join(closer)
+      })
+    ),
     options: { check: worldCheck }
   },
   "a Resource kept in a scope that is closed as a later step (buggy)": {
@@ -367,20 +401,6 @@ describe("reduced and full explorations agree", () => {
           [16, "1 left open", "Yield"],
           [17, "1 left open", "Success"]
         ])
-        // Resource.get's first step only reads the resource and builds its result: ten more
-        // gets cost ten more runs, not twenty (two steps each).
-        const gets = (n: number) =>
-          Effect.scoped(
-            Effect.gen(function* () {
-              const r = yield* Resource.make(Effect.succeed(1), () => Effect.void)
-              for (let i = 0; i < n; i++) yield* Resource.get(r)
-              yield* Resource.close(r)
-            })
-          )
-        const ten = yield* agree(gets(10))
-        const twenty = yield* agree(gets(20))
-        expect(twenty.full.steps - ten.full.steps).toBe(20)
-        expect(twenty.reduced.runs - ten.reduced.runs).toBe(10)
         // A yielded Context.Tag, Option or Either is two steps, one run: five more rounds of
         // the three are thirty more steps and fifteen more runs.
         const yields = (rounds: number) =>

@@ -4,7 +4,7 @@
  * the money; the hand-written pattern is pinned with the windows it has.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
 import { Guard, GuardNotArmedError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 import { expectStillWaiting, interrupted, makeLog } from "./util.js"
@@ -498,6 +498,44 @@ describe("Guard.commit with restore: a final write acknowledged later", () => {
       expect(Exit.hasInterrupts(yield* Fiber.join(interrupting))).toBe(true)
       expect(log.events).toEqual(["credit applied", "credit acknowledged"])
     })
+  )
+
+  it.effect(
+    "an interruption during the unrestored part waits; a failed action's cause and its compensation's defect are kept",
+    () =>
+      Effect.gen(function* () {
+        // The exit is the action's failure, the compensation's defect and the interruption
+        // that waited.
+        const log = makeLog()
+        const crediting = yield* Deferred.make<void>()
+        const answered = yield* Deferred.make<void>()
+        const fiber = yield* Effect.forkChild(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const g = yield* Guard.step(Effect.void, () =>
+                Effect.andThen(log.add("undo"), Effect.die("undo died"))
+              )
+              yield* Guard.commit(g, () =>
+                Effect.andThen(
+                  Effect.andThen(log.add("credit sent"), Deferred.succeed(crediting, undefined)),
+                  Effect.andThen(Deferred.await(answered), Effect.fail("declined"))
+                )
+              )
+            })
+          )
+        )
+        yield* Deferred.await(crediting)
+        const interrupting = yield* Effect.forkChild(interrupted(fiber))
+        yield* expectStillWaiting(interrupting)
+        yield* Deferred.succeed(answered, undefined)
+        const exit = yield* Fiber.join(interrupting)
+        expect(Exit.isFailure(exit)).toBe(true)
+        const reasons = (exit as Exit.Failure<unknown, unknown>).cause.reasons
+        expect(reasons.filter(Cause.isFailReason).map((r) => r.error)).toEqual(["declined"])
+        expect(reasons.filter(Cause.isDieReason).map((r) => r.defect)).toEqual(["undo died"])
+        expect(Exit.hasInterrupts(exit)).toBe(true)
+        expect(log.events).toEqual(["credit sent", "undo"])
+      })
   )
 
   it.effect("a function that throws is a defect of the action: compensations run", () =>

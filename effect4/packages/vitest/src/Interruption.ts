@@ -407,10 +407,8 @@ export interface BudgetRun {
  *   interruption sent to an uninterruptible fiber is only recorded, and acted on where the
  *   region ends, so nothing can tell which of the two points it was sent at.
  * - `continuation`: the operation between the two points of one fiber only pushed a
- *   continuation frame (a `flatMap`, `map`, `catchCause`, `matchCause`), or only built the
- *   next operation (`Resource.get`'s first step reads the resource and makes its result, for
- *   the next to deliver): preempted or interrupted before it or after it, the fiber ends up
- *   in the same state.
+ *   continuation frame (a `flatMap`, `map`, `catchCause`, `matchCause`): preempted or
+ *   interrupted before the push or after it, the fiber ends up in the same state.
  * - `idle`: (yield mode, and interrupt mode once the root has ended) no other task is queued:
  *   the preemption lets nothing run and the interruption has nothing to stop, so the run is
  *   the run without perturbation, whose failure the point gets.

@@ -34,7 +34,7 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as TestLive from "effect/TestLive"
 import * as TestServices from "effect/TestServices"
-import { Resource, Timer, Tracking } from "@scopeguard/core"
+import { Timer, Tracking } from "@scopeguard/core"
 import type * as Interruption from "../Interruption.js"
 import * as leakProbe from "./leakProbe.js"
 import { InterruptionError } from "../Errors.js"
@@ -131,20 +131,16 @@ const BUILDER = 64 // the operation only built the next one: nothing ran, nothin
  * The operations that only build the next one: a `Commit` whose `commit` is the one of
  * `Effect.uninterruptibleMask` or `Effect.interruptibleMask` makes the region's
  * `UpdateRuntimeFlags` operation and returns it — the mask's function (user code) runs only
- * in that next operation — and the one of `Resource.get` reads the resource's phase and
- * returns its value or its error, to be delivered by the next operation. The fiber's stack,
- * refs and flags are untouched, nothing else is written: interrupted or preempted before it
- * or after it, the fiber is in the same state, as after a pushed continuation. Told apart by
- * their source text, the same for every effect made (each `commit` is a new closure of one
- * function; `Resource.get` reads nothing until it runs, so one is made here to read it); read
- * once per closure.
+ * in that next operation. It reads nothing and writes nothing (the fiber's stack, refs and
+ * flags are untouched): interrupted or preempted before it or after it, the fiber is in the
+ * same state, as after a pushed continuation. Told apart by their source text, the same for
+ * every mask the runtime makes (each `commit` is a new closure of one function, whose text
+ * names the runtime's own internals); read once per closure. A step that reads shared state
+ * is not one, however little it does: `Resource.get`'s first step reads the resource's phase,
+ * which another fiber running in the gap can change (a test races a close against it).
  */
 const builderSources: ReadonlySet<string> = new Set(
-  [
-    Effect.uninterruptibleMask(() => Effect.void),
-    Effect.interruptibleMask(() => Effect.void),
-    Resource.get(undefined as never)
-  ]
+  [Effect.uninterruptibleMask(() => Effect.void), Effect.interruptibleMask(() => Effect.void)]
     .map((mask) => (mask as unknown as { commit?: unknown }).commit)
     .filter((commit): commit is () => unknown => typeof commit === "function")
     .map((commit) => Function.prototype.toString.call(commit))

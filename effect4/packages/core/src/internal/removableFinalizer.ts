@@ -1033,9 +1033,11 @@ export const withLease = <B, E, R, E2>(
       const lease: Lease = { cell, active: true }
       cell.leases++
       // The lease is in the context of the use, so that a fiber the use forks holds it too.
-      // Set and unset outside `restore`, in the uninterruptible region: only the use itself is
-      // interruptible, and no step between its end and the lease's return is a point where an
-      // interruption could turn the use's result into an interruption.
+      // Set and unset outside `restore`: in the caller's fiber (no drain timeout) that is the
+      // uninterruptible region, so only the use itself is interruptible and no step between
+      // its end and the lease's return can turn its result into an interruption. (With a
+      // drain timeout the use's own fiber starts interruptible, as every forked fiber does;
+      // there the caller waits for its exit, whatever its last steps.)
       const body = Effect.updateService(restore(Effect.suspend(use)), Leases, (held) => [
         ...held,
         lease

@@ -2,13 +2,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
-import * as Fiber from "effect/Fiber"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import * as Scope from "effect/Scope"
 import { ResourceNotDetachableError, ResourceReleasedError } from "../Errors.js"
 import type * as Resource from "../Resource.js"
-import { builds } from "./common/builds.js"
 import * as checked from "./options.js"
 import * as removable from "./removableFinalizer.js"
 
@@ -249,11 +247,6 @@ const released = (self: ResourceImpl<unknown>): ResourceReleasedError | undefine
 /** @internal */
 export const get = <A>(self: Resource.Resource<A>): Effect.Effect<A, ResourceReleasedError> =>
   Effect.suspend(() => {
-    // This step only reads and builds the next (`builds`): told to an exploration watching.
-    if (builds.watching > 0) {
-      builds.count++
-      builds.fiber = Fiber.getCurrent()
-    }
     const error = released(impl(self))
     return error === undefined ? Effect.succeed(impl(self).value) : Effect.fail(error)
   })

@@ -29,7 +29,6 @@ import { describeEntry, describeLive } from "./describe.js"
 import { makeUnsafe as makeProbe } from "./leakProbe.js"
 import { type Console as ProgressTarget, make as makeProgress, stderr } from "./common/progress.js"
 import { toRanges as groupRanges } from "./common/ranges.js"
-import { builds } from "./common/builds.js"
 import * as sites from "./sites.js"
 import {
   type Classes,
@@ -1286,33 +1285,16 @@ const explorePass: <A, E, R>(
     sites.available()
       ? new Map<number, sites.Captured | undefined>()
       : undefined
-  // While the dry runs note the points, our steps that only build the next count themselves
-  // (`builds`): the reductions cover the point after each by the point before it.
-  const noting = <X, XE, XR>(run: Effect.Effect<X, XE, XR>) =>
-    logs === undefined
-      ? run
-      : Effect.acquireUseRelease(
-          Effect.sync(() => {
-            builds.watching++
-          }),
-          () => run,
-          () =>
-            Effect.sync(() => {
-              builds.watching--
-            })
-        )
-  const first = yield* noting(
-    runOnce(
-      program,
-      exhaustive
-        ? exhaustiveStrategy([], settings.preemptions > 0 ? root : undefined, settings.reduce)
-        : logs !== undefined
-          ? recordingStrategy(logs[0])
-          : replayStrategy([]),
-      settings,
-      dryBound,
-      forkStacks
-    )
+  const first = yield* runOnce(
+    program,
+    exhaustive
+      ? exhaustiveStrategy([], settings.preemptions > 0 ? root : undefined, settings.reduce)
+      : logs !== undefined
+        ? recordingStrategy(logs[0])
+        : replayStrategy([]),
+    settings,
+    dryBound,
+    forkStacks
   )
   // Where each fiber was started, by its local id: read in the dry run, and again in each
   // budget's own run in budget mode (local ids are numbered in the order fibers are first
@@ -1325,13 +1307,11 @@ const explorePass: <A, E, R>(
   const named = (failure: Interruption.Failure | undefined) =>
     failure === undefined ? undefined : withForkSite(failure, forkSites, settings.target)
   const firstFailure = yield* judge(first, 0, settings, dryBound)
-  const second = yield* noting(
-    runOnce(
-      program,
-      logs !== undefined ? recordingStrategy(logs[1]) : replayStrategy([]),
-      settings,
-      dryBound
-    )
+  const second = yield* runOnce(
+    program,
+    logs !== undefined ? recordingStrategy(logs[1]) : replayStrategy([]),
+    settings,
+    dryBound
   )
   const secondFailure = yield* judge(second, 0, settings, dryBound)
   const dryFailure = firstFailure ?? secondFailure

@@ -28,7 +28,6 @@
  *
  * @internal
  */
-import { builds } from "./common/builds.js"
 import { type FiberInfo, type FiberLike, fiberName, type Task } from "./controller.js"
 
 /** Point bits. */
@@ -38,7 +37,6 @@ const ROOT_DONE = 4
 const OWNER_UNINTERRUPTIBLE = 8
 const CONTINUATION = 16 // the operation since the previous point of this fiber, in this step, only pushed a frame
 const FIRST = 32 // the first point of its step (reach: "turn-start")
-const BUILT = 64 // the operation since the previous point of this fiber, in this step, only built the next
 
 /**
  * Whether a preemption now would switch to something else: a queued task that is not the
@@ -118,10 +116,6 @@ export class PointLog {
   private readonly reads = new Map<FiberLike, { n: number }>()
   private readonly frames = new Map<unknown, number>()
   private readonly continuation = new ContinuationWatch()
-  /** The previous point, for `BUILT`: its fiber, step, stack and the building steps so far. */
-  private previous:
-    { fiber: FiberLike; step: number; length: number; top: unknown; builds: number } | undefined =
-    undefined
 
   private frameId(frame: unknown): number {
     if (frame === undefined) return 0
@@ -175,25 +169,6 @@ export class PointLog {
     else if (root !== undefined && !root.interruptible) bits |= ROOT_UNINTERRUPTIBLE
     if (!fiber.interruptible) bits |= OWNER_UNINTERRUPTIBLE
     if (this.continuation.next(fiber, step)) bits |= CONTINUATION
-    // The operation since the fiber's previous point, in the same step, was one of our steps
-    // that only build the next (`builds`, counted while an exploration watches): exactly one
-    // such step ran, in this fiber, and its stack is the one it had.
-    const stack = internals(fiber)._stack
-    const length = stack.length
-    const top = length === 0 ? undefined : stack[length - 1]
-    const last = this.previous
-    if (
-      last !== undefined &&
-      last.fiber === fiber &&
-      last.step === step &&
-      last.length === length &&
-      last.top === top &&
-      builds.count === last.builds + 1 &&
-      builds.fiber === fiber
-    ) {
-      bits |= BUILT
-    }
-    this.previous = { fiber, step, length, top, builds: builds.count }
     this.owner[point] = info.local
     this.parent[point] = info.parent ?? 0
     this.step[point] = step
@@ -288,7 +263,7 @@ export const classesOf = (log: PointLog, kind: "y" | "i" | "h"): Classes => {
     const sameFiberStep = owner[p] === owner[p - 1] && step[p] === step[p - 1]
     // `p - 1` idle (the run without perturbation) and `p` not: different runs.
     if (by[p - 1] === Cover.Idle) continue
-    if (sameFiberStep && (b & (CONTINUATION | BUILT)) !== 0) {
+    if (sameFiberStep && (b & CONTINUATION) !== 0) {
       cls[p] = cls[p - 1]!
       by[p] = Cover.Continuation
       continue
