@@ -348,4 +348,26 @@ describe("the explorer's points in scopeguard's operations", () => {
       expect(withGuards.runs).toBe(plain.runs)
     })
   )
+
+  it.effect("Guard.make and Resource.make with options cost the runs they cost without", () =>
+    Effect.gen(function* () {
+      // Checking the options is inside the region: no point of its own before it.
+      const made = (options: boolean) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            yield* options ? Guard.make(Effect.void, { label: "undo" }) : Guard.make(Effect.void)
+            const r = yield* options
+              ? Resource.make(Effect.succeed(1), () => Effect.void, { label: "db" })
+              : Resource.make(Effect.succeed(1), () => Effect.void)
+            yield* Resource.close(r)
+          })
+        )
+      const explore = { mode: "interrupt", progress: false } as const
+      const withOptions = yield* Interruption.explore(made(true), explore)
+      const without = yield* Interruption.explore(made(false), explore)
+      expect(withOptions.failures).toEqual([])
+      expect(without.failures).toEqual([])
+      expect(withOptions.runs).toBe(without.runs)
+    })
+  )
 })

@@ -101,10 +101,14 @@ export const make = <R>(
 ): Effect.Effect<Guard.Guard, never, R | Scope.Scope> => {
   const finalizer = Effect.isEffect(cleanup) ? () => cleanup : cleanup
   // Uninterruptible so that an interruption cannot land between forking the child scope and
-  // registering the cleanup on it. Without options there is nothing to check: no `suspend`.
-  return options === undefined
-    ? Effect.uninterruptible(register(finalizer, DEFAULTS))
-    : Effect.suspend(() => Effect.uninterruptible(register(finalizer, checkOptions(options))))
+  // registering the cleanup on it; from the first operation, options check included (the
+  // point before the make is the only one before it). Without options there is nothing to
+  // check: no `suspend`.
+  return Effect.uninterruptible(
+    options === undefined
+      ? register(finalizer, DEFAULTS)
+      : Effect.suspend(() => register(finalizer, checkOptions(options)))
+  )
 }
 
 class GuardedImpl<A> extends GuardImpl implements Guard.Guarded<A> {

@@ -113,21 +113,24 @@ export const makeLabelled = <A, E, R, R2>(
   detachable: boolean = true
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
   const body = (checkedOptions: CheckedOptions) =>
-    Effect.uninterruptible(
-      Effect.flatMap(acquire, (value) =>
-        Effect.map(
-          register<A>((exit, label) => release(value, exit, label), checkedOptions, detachable),
-          ([resource]) => {
-            resource.value = value
-            return resource as Resource.Resource<A>
-          }
-        )
+    Effect.flatMap(acquire, (value) =>
+      Effect.map(
+        register<A>((exit, label) => release(value, exit, label), checkedOptions, detachable),
+        ([resource]) => {
+          resource.value = value
+          return resource as Resource.Resource<A>
+        }
       )
     )
-  // Without options there is nothing to check: no `suspend` (one operation less per make).
-  // With options, `suspend`: invalid ones die when the effect runs, before anything is
-  // acquired, never while it is built.
-  return options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
+  // One uninterruptible region from the first operation: the acquisition and the
+  // registration of its release are one step, and checking the options is inside it (an
+  // interruption before the make is the only point before it). Without options there is
+  // nothing to check: no `suspend` (one operation less per make). With options, `suspend`:
+  // invalid ones die when the effect runs, before anything is acquired, never while it is
+  // built.
+  return Effect.uninterruptible(
+    options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
+  )
 }
 
 /** Registers the release on the scope; must run uninterruptibly (see `removable.register`). */

@@ -170,19 +170,20 @@ const makeWith = <A, E, R, R2>(
   labelled: boolean
 ): Effect.Effect<Resource.Resource<A>, E, R | R2 | Scope.Scope> => {
   const body = (checkedOptions: CheckedOptions) =>
-    // As `acquireRelease`: the acquisition and the registration of its release are one
-    // uninterruptible step.
-    Effect.uninterruptible(
-      Effect.flatMap(acquire, (value) =>
-        removable.registerSpec(
-          new ResourceSpec(value, release, checkedOptions, labelled),
-          detachableHandle as (cell: removable.Cell) => ResourceImpl<A>
-        )
+    Effect.flatMap(acquire, (value) =>
+      removable.registerSpec(
+        new ResourceSpec(value, release, checkedOptions, labelled),
+        detachableHandle as (cell: removable.Cell) => ResourceImpl<A>
       )
     )
-  // Without options there is nothing to check: no `suspend`. With options, `suspend`: invalid
-  // ones die when the effect runs, before anything is acquired, never while it is built.
-  return options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
+  // As `acquireRelease`: the acquisition and the registration of its release are one
+  // uninterruptible step, from the first operation, options check included (the point before
+  // the make is the only one before it). Without options there is nothing to check: no
+  // `suspend`. With options, `suspend`: invalid ones die when the effect runs, before
+  // anything is acquired, never while it is built.
+  return Effect.uninterruptible(
+    options === undefined ? body(DEFAULTS) : Effect.suspend(() => body(checkOptions(options)))
+  )
 }
 
 /** @internal */
