@@ -347,30 +347,32 @@ describe("Interruption.explore (the minimal harness)", () => {
       expect([...new Set(report.failures.map((f) => f.message.replace(/#\d+/, "#n")))]).toEqual([
         'leaked 0 resources and 1 armed guard: guard "undo" (#n)'
       ])
-      // Nine failing points, three ranges: the runtime ids (#3, #4, #5) differ from run to run
+      // Ten failing points, three ranges: the runtime ids (#3, #4, #5) differ from run to run
       // and do not split a range; a change of reach does (a turn start; then a point only a
-      // budget under 10 reaches).
+      // budget under 10 reaches). The first is the make's own first point: its options are
+      // checked inside its uninterruptible region, so an interruption there waits for the
+      // guard to be armed.
       const leak = (id: number) => `leaked 0 resources and 1 armed guard: guard "undo" (#${id})`
       expect(report.steps).toBe(34)
-      expect(report.failures.map((f) => f.step)).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23])
+      expect(report.failures.map((f) => f.step)).toEqual([14, 15, 16, 17, 18, 19, 20, 21, 22, 23])
       expect(report.ranges).toEqual([
         {
-          from: 15,
+          from: 14,
           to: 21,
-          points: 7,
+          points: 8,
           kind: "leak",
           message: report.failures[0]!.message,
           reach: "budget",
           reachable: true,
           fiber: "fiber 1 (the root)",
-          schedule: "i15"
+          schedule: "i14"
         },
         {
           from: 22,
           to: 22,
           points: 1,
           kind: "leak",
-          message: report.failures[7]!.message,
+          message: report.failures[8]!.message,
           reach: "turn-start",
           reachable: true,
           fiber: "fiber 1 (the root)",
@@ -381,7 +383,7 @@ describe("Interruption.explore (the minimal harness)", () => {
           to: 23,
           points: 1,
           kind: "leak",
-          message: report.failures[8]!.message,
+          message: report.failures[9]!.message,
           reach: "budget",
           reachable: false,
           fiber: "fiber 1 (the root)",
@@ -403,10 +405,10 @@ describe("Interruption.explore (the minimal harness)", () => {
           .slice(0, 4)
           .map((l) => l.replace(/#\d+/, "#n"))
       ).toEqual([
-        "8 of 35 interruption points failed (point 0 is the run without interruption):",
+        "9 of 35 interruption points failed (point 0 is the run without interruption):",
         // Each range names the user's line it was interrupted at: the `yield*` of `Guard.make`
-        // (steps 15-21), then of the `yieldNow` after it (step 22).
-        `  steps 15-21 (leak, fiber 1 (the root), near ${guardAt(0)}): ${leak(0).replace("#0", "#n")} [replay: "i15"]`,
+        // (steps 14-21), then of the `yieldNow` after it (step 22).
+        `  steps 14-21 (leak, fiber 1 (the root), near ${guardAt(0)}): ${leak(0).replace("#0", "#n")} [replay: "i14"]`,
         `  step 22 (leak, fiber 1 (the root), near ${guardAt(1)}): ${leak(0).replace("#0", "#n")} [replay: "i22"]`,
         "  (and 1 failing run Effect's default scheduler cannot reach — only a budget under 10, or at a library's internal fiber: failOn \"any\" fails on them)"
       ])
