@@ -10,16 +10,16 @@
  * alone), and its report groups the failing steps into ranges, names the pass, the
  * fiber, the operation and the user's line of each, and how far into the fiber's turn it is — here 32
  * operations, so Effect's default scheduler reaches it with `withMaxOpsBeforeYield(32)`: a
- * real bug, not an artefact of the explorer — and says how to replay one. The same program
+ * real bug, not an artefact of the explorer — and prints the schedule that replays each (`Interruption.replay`). The same program
  * written with `Effect.acquireRelease` passes at every step.
  *
  * Run: npx tsx --conditions=@scopeguard/source examples/explorer-leak.ts
  * Prints:
  *   broken: 7 of 113 points failed (79 steps; passes budget 12, 32: 33 turn ends and budget runs; budget 12, 32 holder: 0 turn ends; interrupt/root: 79 steps; interrupt/holder: 0 steps of the program's own fibers; point 0 is the run without interruption):
- *   broken:   budget/root budget 12, steps 338-366 [check] 1 connection(s) left open (root, OnSuccess, turn: 12, reached with budget 12)
- *   broken:   interrupt/root steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32)
+ *   broken:   budget/root budget 12, steps 338-366 [check] 1 connection(s) left open (root, OnSuccess, turn: 12, reached with budget 12) [replay: "b12 i338"]
+ *   broken:   interrupt/root steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32) [replay: "i33"]
  *   broken: note: 56 of the 80 points shared an equivalent point's run (deferred interruption 33, continuation 23; reduce: false runs each)
- *   broken: replay one with: Interruption.runAt(program, 338, { mode: "budget", budget: 12 })
+ *   broken: replay one with: Interruption.replay(program, "b12 i338")
  *   fixed: 85 interruption points, 0 failures
  */
 import { Console, Effect } from "effect"

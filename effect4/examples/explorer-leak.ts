@@ -10,7 +10,7 @@
  * program's own fibers cut off alone, every step with the root interrupted, every step of the
  * program's own fibers cut off alone — this program forks none), and its report names each
  * failing step, its pass and why.
- * `Interruption.runAt` replays one of them. Points the runtime guarantees to behave like the
+ * `Interruption.replay` runs one of them again from the schedule it prints. Points the runtime guarantees to behave like the
  * one before share its run (the note: inside an uninterruptible region an interruption waits
  * for its end), and are still reported one by one. The same program written with
  * `Effect.acquireRelease` passes at every step.
@@ -26,10 +26,10 @@
  *   broken: 5 of 40 points failed (passes budget/root 10, 12, 32: 11 turn ends and budget runs; budget/holder 10, 12, 32: 0 turn ends; interrupt/root: 28 points; interrupt/holder: 0 points; point 0 is the run without interruption):
  *   broken:   interrupt/root steps 13-17 (check, fiber 1 (the root)): 1 connection(s) left open [replay: "i13"]
  *   broken:   note: 11 of the 29 points shared an equivalent point's run (deferred interruption 7, continuation 4; reduce: false runs each)
- *   broken: replayed with Interruption.runAt(broken, 13): 1 connection(s) left open
+ *   broken: replayed with Interruption.replay(broken, "i13", { check }): 1 connection(s) left open
  *   fixed: 31 interruption points, 0 failures
  */
-import { Console, Effect, Result } from "effect"
+import { Console, Effect } from "effect"
 import { Interruption } from "@scopeguard/vitest"
 
 let open = 0
@@ -65,13 +65,12 @@ const program = Effect.gen(function* () {
   const message = failed.message.replace(/, near [^)]+\)/g, ")")
   for (const line of message.split("\n")) yield* Console.log(`broken: ${line}`)
 
-  // Replay the first failing step alone, and run the check on what it left.
-  const step = failed.report.failures[0]!.step
-  yield* Interruption.runAt(broken, step)
-  const replayed = yield* Effect.result(check())
+  // Replay the first failure from its schedule, judged by the same check.
+  const { schedule } = failed.report.failures[0]!
+  const replayed = yield* Interruption.replay(broken, schedule, { check })
   yield* Console.log(
-    `broken: replayed with Interruption.runAt(broken, ${step}): ${
-      Result.isFailure(replayed) ? replayed.failure : "no leak"
+    `broken: replayed with Interruption.replay(broken, "${schedule}", { check }): ${
+      replayed.failure?.message ?? "no leak"
     }`
   )
 

@@ -304,10 +304,23 @@ export interface Range {
   /** How many explored points the range spans (in budget mode, turn ends rather than steps). */
   readonly points: number
   readonly kind: Failure["kind"]
+  /** The first failure's message. */
   readonly message: string
+  /** The first failure's reach. */
   readonly reach: Reach
+  /** Whether Effect's default scheduler reaches these failures (`failOn: "reachable"`). */
+  readonly reachable: boolean
   /** Budget mode: the budget of the runs. */
   readonly budget?: number | undefined
+  /** The first failure's fiber (`Failure.fiber`). */
+  readonly fiber?: string | undefined
+  /** The first failure's schedule (`replay` runs it). */
+  readonly schedule: string
+  /**
+   * The line of user code nearest to the range's first step (`Where.near`), as on Effect 4
+   * (`Range.near` there). Set by `assertEveryStep` when it fails (see `Where.near`).
+   */
+  readonly near?: string | undefined
   /** Where the first step of the range was. */
   readonly where?: Where | undefined
 }
@@ -315,28 +328,45 @@ export interface Range {
 /**
  * One failing interruption point. Step `0` is the run without interruption. `kind`:
  *
- * - `"check"`: the `check` failed (or threw, or did not return), or a `Resource` / `Guard` of
- *   the run was left alive (`leaked …`);
- * - `"hang"`: the run did not finish within `hangTimeout` after its interruption;
+ * - `"check"`: the `check` failed (or threw, or did not return);
+ * - `"leak"`: a `Resource` / `Guard` of the run was left alive (`leaked …`);
+ * - `"hang"`: the run did not finish within the wall-clock bound after its interruption (told
+ *   at once when it was stuck, `Hangs.stuck`);
+ * - `"deadlock"`: never on this edition. The Effect 4 edition's scheduler sees every wait and
+ *   tells a run that no fiber can ever go on from one waiting on the outside world; this
+ *   edition's stuck runs may still wait on a timer due past the bound, and are hangs.
  * - `"fibers"`: fibers of the run still running after it ended, each named (its explorer name,
  *   its runtime id, who forked it, in which span, and the span it is in now);
  * - `"defect"`: the run's `Exit` holds a defect (`the run died: …`).
+ *
+ * The same fields as the Effect 4 edition's `Failure` (which adds `preemptions` and
+ * `original` for its PCT and exhaustive modes); `where` is this edition's own.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Failure {
-  /** The pass that found it (replay with these): its mode and target. */
+  /** The pass that found it: its mode and target. */
   readonly mode: Exclude<Mode, "all">
   readonly target: Target
   readonly step: number
-  readonly kind: "check" | "hang" | "fibers" | "defect"
+  readonly kind: "check" | "hang" | "deadlock" | "leak" | "fibers" | "defect"
   readonly message: string
-  readonly where?: Where | undefined
+  /**
+   * The run, as `replay` takes it: `""` the run without interruption, `"i12"` interrupt the
+   * root at step 12, `"h12"` interrupt the fiber holding step 12, `"y12"` force a yield there;
+   * budget mode prefixes the budget: `"b10 i12"` (step 12 of budget 10's run), `"b10"` (that
+   * run uninterrupted).
+   */
+  readonly schedule: string
   /** Whether Effect's default scheduler can reach this point. */
   readonly reach: Reach
   /** Budget mode: the budget of the run (replay with `{ mode: "budget", budget }`). */
   readonly budget?: number | undefined
+  /** The fiber that held the step (`Where.fiber`); absent for step 0. */
+  readonly fiber?: string | undefined
+  /** What the explorer saw at the step: its fiber, operation, span, turn. */
+  readonly where?: Where | undefined
 }
 
 /**
@@ -434,7 +464,7 @@ export interface Pass {
  * nothing more is run).
  * `deterministic` is `true` only when every run followed the uninterrupted one: both dry runs
  * finished after the same number of steps (`dryRunSteps`), every explored run reached its
- * step, and no operation ran unseen (`unseen`); `unreached` lists the points (steps; in budget
+ * step, and no operation ran unseen (`outsideControl`); `unreached` lists the points (steps; in budget
  * mode, steps of that budget's run) at which the run had already finished, so nothing was
  * interrupted. With mode `"all"`, `steps`, `dryRunSteps`, `unreached`, `fibers`, `reduced`
  * and `budgets` are those of the interrupt/root pass (budgets: of the budget pass), or of the
@@ -475,9 +505,11 @@ export interface Report {
    * Operations run during the exploration's runs by fibers the explorer could not see: started
    * by a runtime made outside the program (a `ManagedRuntime`, `Runtime.runFork` of a runtime
    * built elsewhere, `Effect.runFork` inside the program) without `Interruption.layer`. They
-   * are neither counted as steps nor interrupted. `0` in a complete exploration.
+   * are neither counted as steps nor interrupted: they ran outside the explorer's control
+   * (the Effect 4 edition's field of the same name counts what its scheduler did not decide).
+   * `0` in a complete exploration.
    */
-  readonly unseen: number
+  readonly outsideControl: number
   /** Budget mode: each budget's dry run. */
   readonly budgets?: ReadonlyArray<BudgetRun> | undefined
   readonly deterministic: boolean
@@ -501,22 +533,51 @@ export interface Report {
 }
 
 /**
- * One replayed interruption point: the run's `Exit` (none if it hung), what it left alive,
- * and the failures `explore` would report for it.
+ * One replayed interruption point (`runAt`): the run's `Exit` (none if it hung), what it left
+ * alive, and the failures `explore` would report for it. The same fields in both editions
+ * (`where` is this edition's own).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Replay {
   readonly step: number
+  /** The steps the run took. */
   readonly steps: number
   /** Whether the run reached the step (a shorter run ends before it, uninterrupted). */
   readonly reached: boolean
+  /** The run as `replay` takes it (`Failure.schedule`). */
+  readonly schedule: string
+  /** The fiber that held the step (`Where.fiber`), when it was reached; absent for step 0. */
+  readonly fiber?: string | undefined
+  /** The line of user code nearest to the step (`Where.near`). */
+  readonly near?: string | undefined
   /** Where the step was, when it was reached. */
   readonly where?: Where | undefined
   readonly exit: Option.Option<Exit.Exit<unknown, unknown>>
   readonly live: ReadonlyArray<Tracking.Entry>
   readonly failures: ReadonlyArray<Failure>
+}
+
+/**
+ * One run replayed by `replay`, as in the Effect 4 edition.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Replayed<A, E> {
+  /** `undefined` if the run did not end (a deadlock, a hang). */
+  readonly exit: Exit.Exit<A, E> | undefined
+  /** The first of `failures`. */
+  readonly failure: Failure | undefined
+  /** What the checks found, as `explore` reports it for this point. */
+  readonly failures: ReadonlyArray<Failure>
+  /** The steps the run took. */
+  readonly points: number
+  /** The schedule as it was followed. */
+  readonly schedule: string
+  /** The line of user code nearest to the step (`Where.near`). */
+  readonly near?: string | undefined
 }
 
 export {
@@ -605,13 +666,39 @@ export const runAt: <A, E, R, R2 = never>(
 ) => Effect.Effect<Replay, never, R | R2> = internal.runAt
 
 /**
+ * Runs the program once on the schedule a `Failure` printed (`Failure.schedule`), as
+ * `explore` ran it: `""` without interruption, `"i12"` interrupted at step 12, `"h12"` the
+ * fiber holding step 12 interrupted, `"y12"` a forced yield there, each after an optional
+ * budget (`"b10 i12"`: budget mode, budget 10). The schedule's mode, target and budget
+ * override the options'. An invalid schedule dies with `InvalidOptionsError` (as do the Effect 4
+ * edition's tokens of more than one perturbation, which this edition's runs never have).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interruption } from "@scopeguard/vitest"
+ *
+ * const replayed = Interruption.replay(Effect.yieldNow(), "i1")
+ * // Effect<{ exit: Exit.Failure (interrupted), failure: undefined, points, schedule: "i1" }>
+ * ```
+ *
+ * @since 0.1.0
+ * @category exploring
+ */
+export const replay: <A, E, R, R2 = never>(
+  program: Program<A, E, R>,
+  schedule: string,
+  options?: Options<R2>
+) => Effect.Effect<Replayed<A, E>, never, R | R2> = internal.replay
+
+/**
  * Puts the explorer into a runtime the program does not fork from — a `ManagedRuntime`, or a
  * `Runtime` built with `Layer.toRuntime` — so that the fibers it starts while a run is in
  * progress are the run's: counted as steps, interrupted, checked. Add it to the runtime's
  * layer; outside an exploration it does nothing (its fibers run on Effect's default scheduler).
  *
  * Without it, such a runtime's fibers run unseen, and the report counts their operations
- * (`Report.unseen`; `deterministic` is then `false`).
+ * (`Report.outsideControl`; `deterministic` is then `false`).
  *
  * @example
  * ```ts
@@ -620,7 +707,7 @@ export const runAt: <A, E, R, R2 = never>(
  *
  * const runtime = ManagedRuntime.make(Layer.mergeAll(Layer.empty, Interruption.layer))
  * const program = Effect.promise(() => runtime.runPromise(Effect.yieldNow()))
- * const report = Interruption.explore(program) // report.unseen: 0
+ * const report = Interruption.explore(program) // report.outsideControl: 0
  * ```
  *
  * @since 0.1.0

@@ -96,6 +96,8 @@ describe("Interruption.explore", () => {
             step: failure.step,
             kind: "check",
             message: "1 handle(s) left open",
+            schedule: `i${failure.step}`,
+            fiber: "root",
             where: { fiber: "root", op: failure.where!.op, turn: failure.step - 1 },
             reach: "budget"
           })
@@ -111,6 +113,9 @@ describe("Interruption.explore", () => {
             kind: "check",
             message: "1 handle(s) left open",
             reach: "budget",
+            reachable: true,
+            fiber: "root",
+            schedule: `i${report.failures[0]!.step}`,
             // `explore` reads no `near` (assertEveryStep and runAt do).
             where: report.failures[0]!.where
           }
@@ -195,7 +200,7 @@ describe("Interruption.explore", () => {
           ["guard", "undo"]
         ])
         expect(replay.failures).toHaveLength(1)
-        expect(replay.failures[0]!.kind).toBe("check")
+        expect(replay.failures[0]!.kind).toBe("leak")
         expect(replay.failures[0]!.message).toMatch(
           /^leaked 1 resource and 1 armed guard: resource "db" \(#\d+\), guard "undo" \(#\d+\)$/
         )
@@ -371,7 +376,7 @@ describe("yield mode", () => {
           `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
         )
         expect(error.message).toContain(
-          `replay one with: Interruption.runAt(program, ${failing[0]}, { mode: "yield" })`
+          `replay one with: Interruption.replay(program, "y${failing[0]}")`
         )
       }),
     120_000
@@ -396,10 +401,10 @@ describe("Interruption.assertEveryStep", () => {
         expect(error.message).toBe(
           [
             `${failing.length} of ${report.steps + 1} interruption points failed (${report.steps} steps; step 0 is the run without interruption):`,
-            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:48:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1})`,
+            `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:48:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1}) [replay: "i${failing[0]}"]`,
             // What report.reduced says: the points covered by equivalence, by equivalence.
             `note: ${report.reduced!.points} of the ${report.steps + 1} points shared an equivalent point's run (deferred interruption ${report.reduced!.deferred}, continuation ${report.reduced!.continuation}; reduce: false runs each)`,
-            `replay one with: Interruption.runAt(program, ${failing[0]})`
+            `replay one with: Interruption.replay(program, "i${failing[0]}")`
           ].join("\n")
         )
       }),
@@ -527,6 +532,7 @@ describe("reach, isolation and reports", () => {
           step: 0,
           kind: "fibers",
           message: expect.stringMatching(message),
+          schedule: "",
           reach: "uninterrupted"
         })
         expect(report.failures.every((f) => f.kind === "fibers" && message.test(f.message))).toBe(
@@ -899,6 +905,7 @@ describe("budget mode and reach", () => {
             message: "count 1",
             mode: "budget",
             target: "root",
+            schedule: "b12",
             reach: "budget",
             budget: 12
           }
@@ -910,8 +917,8 @@ describe("budget mode and reach", () => {
         )
         expect(error.message.split("\n")).toEqual([
           "1 of 17 budget points failed (budgets 12, 2048: 14 turn ends, and each budget's own run as its step 0; 67 steps at the default budget; point 0 is the run without interruption):",
-          "  budget 12, step 0 [check] count 1 (reached with budget 12)",
-          'replay one with: Interruption.runAt(program, 0, { mode: "budget", budget: 12 })'
+          '  budget 12, step 0 [check] count 1 (reached with budget 12) [replay: "b12"]',
+          'replay one with: Interruption.replay(program, "b12")'
         ])
         // Replayed: step 0 of budget 12 is that run; at 2048 it passes.
         const replay = yield* Interruption.runAt(program, 0, { check, mode: "budget", budget: 12 })

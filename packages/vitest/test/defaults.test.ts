@@ -1,7 +1,7 @@
 /**
  * The explorer's defaults (mode "all", failOn "reachable"), whose fiber a failure is in
  * (`Where.forkedAt`, `Where.internal`, reach "internal"), and reach into runtimes the program
- * did not fork from (`Interruption.layer`, `Report.unseen`).
+ * did not fork from (`Interruption.layer`, `Report.outsideControl`).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, FiberRef, Layer, ManagedRuntime, Supervisor } from "effect"
@@ -128,10 +128,10 @@ describe("reach into other runtimes", () => {
             )
           )
         const blind = yield* Interruption.explore(via(outside), { mode: "interrupt" })
-        expect(blind.unseen).toBeGreaterThan(0)
+        expect(blind.outsideControl).toBeGreaterThan(0)
         expect(blind.deterministic).toBe(false)
         const seen = yield* Interruption.explore(via(inside), { mode: "interrupt" })
-        expect(seen.unseen).toBe(0)
+        expect(seen.outsideControl).toBe(0)
         expect(seen.fibers).toBe(1)
         // Its steps are the run's: more of them than the blind run counted.
         expect(seen.steps).toBeGreaterThan(blind.steps)
@@ -196,6 +196,7 @@ describe("mode all stops early", () => {
         message: "always",
         mode: "budget",
         target: "root",
+        schedule: "",
         reach: "uninterrupted"
       })
       // Then each budget's own run (its step 0) and every turn end of it: all of them fail.

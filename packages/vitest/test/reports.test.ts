@@ -3,7 +3,8 @@
  * uninterrupted run's duration and `deterministic` is true only when it is (item 5).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Cause, Effect, Exit, Fiber, Option } from "effect"
+import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
 /** Acquire, then register the release as a later, interruptible step: a leak window. */
@@ -71,8 +72,13 @@ describe("the text and the JSON of a report agree", () => {
         )
         const lines = error.message.split("\n").filter((line) => line.startsWith("  "))
         expect(
-          lines.map((line) => /turn: (\d+), reached with budget (\d+)\)$/.exec(line)?.slice(1))
-        ).toEqual(report.ranges.map((r) => [String(r.where!.turn), String(r.budget)]))
+          lines.map((line) =>
+            /turn: (\d+), reached with budget (\d+)\) \[replay: "([^"]*)"\]$/.exec(line)?.slice(1)
+          )
+        ).toEqual(report.ranges.map((r) => [String(r.where!.turn), String(r.budget), r.schedule]))
+        expect(report.ranges.map((r) => r.schedule)).toEqual(
+          report.ranges.map((r) => `b${r.budget} i${r.from}`)
+        )
       }),
     120_000
   )
@@ -136,6 +142,7 @@ describe("the hang bound scales with the uninterrupted run", () => {
               step: 0,
               kind: "hang",
               message: "did not finish within 10s without interruption",
+              schedule: "",
               reach: "uninterrupted"
             }
           ]
@@ -189,5 +196,133 @@ describe("deterministic is true only when it is", () => {
         expect([report.deterministic, report.unreached, report.failures]).toEqual([true, [], []])
       }),
     120_000
+  )
+})
+
+describe("a failure's schedule replays it (Interruption.replay, as on Effect 4)", () => {
+  /** A child that opens, then registers the close a step later: the holder's window. */
+  const childWindow = () => {
+    const world = { open: 0 }
+    const program = Effect.gen(function* () {
+      yield* Effect.sync(() => (world.open = 0))
+      const child = yield* Effect.fork(
+        Effect.scoped(
+          Effect.gen(function* () {
+            yield* Effect.sync(() => world.open++)
+            yield* Effect.addFinalizer(() => Effect.sync(() => world.open--))
+          })
+        )
+      )
+      yield* Fiber.await(child)
+    })
+    const check = () =>
+      world.open === 0 ? Effect.void : Effect.fail(`${world.open} handle(s) left open`)
+    return { program, check }
+  }
+  /** Two fibers bump a counter by a read, then a write: a forced yield between loses one. */
+  const lostUpdate = () => {
+    const world = { total: 0 }
+    const bump = Effect.flatMap(
+      Effect.sync(() => world.total),
+      (read) => Effect.sync(() => (world.total = read + 1))
+    )
+    const program = Effect.gen(function* () {
+      yield* Effect.sync(() => (world.total = 0))
+      const a = yield* Effect.fork(bump)
+      const b = yield* Effect.fork(bump)
+      yield* Fiber.join(a)
+      yield* Fiber.join(b)
+    })
+    const check = () => (world.total === 2 ? Effect.void : Effect.fail(`total ${world.total}`))
+    return { program, check }
+  }
+  const cases = {
+    "interrupt mode": { ...leakyWindow(), options: { mode: "interrupt" }, tokens: /^i\d+$/ },
+    "the holder": {
+      ...childWindow(),
+      options: { mode: "interrupt", target: "holder" },
+      tokens: /^h\d+$/
+    },
+    "yield mode": { ...lostUpdate(), options: { mode: "yield" }, tokens: /^y\d+$/ },
+    "budget mode": {
+      ...leakyWindow(),
+      options: { mode: "budget", budgets: [10, 12] },
+      tokens: /^b1[02] i\d+$/
+    }
+  } as const
+
+  for (const [name, { program, check, options, tokens }] of Object.entries(cases)) {
+    it.effect(
+      `${name}: every failure's schedule, replayed, fails the same way at the same step`,
+      () =>
+        Effect.gen(function* () {
+          const report = yield* Interruption.explore(program, { ...options, check })
+          expect(report.failures.length).toBeGreaterThan(0)
+          expect(report.failures.every((f) => tokens.test(f.schedule))).toBe(true)
+          // Each range names its first failure's schedule.
+          expect(report.ranges.map((r) => r.schedule)).toEqual(
+            report.ranges.map(
+              (r) =>
+                report.failures.find((f) => f.step === r.from && f.budget === r.budget)!.schedule
+            )
+          )
+          const schedules = [...new Set(report.failures.map((f) => f.schedule))]
+          for (const schedule of schedules) {
+            // No mode, target or budget: the schedule says them all.
+            const replayed = yield* Interruption.replay(program, schedule, { check })
+            const strip = ({ where: _, ...failure }: Interruption.Failure) => failure
+            expect({ schedule: replayed.schedule, failures: replayed.failures.map(strip) }).toEqual(
+              {
+                schedule,
+                failures: report.failures.filter((f) => f.schedule === schedule).map(strip)
+              }
+            )
+            expect(replayed.failure).toEqual(replayed.failures[0])
+          }
+        }),
+      120_000
+    )
+  }
+
+  it.effect("the empty schedule is the run without interruption, as runAt's step 0", () =>
+    Effect.gen(function* () {
+      const { program, check } = leakyWindow()
+      const replayed = yield* Interruption.replay(program, "", { check })
+      const at = yield* Interruption.runAt(program, 0, { check })
+      expect(replayed).toEqual({
+        exit: Option.getOrUndefined(at.exit),
+        failure: undefined,
+        failures: [],
+        points: at.steps,
+        schedule: ""
+      })
+      expect(at.schedule).toBe("")
+    })
+  )
+
+  it.effect("a schedule this edition cannot run dies with InvalidOptionsError, naming it", () =>
+    Effect.gen(function* () {
+      const reasons: Array<[unknown, string]> = []
+      for (const schedule of ["s4:1", "y3 y9", "i0", "i3 b10", "b10 y3", "e3", "x", 42]) {
+        const exit = yield* Effect.exit(Interruption.replay(Effect.void, schedule as string))
+        const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+        expect(defect).toBeInstanceOf(InvalidOptionsError)
+        const error = defect as InvalidOptionsError
+        expect([error.option, error.value]).toEqual(["schedule", schedule])
+        reasons.push([schedule, error.reason])
+      }
+      const grammar =
+        "where the Effect 3 edition's runs take an optional budget bN, then at most one of yN, iN, hN"
+      expect(reasons).toEqual([
+        ["s4:1", `has "s4:1" ${grammar}`],
+        ["y3 y9", `has "y9" ${grammar}`],
+        ["i0", `has "i0" ${grammar}`],
+        ["i3 b10", `has "b10" ${grammar}`],
+        ["b10 y3", "forces a yield in budget mode, which interrupts"],
+        ["e3", `has "e3" ${grammar}`],
+        ["x", `has "x" ${grammar}`],
+        [42, "is not a string"]
+      ])
+    })
   )
 })

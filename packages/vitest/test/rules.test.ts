@@ -63,6 +63,7 @@ describe("a check is user code: bounded, and a throw is a failure", () => {
             step: 0,
             kind: "check",
             message: "the check did not return within 200ms",
+            schedule: "",
             reach: "uninterrupted"
           }
         ]
@@ -135,6 +136,7 @@ describe("a program that dies fails, with or without a check", () => {
           step: 0,
           kind: "defect",
           message: "the run died: no program",
+          schedule: "",
           reach: "uninterrupted"
         })
         expect(
@@ -169,6 +171,7 @@ describe("a program that dies fails, with or without a check", () => {
             step: 0,
             kind: "defect",
             message: "the run died: bug",
+            schedule: "",
             reach: "uninterrupted"
           }
         ])

@@ -64,8 +64,8 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
         )
       : ranges.map(
           (r) =>
-            `${r.mode === undefined ? "" : `${r.mode}/${r.target} `}${
-              (r.mode ?? mode) === "budget"
+            `${mode === "all" ? `${r.mode}/${r.target} ` : ""}${
+              r.mode === "budget"
                 ? `budget ${r.budget}, ${points(r.from, r.to, "turn end", "turn ends")}`
                 : points(r.from, r.to, "step", "steps")
             } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}${r.near === undefined ? "" : `, near ${r.near}`}): ${r.message} [replay: "${r.schedule}"]`

@@ -57,6 +57,8 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import type { Tracking } from "@scopeguard/core"
 import type { InterruptionError } from "./Errors.js"
 import * as internal from "./internal/explorer.js"
 
@@ -267,10 +269,9 @@ export interface Failure {
    * Absent for a run without perturbation.
    */
   readonly fiber?: string | undefined
-  /** Mode `"all"`: the pass that found it. */
-  readonly mode?: Exclude<Mode, "all"> | undefined
-  /** Mode `"all"`: the pass's target. */
-  readonly target?: Target | undefined
+  /** The pass that found it (in mode `"all"`, one of its four): its mode and target. */
+  readonly mode: Exclude<Mode, "all">
+  readonly target: Target
   /** The preemptions of `schedule`. */
   readonly preemptions?: number | undefined
   /** A shrunk failure: the schedule it was shrunk from. */
@@ -314,10 +315,9 @@ export interface Range {
    * inspector (`node:inspector`); without one, absent.
    */
   readonly near?: string | undefined
-  /** Mode `"all"`: the pass that found it. */
-  readonly mode?: Exclude<Mode, "all"> | undefined
-  /** Mode `"all"`: the pass's target. */
-  readonly target?: Target | undefined
+  /** The pass that found it (in mode `"all"`, one of its four): its mode and target. */
+  readonly mode: Exclude<Mode, "all">
+  readonly target: Target
 }
 
 /**
@@ -514,7 +514,7 @@ export interface Hangs {
 }
 
 /**
- * One run replayed by `replay`.
+ * One run replayed by `replay`: the same fields in both editions.
  *
  * @since 0.1.0
  * @category models
@@ -524,11 +524,38 @@ export interface Replayed<A, E> {
   readonly exit: Exit.Exit<A, E> | undefined
   /** What the checks found, as `explore` reports it (`step` 0). */
   readonly failure: Failure | undefined
+  /** `failure`, as a list (the Effect 3 edition's runs can fail several ways at once). */
+  readonly failures: ReadonlyArray<Failure>
   readonly points: number
   /** The schedule as it was followed. */
   readonly schedule: string
   /** The line of user code nearest to the first perturbation (see `Range.near`). */
   readonly near?: string | undefined
+}
+
+/**
+ * One point replayed by `runAt`: the run's `Exit` (none if it did not end), what it left
+ * alive, and the failures `explore` would report for it; the same fields as the Effect 3
+ * edition's `Replay` (which adds its `where`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Replay {
+  readonly step: number
+  /** The points the run took. */
+  readonly steps: number
+  /** Whether the run reached the step (a shorter run ends before it, unperturbed). */
+  readonly reached: boolean
+  /** The run as `replay` takes it (`Failure.schedule`). */
+  readonly schedule: string
+  /** The fiber perturbed at the step (`Failure.fiber`); absent for step 0 or unreached. */
+  readonly fiber?: string | undefined
+  /** The line of user code nearest to the step (`Range.near`). */
+  readonly near?: string | undefined
+  readonly exit: Option.Option<Exit.Exit<unknown, unknown>>
+  readonly live: ReadonlyArray<Tracking.Entry>
+  readonly failures: ReadonlyArray<Failure>
 }
 
 /**
@@ -578,15 +605,17 @@ export const assertEveryStep: <A, E, R, R2 = never>(
 ) => Effect.Effect<Report, InterruptionError, R | R2> = internal.assertEveryStep
 
 /**
- * Replays one point: the program's `Exit` when it is perturbed at `step` (`undefined` if it
- * hung), for debugging a failure `explore` reported.
+ * Replays one point, for debugging a failure `explore` reported: the program perturbed at
+ * `step` as `options` say (mode, target; budget mode: `step` is a turn end of the run with
+ * `budget`), with its `Exit`, what it left alive and its failures, as on Effect 3.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Interruption } from "@scopeguard/vitest"
  *
- * const exit = Interruption.runAt(Effect.yieldNow, 1)
+ * const replay = Interruption.runAt(Effect.yieldNow, 1, { mode: "interrupt" })
+ * // Effect<{ step: 1, reached: true, schedule: "i1", exit: Some(Exit.Failure (interrupted)), live: [], failures: [] }>
  * ```
  *
  * @since 0.1.0
@@ -596,7 +625,7 @@ export const runAt: <A, E, R, R2 = never>(
   program: Program<A, E, R>,
   step: number,
   options?: Options<R2>
-) => Effect.Effect<Exit.Exit<A, E> | undefined, never, R | R2> = internal.runAt
+) => Effect.Effect<Replay, never, R | R2> = internal.runAt
 
 /**
  * Runs the program once on a schedule a `Failure` printed (`Failure.schedule`), exactly as it

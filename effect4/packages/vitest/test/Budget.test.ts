@@ -3,7 +3,7 @@
  * each budget, without interruption and interrupted at each turn end.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Scheduler } from "effect"
+import { Context, Effect, Exit, Fiber, Option, Scheduler } from "effect"
 import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption } from "@scopeguard/vitest"
 
@@ -80,6 +80,8 @@ describe("budget mode", () => {
         const atZero = report.failures.filter((f) => f.step === 0)
         expect(atZero).toEqual([
           {
+            mode: "budget",
+            target: "root",
             step: 0,
             schedule: "b12",
             reach: "budget",
@@ -96,6 +98,8 @@ describe("budget mode", () => {
         // The same run again, exactly.
         const replayed = yield* Interruption.replay(program, "b12", { check })
         expect(replayed.failure).toEqual({
+          mode: "budget",
+          target: "root",
           step: 0,
           schedule: "b12",
           reach: "budget",
@@ -124,6 +128,8 @@ describe("budget mode", () => {
         ])
         expect(report.failures).toEqual([
           {
+            mode: "budget",
+            target: "root",
             step: 1,
             schedule: "b2048 e1",
             reach: "budget",
@@ -134,8 +140,19 @@ describe("budget mode", () => {
             preemptions: 1
           }
         ])
-        const exit = yield* Interruption.runAt(broken.program, 1, { mode: "budget", budget: 2048 })
-        expect(exit !== undefined && Exit.hasInterrupts(exit)).toBe(true)
+        const replay = yield* Interruption.runAt(broken.program, 1, {
+          mode: "budget",
+          budget: 2048,
+          check: broken.check
+        })
+        expect([replay.reached, replay.schedule, replay.failures]).toEqual([
+          true,
+          "b2048 e1",
+          report.failures.map(({ preemptions: _, ...failure }) => failure)
+        ])
+        expect(
+          Option.isSome(replay.exit) && Exit.hasInterrupts(replay.exit.value as Exit.Exit<unknown>)
+        ).toBe(true)
         expect(yield* Effect.exit(broken.check())).toEqual(Exit.fail("1 connection(s) left open"))
         const error = yield* Effect.flip(
           Interruption.assertEveryStep(broken.program, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope } from "effect"
 import { Guard, InvalidOptionsError } from "@scopeguard/core"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
 import { lineOf, timeless } from "./helpers.js"
@@ -219,6 +219,8 @@ describe("Interruption.explore (the minimal harness)", () => {
         hangTimeout: "1 hour"
       })
       expect(report.failures[0]).toEqual({
+        mode: "interrupt",
+        target: "root",
         step: 0,
         kind: "deadlock",
         message:
@@ -250,16 +252,20 @@ describe("Interruption.explore (the minimal harness)", () => {
         yield* Fiber.join(child)
       })
       const deadlock = yield* Interruption.replay(crossed, "")
+      const deadlocked = {
+        mode: "interrupt",
+        target: "root",
+        step: 0,
+        kind: "deadlock",
+        message:
+          "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended; fiber 2 (a child of fiber 1) suspended",
+        schedule: "",
+        reach: "uninterrupted"
+      }
       expect(deadlock).toEqual({
         exit: undefined,
-        failure: {
-          step: 0,
-          kind: "deadlock",
-          message:
-            "deadlocked: no fiber can run and none waits on the outside world — fiber 1 (the root) suspended; fiber 2 (a child of fiber 1) suspended",
-          schedule: "",
-          reach: "uninterrupted"
-        },
+        failure: deadlocked,
+        failures: [deadlocked],
         points: deadlock.points,
         schedule: ""
       })
@@ -299,6 +305,8 @@ describe("Interruption.explore (the minimal harness)", () => {
         ])
         const replayed = yield* Interruption.replay(program, "", { hangTimeout: "50 millis" })
         expect(replayed.failure).toEqual({
+          mode: "interrupt",
+          target: "root",
           step: 0,
           kind: "hang",
           message:
@@ -315,6 +323,8 @@ describe("Interruption.explore (the minimal harness)", () => {
       const dying = Effect.andThen(Effect.yieldNow, Effect.die(new Error("bug")))
       const report = yield* Interruption.explore(dying, { mode: "interrupt" })
       expect(report.failures[0]).toEqual({
+        mode: "interrupt",
+        target: "root",
         step: 0,
         kind: "defect",
         message: "the run died: Error: bug",
@@ -365,7 +375,9 @@ describe("Interruption.explore (the minimal harness)", () => {
           reach: "budget",
           reachable: true,
           fiber: "fiber 1 (the root)",
-          schedule: "i14"
+          schedule: "i14",
+          mode: "interrupt",
+          target: "root"
         },
         {
           from: 22,
@@ -376,7 +388,9 @@ describe("Interruption.explore (the minimal harness)", () => {
           reach: "turn-start",
           reachable: true,
           fiber: "fiber 1 (the root)",
-          schedule: "i22"
+          schedule: "i22",
+          mode: "interrupt",
+          target: "root"
         },
         {
           from: 23,
@@ -387,7 +401,9 @@ describe("Interruption.explore (the minimal harness)", () => {
           reach: "budget",
           reachable: false,
           fiber: "fiber 1 (the root)",
-          schedule: "i23"
+          schedule: "i23",
+          mode: "interrupt",
+          target: "root"
         }
       ])
       expect(report.ranges.map((r) => r.message.replace(/#\d+/, "#n"))).toEqual([
@@ -430,11 +446,40 @@ describe("Interruption.explore (the minimal harness)", () => {
     Effect.gen(function* () {
       const { seen, program } = makeSteps()
       const uninterrupted = yield* Interruption.runAt(program, 0)
-      expect(uninterrupted).toEqual(Exit.void)
+      expect(uninterrupted).toEqual({
+        step: 0,
+        steps: uninterrupted.steps,
+        reached: true,
+        schedule: "",
+        exit: Option.some(Exit.void),
+        live: [],
+        failures: []
+      })
       expect(seen.reached).toBe(5)
       const interrupted = yield* Interruption.runAt(program, 1)
-      expect(interrupted !== undefined && Exit.hasInterrupts(interrupted)).toBe(true)
+      const { near: _near, ...rest } = interrupted
+      expect(rest).toEqual({
+        step: 1,
+        // The interrupted point, and the one the interruption is acted on at.
+        steps: 2,
+        reached: true,
+        schedule: "i1",
+        fiber: "fiber 1 (the root)",
+        exit: interrupted.exit,
+        live: [],
+        failures: []
+      })
+      expect(Option.isSome(interrupted.exit) && Exit.hasInterrupts(interrupted.exit.value)).toBe(
+        true
+      )
       expect(seen).toEqual({ reached: 0, finalized: 0 })
+      // Past the end: not reached, the run ends unperturbed.
+      const past = yield* Interruption.runAt(program, 10_000)
+      expect([past.reached, past.schedule, past.exit]).toEqual([
+        false,
+        "i10000",
+        Option.some(Exit.void)
+      ])
     })
   )
 

@@ -361,6 +361,7 @@ describe("a deadlock is declared only when nothing the run made can still wake i
         expect(replayed).toEqual({
           exit: Exit.void,
           failure: undefined,
+          failures: [],
           points: replayed.points,
           schedule: ""
         })
@@ -377,6 +378,7 @@ describe("a deadlock is declared only when nothing the run made can still wake i
         expect(replayed).toEqual({
           exit: Exit.void,
           failure: undefined,
+          failures: [],
           points: replayed.points,
           schedule: ""
         })
@@ -386,6 +388,8 @@ describe("a deadlock is declared only when nothing the run made can still wake i
 
   /** What both regressions below report: the root deadlocked, at once (not at the bound). */
   const rootDeadlocked = {
+    mode: "interrupt",
+    target: "root",
     step: 0,
     kind: "deadlock",
     message:

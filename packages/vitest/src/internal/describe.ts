@@ -90,7 +90,10 @@ const rangeLines = (report: Interruption.Report, named: boolean): Array<string> 
     const steps = range.from === range.to ? `step ${range.from}` : `steps ${range.from}-${range.to}`
     const at = range.budget === undefined ? steps : `budget ${range.budget}, ${steps}`
     const pass = named ? `${range.mode}/${range.target} ` : ""
-    lines.push(`  ${pass}${at} [${range.kind}] ${range.message}${describeWhere(range)}`)
+    // `[replay: …]`: the schedule `Interruption.replay` runs, as the Effect 4 edition prints it.
+    lines.push(
+      `  ${pass}${at} [${range.kind}] ${range.message}${describeWhere(range)} [replay: "${range.schedule}"]`
+    )
   }
   if (others > 0) {
     lines.push(
@@ -127,9 +130,9 @@ const notes = (report: Interruption.Report, explored: number): Array<string> => 
       `note: ${explorerOnly} of the ${report.failures.length} failures are at points Effect's default scheduler cannot reach (failOn: "reachable", the default, ignores them)`
     )
   }
-  if (report.unseen > 0) {
+  if (report.outsideControl > 0) {
     lines.push(
-      `note: ${report.unseen} operations ran in fibers the explorer could not see (started by a runtime without Interruption.layer); they were neither counted nor interrupted`
+      `note: ${report.outsideControl} operations ran in fibers the explorer could not see (started by a runtime without Interruption.layer); they were neither counted nor interrupted`
     )
   }
   if (report.sampled !== undefined) {
@@ -168,16 +171,7 @@ const notes = (report: Interruption.Report, explored: number): Array<string> => 
   const counted = report.failures.filter((f) => report.failOn === "any" || isReachable(f.reach))
   const first = counted.find((f) => f.step > 0) ?? counted[0]
   if (first !== undefined) {
-    const replay = [
-      ...(first.budget !== undefined
-        ? [`mode: "budget"`, `budget: ${first.budget}`]
-        : first.mode === "yield"
-          ? [`mode: "yield"`]
-          : []),
-      ...(first.target === "holder" ? [`target: "holder"`] : [])
-    ]
-    const mode = replay.length === 0 ? "" : `, { ${replay.join(", ")} }`
-    lines.push(`replay one with: Interruption.runAt(program, ${first.step}${mode})`)
+    lines.push(`replay one with: Interruption.replay(program, "${first.schedule}")`)
   }
   return lines
 }

@@ -1,4 +1,5 @@
 import {
+  parseSchedule,
   refuseAll,
   check as checkOptions,
   type Checked,
@@ -870,7 +871,7 @@ export interface Shared {
     effect: Effect.Effect<A, E, R>,
     tracker: Tracking.Tracker
   ) => Effect.Effect<A, E, R>
-  /** The most operations one run ran unseen (`Report.unseen`). */
+  /** The most operations one run ran unseen (`Report.outsideControl`). */
   readonly unseen: { max: number }
   /** The scheduler the caller's fibers use (each run's scheduler hands its tasks on to it). */
   readonly scheduler: Scheduler.Scheduler
@@ -1421,17 +1422,20 @@ const judge = <R>(
     ...label
   })
   if (run.outcome._tag === "Hung") {
+    const stuck = run.outcome.stuck
     const after = !run.reached
       ? "(step not reached)"
       : settings.mode === "yield"
         ? "after the yield"
         : "after its interruption"
-    // A stuck run never finishes: it did not within `hangTimeout` either, and saying so keeps
-    // the message free of the machine's speed (the scaled bound was not waited for).
-    const bound = run.outcome.stuck ? settings.hangTimeout : run.bound
-    const scaled = Duration.equals(bound, settings.hangTimeout)
-      ? ""
-      : step === 0
+    // A stuck run cannot go on before its bound ends (no fiber ready, nothing pending but
+    // timers due after the bound): it did not finish within `hangTimeout` either, and saying
+    // so keeps the message free of the machine's speed (the scaled bound was not waited for).
+    // Kind "hang" either way: a run stuck here may still wait on a timer past the bound, which
+    // the Effect 4 edition, whose scheduler sees every wait, would not call a deadlock.
+    const bound = stuck ? settings.hangTimeout : run.bound
+    const scaled =
+      Duration.equals(bound, settings.hangTimeout) || step === 0
         ? ""
         : ` (${SLOWDOWN} × the uninterrupted run's time)`
     return Effect.succeed([
@@ -1445,10 +1449,7 @@ const judge = <R>(
   const failures: Array<Interruption.Failure> = []
   if (options.leaks && run.live.length > 0) {
     failures.push(
-      failure(
-        "check",
-        `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
-      )
+      failure("leak", `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`)
     )
   }
   const left = run.leftRunning
@@ -1479,6 +1480,24 @@ const judge = <R>(
 }
 
 /**
+ * A run as `replay` takes it (`Failure.schedule`): the budget (budget mode), then the point and
+ * what was done there — `i` interrupt the root, `h` the holder, `y` a forced yield — as the
+ * Effect 4 edition writes its tokens. Step 0 is the run without interruption: no point token.
+ */
+export const scheduleOf = (
+  settings: Pick<Settings, "mode" | "target" | "budget">,
+  step: number
+): string => {
+  const tokens: Array<string> = []
+  if (settings.budget !== undefined) tokens.push(`b${settings.budget}`)
+  if (step > 0) {
+    const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
+    tokens.push(`${kind}${step}`)
+  }
+  return tokens.join(" ")
+}
+
+/**
  * Where a run's step was and whether Effect's default scheduler can reach it: in budget mode
  * it did (the runtime ended the turn there); otherwise it is read from the turn of the fiber
  * that held the step.
@@ -1487,9 +1506,21 @@ const labelOf = (
   run: Run,
   step: number,
   settings: Settings
-): Pick<Interruption.Failure, "mode" | "target" | "where" | "reach" | "budget"> => {
-  const pass = { mode: settings.mode, target: settings.target }
-  const where = run.where === undefined ? {} : { where: run.where }
+): Pick<
+  Interruption.Failure,
+  "mode" | "target" | "schedule" | "fiber" | "where" | "reach" | "budget"
+> => {
+  const pass = {
+    mode: settings.mode,
+    target: settings.target,
+    schedule: scheduleOf(settings, step)
+  }
+  const where =
+    run.where === undefined || step === 0
+      ? run.where === undefined
+        ? {}
+        : { where: run.where }
+      : { fiber: run.where.fiber, where: run.where }
   if (step === 0 || !run.reached) {
     // Budget mode: the run is the budget's uninterrupted one, which the runtime makes with it.
     return settings.budget === undefined
@@ -1659,7 +1690,15 @@ const relabel = (
     settings.target === "holder" && settings.internal.has(where.fiber)
       ? "internal"
       : reachOf(where.turn)
-  return failures.map((failure) => ({ ...failure, step: s, where, reach }))
+  const schedule = scheduleOf(settings, s)
+  return failures.map((failure) => ({
+    ...failure,
+    step: s,
+    schedule,
+    fiber: where.fiber,
+    where,
+    reach
+  }))
 }
 
 /** What one point found: its failures, and whether a hang among them was told at once. */
@@ -2068,7 +2107,14 @@ export const explore = <A, E, R, R2 = never>(
           const result = rangePass[i]!
           // A hang's replay would hang again, and leave its abandoned run behind after the
           // exploration: hangs get no `near`.
-          if (range.from === 0 || range.where === undefined || range.kind === "hang") continue
+          if (
+            range.from === 0 ||
+            range.where === undefined ||
+            range.kind === "hang" ||
+            range.kind === "deadlock"
+          ) {
+            continue
+          }
           const settings =
             range.budget === undefined
               ? result.settings
@@ -2080,7 +2126,7 @@ export const explore = <A, E, R, R2 = never>(
           // Not counted in `runs` (the exploration's): a reading of one more run each.
           const run = yield* runOnce(program, range.from, settings, shared, { near: true })
           if (run.near !== undefined) {
-            ranges[i] = { ...range, where: { ...range.where, near: run.near } }
+            ranges[i] = { ...range, near: run.near, where: { ...range.where, near: run.near } }
           }
         }
       }
@@ -2115,7 +2161,7 @@ export const explore = <A, E, R, R2 = never>(
           }
         }),
         failOn: checked.failOn,
-        unseen: shared.unseen.max,
+        outsideControl: shared.unseen.max,
         ...(budgetPass?.budgets === undefined ? {} : { budgets: budgetPass.budgets }),
         // Deterministic only if the runs saw every operation: what ran unseen may differ.
         deterministic: results.every((r) => r.deterministic) && shared.unseen.max === 0,
@@ -2175,7 +2221,10 @@ export const toRanges = (
       kind: failure.kind,
       message: failure.message,
       reach: failure.reach,
+      reachable: isReachable(failure.reach),
       ...(failure.budget === undefined ? {} : { budget: failure.budget }),
+      ...(failure.fiber === undefined ? {} : { fiber: failure.fiber }),
+      schedule: failure.schedule,
       ...(failure.where === undefined ? {} : { where: failure.where })
     }),
     (range, failure) =>
@@ -2232,6 +2281,9 @@ export const runAt = <A, E, R, R2 = never>(
         step,
         steps: run.steps,
         reached: run.reached,
+        schedule: scheduleOf(settings, step),
+        ...(run.where === undefined || step === 0 ? {} : { fiber: run.where.fiber }),
+        ...(run.near === undefined ? {} : { near: run.near }),
         ...(run.where === undefined
           ? {}
           : { where: run.near === undefined ? run.where : { ...run.where, near: run.near } }),
@@ -2241,6 +2293,38 @@ export const runAt = <A, E, R, R2 = never>(
       } satisfies Interruption.Replay
     })
   )
+
+/**
+ * `replay`: the schedule a failure printed, read as the one point it names (its mode, target
+ * and budget override the options'), and run as `runAt` runs it.
+ *
+ * @internal
+ */
+export const replay = <A, E, R, R2 = never>(
+  program: Interruption.Program<A, E, R>,
+  schedule: string,
+  options: Interruption.Options<R2> = {}
+): Effect.Effect<Interruption.Replayed<A, E>, never, R | R2> =>
+  Effect.suspend(() => {
+    const parsed = parseSchedule(schedule)
+    const { mode: _mode, target: _target, budget: _budget, ...rest } = options
+    return Effect.map(
+      runAt(program, parsed.step, {
+        ...rest,
+        mode: parsed.mode,
+        target: parsed.target,
+        ...(parsed.budget === undefined ? {} : { budget: parsed.budget })
+      }),
+      (run): Interruption.Replayed<A, E> => ({
+        exit: Option.getOrUndefined(run.exit) as Exit.Exit<A, E> | undefined,
+        failure: run.failures[0],
+        failures: run.failures,
+        points: run.steps,
+        schedule: run.schedule,
+        ...(run.near === undefined ? {} : { near: run.near })
+      })
+    )
+  })
 /** @internal */
 export const assertEveryStep = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,

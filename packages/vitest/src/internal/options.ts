@@ -199,3 +199,50 @@ export const step = (value: number): number =>
   Number.isInteger(value) && value >= 0
     ? value
     : refuse("step", value, "is not a non-negative integer")
+
+/** A schedule `replay` takes (`Failure.schedule`), read as the `runAt` it stands for. */
+export interface ParsedSchedule {
+  readonly step: number
+  readonly mode: "interrupt" | "yield" | "budget"
+  readonly target: Interruption.Target
+  readonly budget?: number | undefined
+}
+
+/**
+ * `""`, `"i12"`, `"h12"`, `"y12"`, each after an optional budget (`"b10 i12"`, `"b10"`): one
+ * run with at most one perturbation, which is every run this edition makes. The Effect 4
+ * edition's other tokens (`sN:M`, `eN`, several preemptions) name schedules of its own
+ * scheduler: refused with the reason.
+ */
+export const parseSchedule = (schedule: unknown): ParsedSchedule => {
+  if (typeof schedule !== "string") return refuse("schedule", schedule, "is not a string")
+  let budget: number | undefined
+  let point: { kind: string; step: number } | undefined
+  for (const word of schedule.split(/\s+/)) {
+    if (word === "") continue
+    const b = /^b([1-9]\d*)$/.exec(word)
+    if (b !== null && budget === undefined && point === undefined) {
+      budget = Number(b[1])
+      continue
+    }
+    const p = /^([yih])([1-9]\d*)$/.exec(word)
+    if (p !== null && point === undefined) {
+      point = { kind: p[1]!, step: Number(p[2]) }
+      continue
+    }
+    return refuse(
+      "schedule",
+      schedule,
+      `has "${word}" where the Effect 3 edition's runs take an optional budget bN, then at most one of yN, iN, hN`
+    )
+  }
+  if (budget !== undefined && point?.kind === "y") {
+    return refuse("schedule", schedule, "forces a yield in budget mode, which interrupts")
+  }
+  return {
+    step: point?.step ?? 0,
+    mode: budget !== undefined ? "budget" : point?.kind === "y" ? "yield" : "interrupt",
+    target: point?.kind === "h" ? "holder" : "root",
+    ...(budget === undefined ? {} : { budget })
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * Reach into runtimes the program did not fork from: `Interruption.layer` and the count of
- * operations the explorer could not see (`Report.unseen`).
+ * operations the explorer could not see (`Report.outsideControl`).
  *
  * A run's fibers carry its supervisor because they descend from its root, or from a runtime
  * captured inside it (`Effect.runtime`). A `ManagedRuntime` or a `Runtime` built elsewhere

@@ -16,6 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Fiber from "effect/Fiber"
 import * as Scheduler from "effect/Scheduler"
 import * as Scope from "effect/Scope"
@@ -943,6 +944,8 @@ const rangesOf = (
   groupRanges<Interruption.Failure, Interruption.Range>(
     explored,
     (failure) => ({
+      mode: failure.mode,
+      target: failure.target,
       from: failure.step,
       to: failure.step,
       points: 1,
@@ -1016,6 +1019,37 @@ const withForkSite = (
 }
 
 /** What went wrong in one run, if anything. */
+/**
+ * The pass a run belongs to (`Failure.mode`, `target`): the exploring pass's, or — replaying a
+ * schedule with mode `"all"`, the default — what the schedule's tokens say: a budget is budget
+ * mode, an interruption interrupt mode (`h`, `eh`: of the holder), a pick of the next task
+ * PCT, several preemptions exhaustive mode, one a yield.
+ */
+const passOf = (
+  tokens: ReadonlyArray<Token>,
+  settings: Pick<Settings, "mode" | "target">
+): { readonly mode: Exclude<Interruption.Mode, "all">; readonly target: Interruption.Target } => {
+  const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
+  const interrupts = holder || tokens.some((t) => t.kind === "i" || t.kind === "e")
+  // An interruption's token names its target; a schedule without one keeps the pass's.
+  const target = holder
+    ? "holder"
+    : interrupts || settings.mode === "all"
+      ? "root"
+      : settings.target
+  if (settings.mode !== "all") return { mode: settings.mode, target }
+  const mode = tokens.some((t) => t.kind === "b")
+    ? "budget"
+    : interrupts || tokens.length === 0
+      ? "interrupt"
+      : tokens.some((t) => t.kind === "s")
+        ? "pct"
+        : tokens.filter((t) => t.kind === "y").length > 1
+          ? "exhaustive"
+          : "yield"
+  return { mode, target }
+}
+
 const judge = (
   run: Run,
   step: number,
@@ -1023,6 +1057,7 @@ const judge = (
   bound: number
 ): Effect.Effect<Interruption.Failure | undefined> => {
   const base = {
+    ...passOf(run.schedule, settings),
     step,
     schedule: formatSchedule(run.schedule),
     ...reachOf(run),
@@ -1531,6 +1566,8 @@ const explorePass: <A, E, R>(
           failure === undefined
             ? undefined
             : {
+                mode: failure.mode,
+                target: failure.target,
                 step: point,
                 schedule: formatSchedule([{ kind, point }]),
                 ...reachFrom(log!.reach(point)),
@@ -1711,7 +1748,7 @@ export const runAt = <A, E, R>(
   program: Interruption.Program<A, E, R>,
   step: number,
   options?: Interruption.Options<any>
-): Effect.Effect<Exit.Exit<A, E> | undefined, never, R> =>
+): Effect.Effect<Interruption.Replay, never, R> =>
   Effect.suspend(() => {
     if (!Number.isInteger(step) || step < 0) {
       throw new InvalidOptionsError({ option: "step", value: step, reason: "is not a step number" })
@@ -1742,29 +1779,45 @@ export const runAt = <A, E, R>(
       const kind = settings.mode === "yield" ? "y" : settings.target === "holder" ? "h" : "i"
       tokens = step === 0 ? [] : [{ kind, point: step }]
     }
-    return Effect.flatMap(withIsolation(checked, options), (isolated) =>
-      Effect.map(
-        runOnce(
-          program,
-          strategyOf(tokens),
-          isolated,
-          Math.max(isolated.hangMillis, DRY_RUN_BOUND)
-        ),
-        (run) => run.exit as Exit.Exit<A, E> | undefined
-      )
+    return Effect.map(
+      // Bounded as the dry runs are: a point's run may take as long as the program does.
+      replayTokens(program, tokens, checked, options, step, (ms) => Math.max(ms, DRY_RUN_BOUND)),
+      ({ run, failure, near }): Interruption.Replay => ({
+        step,
+        steps: run.points,
+        // Reached: the run was perturbed there (a shorter run ends before it, unperturbed).
+        reached: step === 0 || run.fiber !== undefined,
+        // The point asked for, as on Effect 3 (a run that ends before it follows no token).
+        schedule: formatSchedule(tokens),
+        ...(run.fiber === undefined ? {} : { fiber: run.fiber }),
+        ...(near === undefined ? {} : { near }),
+        exit: run.exit === undefined ? Option.none() : Option.some(run.exit),
+        live: run.live,
+        failures: failure === undefined ? [] : [failure]
+      })
     )
   })
 
-/** @internal */
-export const replay = <A, E, R>(
+/**
+ * One run on `tokens`, judged as `explore` judges it (at `step`: `runAt`'s point, 0 for a
+ * replayed schedule), with the holder's fork site and the user's line nearest to the first
+ * perturbation (`near`), read once the run is over.
+ */
+const replayTokens = <A, E, R>(
   program: Interruption.Program<A, E, R>,
-  schedule: string,
-  options?: Interruption.Options<any>
-): Effect.Effect<Interruption.Replayed<A, E>, never, R> =>
+  tokens: ReadonlyArray<Token>,
+  checked: Settings,
+  options: Interruption.Options<any> | undefined,
+  step: number,
+  boundOf: (hangMillis: number) => number
+): Effect.Effect<
+  { readonly run: Run; readonly failure: Interruption.Failure | undefined; readonly near?: string },
+  never,
+  R
+> =>
   Effect.gen(function* () {
-    const settings = yield* withIsolation(checkOptions(options), options)
-    const tokens = parseSchedule(schedule)
-    const bound = settings.hangMillis
+    const settings = yield* withIsolation(checked, options)
+    const bound = boundOf(settings.hangMillis)
     // A schedule that interrupts a holder: its fibers' fork sites, as `explore` names them.
     const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
     const forks =
@@ -1777,17 +1830,41 @@ export const replay = <A, E, R>(
       forks,
       sites.available()
     )
-    const judged = yield* judge(run, 0, settings, bound)
+    const judged = yield* judge(run, step, settings, bound)
     // Read once the run is over (resolving may turn the debugger on a moment).
     const near = run.near === undefined ? undefined : sites.resolveAll([run.near])[0]?.source
     const failure =
       judged === undefined || !holder ? judged : withForkSite(judged, forkSitesOf(forks), "holder")
-    const replayed: Interruption.Replayed<A, E> = {
-      exit: run.exit as Exit.Exit<A, E> | undefined,
-      failure,
-      points: run.points,
-      schedule: formatSchedule(run.schedule),
-      ...(near === undefined ? {} : { near })
-    }
-    return replayed
+    return { run, failure, ...(near === undefined ? {} : { near }) }
+  })
+
+/** @internal */
+export const replay = <A, E, R>(
+  program: Interruption.Program<A, E, R>,
+  schedule: string,
+  options?: Interruption.Options<any>
+): Effect.Effect<Interruption.Replayed<A, E>, never, R> =>
+  Effect.suspend(() => {
+    const checked = checkOptions(options)
+    const tokens = parseSchedule(schedule)
+    return Effect.map(
+      replayTokens(program, tokens, checked, options, 0, (ms) => ms),
+      ({ run, failure: judged, near }): Interruption.Replayed<A, E> => {
+        // The failure's pass: what the schedule says (a budget, an interruption of the holder…),
+        // unless the options name a mode.
+        const pass = passOf(
+          run.schedule,
+          options?.mode === undefined ? { mode: "all", target: "root" } : checked
+        )
+        const failure = judged === undefined ? undefined : { ...judged, ...pass }
+        return {
+          exit: run.exit as Exit.Exit<A, E> | undefined,
+          failure,
+          failures: failure === undefined ? [] : [failure],
+          points: run.points,
+          schedule: formatSchedule(run.schedule),
+          ...(near === undefined ? {} : { near })
+        }
+      }
+    )
   })
