@@ -396,10 +396,9 @@ export interface BudgetRun {
  *   `flatMap`, `catchAll`, `matchCause` frame), or only built the next operation (the first
  *   step of `Effect.uninterruptibleMask` or `interruptibleMask`, whose function runs in the
  *   next step; a yielded `Context.Tag`, `Option` or `Either`, which makes the service's read
- *   or the success or failure it stands for), one
- *   operation of the same fiber in the same turn: interrupted or preempted before it or after
- *   it, the fiber is in the same state (unwinding drops the frame; resuming pushes it; the
- *   building step changed nothing).
+ *   or the success or failure it stands for), one operation of the same fiber in the same
+ *   turn: interrupted or preempted before it or after it, the fiber is in the same state
+ *   (unwinding drops the frame; resuming pushes it; the building step changed nothing).
  * - `idle`: (yield mode, and after the root has ended) the forced yield finds no other fiber
  *   ready to run and the interruption nothing to interrupt: the run is the run without
  *   interruption.

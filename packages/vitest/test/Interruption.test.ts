@@ -968,3 +968,45 @@ describe("budget mode and reach", () => {
     120_000
   )
 })
+
+describe("a run judged every way it fails", () => {
+  it.effect(
+    "a run that leaks and fails its check is two failures at one step, one failing point",
+    () =>
+      Effect.gen(function* () {
+        // A guard armed in a scope nobody closes, and a check that always fails: both, each run.
+        const program = Effect.gen(function* () {
+          const scope = yield* Scope.make()
+          yield* Guard.make(Effect.void, { label: "undo" }).pipe(Scope.extend(scope))
+        })
+        const check = () => Effect.fail("always")
+        const leaked = /^leaked 0 resources and 1 armed guard: guard "undo" \(#\d+\)$/
+        const replayed = yield* Interruption.replay(program, "", { check })
+        expect(replayed.failures.map((f) => [f.step, f.kind, f.message])).toEqual([
+          [0, "leak", expect.stringMatching(leaked)],
+          [0, "check", "always"]
+        ])
+        expect(replayed.failure).toEqual(replayed.failures[0])
+        const error = yield* Effect.flip(
+          Interruption.assertEveryStep(program, {
+            mode: "interrupt",
+            check,
+            failOn: "any",
+            progress: false
+          })
+        )
+        const { report } = error
+        // Step 0 is both; every point fails its check, and those after the make leak too.
+        expect(report.failures.filter((f) => f.step === 0).map((f) => f.kind)).toEqual([
+          "leak",
+          "check"
+        ])
+        const checks = report.failures.filter((f) => f.kind === "check").map((f) => f.step)
+        expect(checks).toEqual(Array.from({ length: report.steps + 1 }, (_, i) => i))
+        // The message's head counts failing points, not failures.
+        const points = report.steps + 1
+        const head = `${points} of ${points} interruption points failed (`
+        expect(error.message.split("\n")[0]!.slice(0, head.length)).toBe(head)
+      })
+  )
+})

@@ -39,6 +39,10 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
               f.reach !== "internal" &&
               (f.reach !== "budget" || (f.budget !== undefined && f.budget >= 10))
           )
+    // A run can fail several ways (a leak and its check): the heads count failing points.
+    const pointsOf = (list: ReadonlyArray<Interruption.Failure>) =>
+      new Set(list.map((f) => `${f.mode}/${f.target}:${f.budget ?? ""}:${f.step}`)).size
+    const failed = pointsOf(failures)
     // PCT and exhaustive runs: each failure (with what it was shrunk from). The other modes:
     // the ranges — consecutive points that failed the same way, one line each.
     const byRun = mode === "pct" || mode === "exhaustive"
@@ -71,7 +75,7 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
             } (${r.kind}${r.fiber === undefined ? "" : `, ${r.fiber}`}${r.near === undefined ? "" : `, near ${r.near}`}): ${r.message} [replay: "${r.schedule}"]`
         )
     const shown = lines.slice(0, 10).join("\n  ")
-    const hidden = this.report.failures.length - failures.length
+    const hidden = pointsOf(this.report.failures) - failed
     const more =
       (lines.length > 10
         ? `\n  … and ${lines.length - 10} more ${byRun ? "failures" : "ranges"}`
@@ -85,18 +89,18 @@ export class InterruptionError extends Data.TaggedError("InterruptionError")<{
     )
     const head =
       mode === "all"
-        ? `${failures.length} of ${this.report.passes.reduce((n, p) => n + p.points, 0) + 1} points failed (passes ${passes.join("; ")}; point 0 is the run without interruption)`
+        ? `${failed} of ${this.report.passes.reduce((n, p) => n + p.points, 0) + 1} points failed (passes ${passes.join("; ")}; point 0 is the run without interruption)`
         : mode === "pct"
-          ? `${failures.length} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
+          ? `${failed} of ${runs} PCT schedules failed (seed ${pct?.seed}, depth ${pct?.depth}: each run finds a depth-${pct?.depth} bug with probability ≥ ${pct?.perRun.toPrecision(2)}, all runs ≥ ${pct?.atLeastOnce.toPrecision(2)})`
           : mode === "exhaustive"
-            ? `${failures.length} of ${exhaustive?.schedules} schedules failed (at most ${exhaustive?.preemptions} preemptions; ${
+            ? `${failed} of ${exhaustive?.schedules} schedules failed (at most ${exhaustive?.preemptions} preemptions; ${
                 exhaustive?.exhausted === true
                   ? "every such schedule was run"
                   : `cut short by maxSchedules ${exhaustive?.maxSchedules}: not every such schedule was run`
               })`
             : mode === "budget"
-              ? `${failures.length} of ${(this.report.passes[0]?.points ?? runs) + 1} budget points failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}: ${runs} turn ends, and each budget's own run; point 0 is the run without interruption)`
-              : `${failures.length} of ${(sampled?.runs ?? steps) + 1} ${mode === "yield" ? "preemption" : "interruption"} points failed (point 0 is the run ${mode === "yield" ? "without a forced yield" : "without interruption"})`
+              ? `${failed} of ${(this.report.passes[0]?.points ?? runs) + 1} budget points failed (budgets ${(this.report.budgets ?? []).map((b) => b.budget).join(", ")}: ${runs} turn ends, and each budget's own run; point 0 is the run without interruption)`
+              : `${failed} of ${(sampled?.runs ?? steps) + 1} ${mode === "yield" ? "preemption" : "interruption"} points failed (point 0 is the run ${mode === "yield" ? "without a forced yield" : "without interruption"})`
     // As the Effect 3 edition says it: which equivalence covered the points not run.
     const by =
       reduced === undefined || reduced.points === 0

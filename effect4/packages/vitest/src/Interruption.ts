@@ -245,7 +245,9 @@ export interface Options<R = never> {
 export type Program<A, E, R> = Effect.Effect<A, E, R> | (() => Effect.Effect<A, E, R>)
 
 /**
- * One failing run. In interrupt and yield modes `step` is the point perturbed (`0`: a run
+ * One way a run failed (a run that ended can fail several ways: a leak, fibers left running, a
+ * defect, the check, each a failure at the same step; one that did not end is a hang or a
+ * deadlock). In interrupt and yield modes `step` is the point perturbed (`0`: a run
  * without perturbation); in PCT and exhaustive modes, the run's number. `schedule` replays it exactly with
  * `replay`.
  *
@@ -522,9 +524,9 @@ export interface Hangs {
 export interface Replayed<A, E> {
   /** `undefined` if the root did not end (a deadlock, a hang). */
   readonly exit: Exit.Exit<A, E> | undefined
-  /** What the checks found, as `explore` reports it (`step` 0). */
+  /** The first of `failures`. */
   readonly failure: Failure | undefined
-  /** `failure`, as a list (the Effect 3 edition's runs can fail several ways at once). */
+  /** What the checks found, as `explore` reports it (`step` 0): a run can leak and fail its check. */
   readonly failures: ReadonlyArray<Failure>
   readonly points: number
   /** The schedule as it was followed. */

@@ -129,6 +129,13 @@ const OBSERVED = 32 // the operation read its fiber's pending interruption (or a
 const BUILDER = 64 // the operation only built the next one: nothing ran, nothing changed
 
 /**
+ * Operations that only build the next one, by the run loop's own handlers (`fiberRuntime.ts`):
+ * a `Context.Tag` yielded makes the `sync` that reads the service, an `Option` or `Either`
+ * makes the success or failure it stands for.
+ */
+const BUILDING_OPS: ReadonlySet<unknown> = new Set(["Tag", "Some", "None", "Left", "Right"])
+
+/**
  * The operations that only build the next one: a `Commit` whose `commit` is the one of
  * `Effect.uninterruptibleMask` or `Effect.interruptibleMask` makes the region's
  * `UpdateRuntimeFlags` operation and returns it — the mask's function (user code) runs only
@@ -147,12 +154,6 @@ const builderSources: ReadonlySet<string> = new Set(
     .map((commit) => Function.prototype.toString.call(commit))
 )
 const builders = new WeakMap<object, boolean>()
-/**
- * Operations that only build the next one, by the run loop's own handlers (`fiberRuntime.ts`):
- * a `Context.Tag` yielded makes the `sync` that reads the service, an `Option` or `Either`
- * makes the success or failure it stands for.
- */
-const BUILDING_OPS: ReadonlySet<unknown> = new Set(["Tag", "Some", "None", "Left", "Right"])
 const onlyBuilds = (effect: unknown): boolean => {
   const commit = (effect as { commit?: unknown }).commit
   if (typeof commit !== "function") return false

@@ -1050,12 +1050,17 @@ const passOf = (
   return { mode, target }
 }
 
+/**
+ * Every way a run failed, as the Effect 3 edition judges one: a run that did not end is a
+ * deadlock or a hang and nothing else (it has no `Exit` to judge); a run that ended can leak,
+ * leave fibers running, die and fail its check, each a failure of its own.
+ */
 const judge = (
   run: Run,
   step: number,
   settings: Settings,
   bound: number
-): Effect.Effect<Interruption.Failure | undefined> => {
+): Effect.Effect<ReadonlyArray<Interruption.Failure>> => {
   const base = {
     ...passOf(run.schedule, settings),
     step,
@@ -1063,49 +1068,61 @@ const judge = (
     ...reachOf(run),
     ...(run.fiber === undefined ? {} : { fiber: run.fiber })
   }
-  const fail = (kind: Interruption.Failure["kind"], message: string) =>
-    Effect.succeed<Interruption.Failure>({ ...base, kind, message })
+  const failure = (kind: Interruption.Failure["kind"], message: string): Interruption.Failure => ({
+    ...base,
+    kind,
+    message
+  })
   switch (run.ending) {
     case "deadlock":
-      return fail(
-        "deadlock",
-        `deadlocked: no fiber can run and none waits on the outside world — ${fiberList(run.left)}`
-      )
+      return Effect.succeed([
+        failure(
+          "deadlock",
+          `deadlocked: no fiber can run and none waits on the outside world — ${fiberList(run.left)}`
+        )
+      ])
     case "outside":
-      return fail(
-        "hang",
-        `did not finish within ${Duration.format(Duration.millis(bound))}, waiting on the outside world — ${fiberList(run.left)}`
-      )
+      return Effect.succeed([
+        failure(
+          "hang",
+          `did not finish within ${Duration.format(Duration.millis(bound))}, waiting on the outside world — ${fiberList(run.left)}`
+        )
+      ])
     case "busy":
-      return fail(
-        "hang",
-        `did not finish within ${Duration.format(Duration.millis(bound))}: still running after ${run.points} points — ${fiberList(run.left)}`
-      )
+      return Effect.succeed([
+        failure(
+          "hang",
+          `did not finish within ${Duration.format(Duration.millis(bound))}: still running after ${run.points} points — ${fiberList(run.left)}`
+        )
+      ])
   }
+  const failures: Array<Interruption.Failure> = []
   if (run.live.length > 0) {
-    return fail(
-      "leak",
-      `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`
+    failures.push(
+      failure("leak", `leaked ${describeLive(run.live)}: ${run.live.map(describeEntry).join(", ")}`)
     )
   }
   if (settings.fibers && run.left.length > 0) {
-    return fail(
-      "fibers",
-      `left ${run.left.length} fiber${run.left.length === 1 ? "" : "s"} running: ${run.left.join("; ")}`
+    failures.push(
+      failure(
+        "fibers",
+        `left ${run.left.length} fiber${run.left.length === 1 ? "" : "s"} running: ${run.left.join("; ")}`
+      )
     )
   }
   const exit = run.exit!
   if (settings.defects && Exit.isFailure(exit)) {
     const defects = exit.cause.reasons.filter(Cause.isDieReason).map((reason) => reason.defect)
     if (defects.length > 0) {
-      return fail("defect", `the run died: ${defects.map(describeError).join("; ")}`)
+      failures.push(failure("defect", `the run died: ${defects.map(describeError).join("; ")}`))
     }
   }
   const check = settings.check
-  if (check === undefined) return Effect.undefined
-  return Effect.map(runCheck(check, exit, settings), (message) =>
-    message === undefined ? undefined : { ...base, kind: "check" as const, message }
-  )
+  if (check === undefined) return Effect.succeed(failures)
+  return Effect.map(runCheck(check, exit, settings), (message) => {
+    if (message !== undefined) failures.push(failure("check", message))
+    return failures
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1140,8 +1157,11 @@ const shrink = <A, E, R>(
       budget--
       const candidate = current.filter((_, j) => j !== i)
       const run = yield* runOnce(program, strategyOf(candidate), settings, bound)
-      const judged = yield* judge(run, failure.step, settings, bound)
-      if (judged !== undefined && judged.kind === failure.kind) {
+      // Kept when the run still fails the same way (of the ways it fails).
+      const judged = (yield* judge(run, failure.step, settings, bound)).find(
+        (f) => f.kind === failure.kind
+      )
+      if (judged !== undefined) {
         current = candidate
         best = judged
       }
@@ -1291,10 +1311,10 @@ const explorePass: <A, E, R>(
   const failures: Array<Interruption.Failure> = []
   // Every explored point (or run) in order, with its failure if any: what the ranges group.
   const visited: Array<{ readonly failures: ReadonlyArray<Interruption.Failure> }> = []
-  const note = (found: Interruption.Failure | undefined) => {
-    const failure = named(found)
-    if (failure !== undefined) failures.push(failure)
-    visited.push({ failures: failure === undefined ? [] : [failure] })
+  const note = (found: ReadonlyArray<Interruption.Failure>) => {
+    const named_ = found.map(named)
+    failures.push(...named_)
+    visited.push({ failures: named_ })
   }
   // The dry run, twice: its points, and whether the run is the same each time. Each run is
   // judged before the next starts: the check reads state the program resets when it starts,
@@ -1339,8 +1359,7 @@ const explorePass: <A, E, R>(
   // points are the root passes' (the holder is the root there), and a fiber a library forked
   // for itself is not the program's to interrupt alone (Effect 3's passes skip them too).
   const isOwn = (local: number) => local !== 1 && forkSites.get(local)?.internal !== true
-  const named = (failure: Interruption.Failure | undefined) =>
-    failure === undefined ? undefined : withForkSite(failure, forkSites, settings.target)
+  const named = (failure: Interruption.Failure) => withForkSite(failure, forkSites, settings.target)
   const firstFailure = yield* judge(first, 0, settings, dryBound)
   const second = yield* runOnce(
     program,
@@ -1349,10 +1368,23 @@ const explorePass: <A, E, R>(
     dryBound
   )
   const secondFailure = yield* judge(second, 0, settings, dryBound)
-  const dryFailure = firstFailure ?? secondFailure
-  note(dryFailure)
+  note(firstFailure.length > 0 ? firstFailure : secondFailure)
   const points = first.points
   const bound = Math.max(settings.hangMillis, 3 * first.millis)
+  /** PCT and exhaustive runs' failures: with their schedule's preemptions, the first three shrunk. */
+  const shrunk = (found: ReadonlyArray<Interruption.Failure>, schedule: ReadonlyArray<Token>) =>
+    Effect.gen(function* () {
+      const out: Array<Interruption.Failure> = []
+      for (const f of found) {
+        const failure = { ...f, preemptions: preemptions(schedule) }
+        out.push(
+          settings.shrink && failures.length + out.length < 3
+            ? yield* shrink(program, failure, schedule, settings, bound)
+            : failure
+        )
+      }
+      return out
+    })
   let outside = first.outside + second.outside
   let fibers = Math.max(first.fiberCount, second.fiberCount)
   /** A run's part of the report's totals: events outside control, the most fibers. */
@@ -1423,14 +1455,7 @@ const explorePass: <A, E, R>(
           } else if (depth < settings.preemptions) {
             dropped = true
           }
-          let failure = yield* judge(run, runs, settings, bound)
-          if (failure !== undefined) {
-            failure = { ...failure, preemptions: preemptions(run.schedule) }
-            if (settings.shrink && failures.length < 3) {
-              failure = yield* shrink(program, failure, run.schedule, settings, bound)
-            }
-          }
-          note(failure)
+          note(yield* shrunk(yield* judge(run, runs, settings, bound), run.schedule))
           progress.update(schedules, settings.maxSchedules, failures.length)
         }
         if (cut) break
@@ -1467,7 +1492,7 @@ const explorePass: <A, E, R>(
       // The budget's own run, judged once: mode "all"'s holder pass leaves it to budget/root.
       if (!ownOnly) {
         const dryFail = yield* judge(dry, 0, settings, dryBound)
-        note(dryFail === undefined ? undefined : { ...dryFail, preemptions: 0 })
+        note(dryFail.map((f) => ({ ...f, preemptions: 0 })))
         budgetPoints++
       }
       budgetReport.push({ budget, steps: dry.points, points: counter.ends })
@@ -1494,8 +1519,8 @@ const explorePass: <A, E, R>(
         runs++
         account(run)
         if (seen.ends < end) unreached.push(end)
-        const failure = yield* judge(run, end, settings, bound)
-        note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
+        const found = yield* judge(run, end, settings, bound)
+        note(found.map((f) => ({ ...f, preemptions: 1 })))
         progress.update(index + 1, ends.length, failures.length)
       }
     }
@@ -1510,14 +1535,7 @@ const explorePass: <A, E, R>(
       )
       runs++
       account(run)
-      let failure = yield* judge(run, r, settings, bound)
-      if (failure !== undefined) {
-        failure = { ...failure, preemptions: preemptions(run.schedule) }
-        if (settings.shrink && failures.length < 3) {
-          failure = yield* shrink(program, failure, run.schedule, settings, bound)
-        }
-      }
-      note(failure)
+      note(yield* shrunk(yield* judge(run, r, settings, bound), run.schedule))
       progress.update(r, settings.runs, failures.length)
     }
   } else {
@@ -1550,7 +1568,7 @@ const explorePass: <A, E, R>(
         ? classesOf(log, kind)
         : undefined
     // A class's run, by its first point run (0: the run without perturbation).
-    const shared = new Map<number, Interruption.Failure | undefined>([[0, firstFailure]])
+    const shared = new Map<number, ReadonlyArray<Interruption.Failure>>([[0, firstFailure]])
     const counts = { deferred: 0, continuation: 0, idle: 0 }
     for (let index = 0; index < total; index++) {
       const point = chosen === undefined ? index + 1 : chosen[index]!
@@ -1560,22 +1578,19 @@ const explorePass: <A, E, R>(
         if (by === Cover.Idle) counts.idle++
         else if (by === Cover.Deferred) counts.deferred++
         else counts.continuation++
-        const failure = shared.get(cls!)
-        // The shared run's failure, at this point: its own step, schedule and reach.
+        // The shared run's failures, at this point: its own step, schedule and reach.
         note(
-          failure === undefined
-            ? undefined
-            : {
-                mode: failure.mode,
-                target: failure.target,
-                step: point,
-                schedule: formatSchedule([{ kind, point }]),
-                ...reachFrom(log!.reach(point)),
-                fiber: log!.fiberName(point),
-                kind: failure.kind,
-                message: failure.message,
-                preemptions: 1
-              }
+          shared.get(cls!)!.map((failure) => ({
+            mode: failure.mode,
+            target: failure.target,
+            step: point,
+            schedule: formatSchedule([{ kind, point }]),
+            ...reachFrom(log!.reach(point)),
+            fiber: log!.fiberName(point),
+            kind: failure.kind,
+            message: failure.message,
+            preemptions: 1
+          }))
         )
         progress.update(index + 1, total, failures.length)
         continue
@@ -1584,9 +1599,9 @@ const explorePass: <A, E, R>(
       runs++
       account(run)
       if (run.points < point) unreached.push(point)
-      const failure = yield* judge(run, point, settings, bound)
-      note(failure === undefined ? undefined : { ...failure, preemptions: 1 })
-      if (cls !== undefined) shared.set(cls, failure)
+      const found = yield* judge(run, point, settings, bound)
+      note(found.map((f) => ({ ...f, preemptions: 1 })))
+      if (cls !== undefined) shared.set(cls, found)
       progress.update(index + 1, total, failures.length)
     }
     if (classes !== undefined) {
@@ -1782,7 +1797,7 @@ export const runAt = <A, E, R>(
     return Effect.map(
       // Bounded as the dry runs are: a point's run may take as long as the program does.
       replayTokens(program, tokens, checked, options, step, (ms) => Math.max(ms, DRY_RUN_BOUND)),
-      ({ run, failure, near }): Interruption.Replay => ({
+      ({ run, failures, near }): Interruption.Replay => ({
         step,
         steps: run.points,
         // Reached: the run was perturbed there (a shorter run ends before it, unperturbed).
@@ -1793,7 +1808,7 @@ export const runAt = <A, E, R>(
         ...(near === undefined ? {} : { near }),
         exit: run.exit === undefined ? Option.none() : Option.some(run.exit),
         live: run.live,
-        failures: failure === undefined ? [] : [failure]
+        failures
       })
     )
   })
@@ -1811,7 +1826,11 @@ const replayTokens = <A, E, R>(
   step: number,
   boundOf: (hangMillis: number) => number
 ): Effect.Effect<
-  { readonly run: Run; readonly failure: Interruption.Failure | undefined; readonly near?: string },
+  {
+    readonly run: Run
+    readonly failures: ReadonlyArray<Interruption.Failure>
+    readonly near?: string
+  },
   never,
   R
 > =>
@@ -1833,9 +1852,10 @@ const replayTokens = <A, E, R>(
     const judged = yield* judge(run, step, settings, bound)
     // Read once the run is over (resolving may turn the debugger on a moment).
     const near = run.near === undefined ? undefined : sites.resolveAll([run.near])[0]?.source
-    const failure =
-      judged === undefined || !holder ? judged : withForkSite(judged, forkSitesOf(forks), "holder")
-    return { run, failure, ...(near === undefined ? {} : { near }) }
+    const sitesOf = holder ? forkSitesOf(forks) : undefined
+    const failures =
+      sitesOf === undefined ? judged : judged.map((f) => withForkSite(f, sitesOf, "holder"))
+    return { run, failures, ...(near === undefined ? {} : { near }) }
   })
 
 /** @internal */
@@ -1849,18 +1869,18 @@ export const replay = <A, E, R>(
     const tokens = parseSchedule(schedule)
     return Effect.map(
       replayTokens(program, tokens, checked, options, 0, (ms) => ms),
-      ({ run, failure: judged, near }): Interruption.Replayed<A, E> => {
+      ({ run, failures: judged, near }): Interruption.Replayed<A, E> => {
         // The failure's pass: what the schedule says (a budget, an interruption of the holder…),
         // unless the options name a mode.
         const pass = passOf(
           run.schedule,
           options?.mode === undefined ? { mode: "all", target: "root" } : checked
         )
-        const failure = judged === undefined ? undefined : { ...judged, ...pass }
+        const failures = judged.map((f) => ({ ...f, ...pass }))
         return {
           exit: run.exit as Exit.Exit<A, E> | undefined,
-          failure,
-          failures: failure === undefined ? [] : [failure],
+          failure: failures[0],
+          failures,
           points: run.points,
           schedule: formatSchedule(run.schedule),
           ...(near === undefined ? {} : { near })
