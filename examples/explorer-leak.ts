@@ -19,7 +19,7 @@
  *   broken:   budget/root budget 12, steps 338-366 [check] 1 connection(s) left open (root, OnSuccess, turn: 12, reached with budget 12) [replay: "b12 i338"]
  *   broken:   interrupt/root steps 33-37 [check] 1 connection(s) left open (root, WithRuntime, turn: 32, reachable with budget 32) [replay: "i33"]
  *   broken: note: 56 of the 80 points shared an equivalent point's run (deferred interruption 33, continuation 23; reduce: false runs each)
- *   broken: replay one with: Interruption.replay(program, "b12 i338")
+ *   broken: replay one with: Interruption.replay(program, "b12 i338", { check })
  *   fixed: 85 interruption points, 0 failures
  */
 import { Console, Effect } from "effect"

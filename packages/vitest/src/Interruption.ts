@@ -668,9 +668,13 @@ export const runAt: <A, E, R, R2 = never>(
  * Runs the program once on the schedule a `Failure` printed (`Failure.schedule`), as
  * `explore` ran it: `""` without interruption, `"i12"` interrupted at step 12, `"h12"` the
  * fiber holding step 12 interrupted, `"y12"` a forced yield there, each after an optional
- * budget (`"b10 i12"`: budget mode, budget 10). The schedule's mode, target and budget
- * override the options'. An invalid schedule dies with `InvalidOptionsError` (as do the Effect 4
- * edition's tokens of more than one perturbation, which this edition's runs never have).
+ * budget (`"b10 i12"`: budget mode, budget 10). The run is the schedule's; its failures name
+ * the pass the schedule says (a budget: budget mode; `i`, `h`: interrupt mode, the root or the
+ * holder; `y`: yield mode) and, where it cannot say, the options' (`target` for a yield or the
+ * empty schedule, `mode` for the empty schedule): replaying `f.schedule` with
+ * `{ mode: f.mode, target: f.target, check }` gives back `f`. An invalid schedule, or a `mode`
+ * it rules out, dies with `InvalidOptionsError` (as do the Effect 4 edition's tokens of more
+ * than one perturbation, which this edition's runs never have).
  *
  * @example
  * ```ts

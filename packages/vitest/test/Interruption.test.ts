@@ -376,7 +376,7 @@ describe("yield mode", () => {
           `${failing.length} of ${error.report.steps + 1} yield points failed (${error.report.steps} steps; step 0 is the run without a forced yield):`
         )
         expect(error.message).toContain(
-          `replay one with: Interruption.replay(program, "y${failing[0]}")`
+          `replay one with: Interruption.replay(program, "y${failing[0]}", { check })`
         )
       }),
     120_000
@@ -404,7 +404,7 @@ describe("Interruption.assertEveryStep", () => {
             `  steps ${failing[0]}-${failing[failing.length - 1]} [check] 1 handle(s) left open (root, ${report.failures[0]!.where!.op}, near packages/vitest/test/Interruption.test.ts:48:7, turn: ${failing[0]! - 1}, reachable with budget ${failing[0]! - 1}) [replay: "i${failing[0]}"]`,
             // What report.reduced says: the points covered by equivalence, by equivalence.
             `note: ${report.reduced!.points} of the ${report.steps + 1} points shared an equivalent point's run (deferred interruption ${report.reduced!.deferred}, continuation ${report.reduced!.continuation}; reduce: false runs each)`,
-            `replay one with: Interruption.replay(program, "i${failing[0]}")`
+            `replay one with: Interruption.replay(program, "i${failing[0]}", { check })`
           ].join("\n")
         )
       }),
@@ -918,7 +918,7 @@ describe("budget mode and reach", () => {
         expect(error.message.split("\n")).toEqual([
           "1 of 17 budget points failed (budgets 12, 2048: 14 turn ends, and each budget's own run as its step 0; 67 steps at the default budget; point 0 is the run without interruption):",
           '  budget 12, step 0 [check] count 1 (reached with budget 12) [replay: "b12"]',
-          'replay one with: Interruption.replay(program, "b12")'
+          'replay one with: Interruption.replay(program, "b12", { check })'
         ])
         // Replayed: step 0 of budget 12 is that run; at 2048 it passes.
         const replay = yield* Interruption.runAt(program, 0, { check, mode: "budget", budget: 12 })

@@ -284,6 +284,94 @@ describe("a failure's schedule replays it (Interruption.replay, as on Effect 4)"
     )
   }
 
+  it.effect(
+    "a library's own fiber interrupted alone replays as reach internal; a yield at the holder replays with its target",
+    () =>
+      Effect.gen(function* () {
+        // Every run fails its check: Effect.all's workers are a library's fibers.
+        const program = Effect.gen(function* () {
+          const mine = yield* Effect.fork(Effect.yieldNow())
+          yield* Effect.all([Effect.yieldNow(), Effect.yieldNow()], { concurrency: 2 })
+          yield* Fiber.join(mine)
+        })
+        const check = () => Effect.fail("always")
+        const strip = ({ where: _, ...failure }: Interruption.Failure) => failure
+        const holder = yield* Interruption.explore(program, {
+          mode: "interrupt",
+          target: "holder",
+          check
+        })
+        const internal = holder.failures.filter((f) => f.reach === "internal")
+        expect(internal.length).toBeGreaterThan(0)
+        for (const failure of [internal[0]!, internal[internal.length - 1]!]) {
+          const replayed = yield* Interruption.replay(program, failure.schedule, { check })
+          expect(replayed.failures.map(strip)).toEqual([strip(failure)])
+        }
+        // A yield names no target: the replay takes the failure's.
+        const yields = yield* Interruption.explore(program, {
+          mode: "yield",
+          target: "holder",
+          check
+        })
+        const failure = yields.failures.find((f) => f.step > 0)!
+        expect(failure.target).toBe("holder")
+        const replayed = yield* Interruption.replay(program, failure.schedule, {
+          target: "holder",
+          check
+        })
+        expect(replayed.failures.map(strip)).toEqual([strip(failure)])
+      }),
+    120_000
+  )
+
+  it.effect(
+    "in every mode, a failure replayed with its schedule, mode and target comes back the same",
+    () =>
+      Effect.gen(function* () {
+        // Every run fails its check; a child gives the holder passes a fiber of their own.
+        const program = Effect.gen(function* () {
+          const child = yield* Effect.fork(Effect.andThen(Effect.yieldNow(), Effect.yieldNow()))
+          yield* Fiber.join(child)
+        })
+        const check = () => Effect.fail("always")
+        const same = (f: Interruption.Failure) => ({
+          step: f.step,
+          kind: f.kind,
+          message: f.message,
+          mode: f.mode,
+          target: f.target,
+          reach: f.reach,
+          budget: f.budget,
+          fiber: f.fiber,
+          schedule: f.schedule
+        })
+        const passes: Array<string> = []
+        for (const options of [
+          { mode: "interrupt", target: "root" },
+          { mode: "interrupt", target: "holder" },
+          { mode: "yield", target: "root" },
+          { mode: "yield", target: "holder" },
+          { mode: "budget", target: "root", budgets: [10, 12] },
+          { mode: "budget", target: "holder", budgets: [10, 12] }
+        ] as const) {
+          const report = yield* Interruption.explore(program, { ...options, check })
+          const { failures } = report
+          expect(failures.length).toBeGreaterThan(1)
+          for (const f of [failures[0]!, failures[failures.length >> 1]!, failures.at(-1)!]) {
+            const replayed = yield* Interruption.replay(program, f.schedule, {
+              mode: f.mode,
+              target: f.target,
+              check
+            })
+            expect(replayed.failures.map(same)).toEqual([same(f)])
+          }
+          passes.push(`${options.mode}/${options.target}`)
+        }
+        expect(passes).toHaveLength(6)
+      }),
+    120_000
+  )
+
   it.effect("the empty schedule is the run without interruption, as runAt's step 0", () =>
     Effect.gen(function* () {
       const { program, check } = leakyWindow()
@@ -303,7 +391,18 @@ describe("a failure's schedule replays it (Interruption.replay, as on Effect 4)"
   it.effect("a schedule this edition cannot run dies with InvalidOptionsError, naming it", () =>
     Effect.gen(function* () {
       const reasons: Array<[unknown, string]> = []
-      for (const schedule of ["s4:1", "y3 y9", "i0", "i3 b10", "b10 y3", "e3", "x", 42]) {
+      for (const schedule of [
+        "s4:1",
+        "y3 y9",
+        "i0",
+        "i3 b10",
+        "b10 y3",
+        "e3",
+        "x",
+        42,
+        "i99999999999999999999",
+        "b99999999999999999999 i3"
+      ]) {
         const exit = yield* Effect.exit(Interruption.replay(Effect.void, schedule as string))
         const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
         expect(defect).toBeInstanceOf(InvalidOptionsError)
@@ -321,7 +420,29 @@ describe("a failure's schedule replays it (Interruption.replay, as on Effect 4)"
         ["b10 y3", "forces a yield in budget mode, which interrupts"],
         ["e3", `has "e3" ${grammar}`],
         ["x", `has "x" ${grammar}`],
-        [42, "is not a string"]
+        [42, "is not a string"],
+        // Read as another number, it would run another point.
+        ["i99999999999999999999", "has a number too large to be a point"],
+        ["b99999999999999999999 i3", "has a number too large to be a point"]
+      ])
+      // A mode the schedule rules out is refused, mode "all" among them.
+      const modes: Array<[string, unknown, string]> = []
+      for (const [schedule, mode] of [
+        ["i3", "yield"],
+        ["b12 i3", "interrupt"],
+        ["y3", "budget"],
+        ["", "all"]
+      ] as const) {
+        const exit = yield* Effect.exit(Interruption.replay(Effect.void, schedule, { mode }))
+        const defect = (Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined) as
+          InvalidOptionsError | undefined
+        modes.push([schedule, defect?.option, defect?.reason ?? ""])
+      }
+      expect(modes).toEqual([
+        ["i3", "mode", 'is not a mode that makes the schedule "i3" (interrupt)'],
+        ["b12 i3", "mode", 'is not a mode that makes the schedule "b12 i3" (budget)'],
+        ["y3", "mode", 'is not a mode that makes the schedule "y3" (yield)'],
+        ["", "mode", 'is not a mode that makes the schedule "" (interrupt, yield, budget)']
       ])
     })
   )

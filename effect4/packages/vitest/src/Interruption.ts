@@ -633,8 +633,14 @@ export const runAt: <A, E, R, R2 = never>(
  * Runs the program once on a schedule a `Failure` printed (`Failure.schedule`), exactly as it
  * ran then: the same preemptions, interruptions and choices of the next fiber, and the same
  * checks. Tokens: `yN` preempt at point N, `iN` preempt and interrupt the root, `hN` interrupt
- * the fiber holding point N, `sN:M` run the queued task M (0: first) at step N. An invalid
- * schedule dies with `InvalidOptionsError`.
+ * the fiber holding point N, `sN:M` run the queued task M (0: first) at step N; budget mode's
+ * `bB` (the budget), then at most one `eN` or `ehN` (interrupt the root, or the fiber whose turn
+ * ended, at turn end N). Its failures name the pass the schedule says (a budget: budget mode;
+ * an interruption: interrupt mode, with its target; a pick: PCT) and, where it cannot say, the
+ * options' (preemptions alone: yield mode for one, exhaustive for more, unless `mode` says
+ * PCT or exhaustive; a schedule without an interruption: the options' `target`): replaying
+ * `f.schedule` with `{ mode: f.mode, target: f.target, check }` gives back `f` (as run 0). An
+ * invalid schedule, or a `mode` it rules out, dies with `InvalidOptionsError`.
  *
  * @example
  * ```ts

@@ -12,6 +12,7 @@ import {
   Scheduler,
   Semaphore
 } from "effect"
+import { InvalidOptionsError } from "@scopeguard/core"
 import { Interruption, InterruptionError } from "@scopeguard/vitest"
 import { lineOf, timeless } from "./helpers.js"
 
@@ -287,6 +288,137 @@ describe("PCT mode: seeded random schedules with priority change points", () => 
         expect(Exit.isFailure(exit) && (exit.cause.reasons[0] as any)?.defect?.option).toBe(option)
       }
     })
+  )
+
+  it.effect("a schedule replay cannot follow, or a mode it rules out, dies with its reason", () =>
+    Effect.gen(function* () {
+      const reasons: Array<[string, unknown, unknown]> = []
+      for (const [schedule, options] of [
+        // A budget's run takes only turn ends: before, "b12 i3" ran "b12" and dropped i3.
+        ["b12 i3", {}],
+        ["b12 y3 e1", {}],
+        ["b12 b10", {}],
+        ["i99999999999999999999", {}],
+        ["i3", { mode: "yield" }],
+        ["b12 e1", { mode: "interrupt" }],
+        ["y3 y9", { mode: "yield" }]
+      ] as const) {
+        const exit = yield* Effect.exit(
+          Interruption.replay(Effect.void, schedule, options as Interruption.Options)
+        )
+        const defect = Exit.isFailure(exit) ? (exit.cause.reasons[0] as any)?.defect : undefined
+        expect(defect).toBeInstanceOf(InvalidOptionsError)
+        reasons.push([schedule, defect.option, defect.reason])
+      }
+      const budget = "a budget mode schedule is bN, then at most one eN or ehN (a turn end)"
+      expect(reasons).toEqual([
+        ["b12 i3", "schedule", `has "i3" with a budget: ${budget}`],
+        ["b12 y3 e1", "schedule", `has "y3" with a budget: ${budget}`],
+        ["b12 b10", "schedule", `has two budgets: ${budget}`],
+        ["i99999999999999999999", "schedule", "has a number too large to be a point"],
+        ["i3", "mode", 'is not a mode that makes the schedule "i3" (interrupt)'],
+        ["b12 e1", "mode", 'is not a mode that makes the schedule "b12 e1" (budget)'],
+        ["y3 y9", "mode", 'is not a mode that makes the schedule "y3 y9" (exhaustive, pct)']
+      ])
+    })
+  )
+
+  it.effect(
+    "in every mode, a failure replayed with its schedule, mode and target comes back the same",
+    () =>
+      Effect.gen(function* () {
+        // Every run fails its check; a child gives the holder passes a fiber of their own.
+        const program = Effect.gen(function* () {
+          const child = yield* Effect.forkChild(Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+          yield* Effect.yieldNow
+          yield* Fiber.join(child)
+        })
+        const check = () => Effect.fail("always")
+        // A replayed run is run 0, and carries no preemption count.
+        const same = (f: Interruption.Failure) => ({
+          kind: f.kind,
+          message: f.message,
+          mode: f.mode,
+          target: f.target,
+          reach: f.reach,
+          budget: f.budget,
+          fiber: f.fiber,
+          schedule: f.schedule
+        })
+        const passes: Array<string> = []
+        for (const options of [
+          { mode: "interrupt", target: "root" },
+          { mode: "interrupt", target: "holder" },
+          { mode: "yield", target: "root" },
+          { mode: "yield", target: "holder" },
+          { mode: "budget", target: "root", budgets: [10, 12] },
+          { mode: "budget", target: "holder", budgets: [10, 12] },
+          { mode: "pct", target: "root", runs: 5, shrink: false },
+          { mode: "exhaustive", target: "root", preemptions: 2, shrink: false }
+        ] as const) {
+          const { failures } = yield* Interruption.explore(program, { ...options, check })
+          expect(failures.length).toBeGreaterThan(1)
+          for (const f of [failures[0]!, failures[failures.length >> 1]!, failures.at(-1)!]) {
+            const replayed = yield* Interruption.replay(program, f.schedule, {
+              mode: f.mode,
+              target: f.target,
+              check
+            })
+            expect(replayed.failures.map(same)).toEqual([same(f)])
+          }
+          passes.push(`${options.mode}/${options.target}`)
+        }
+        expect(passes).toHaveLength(8)
+      }),
+    120_000
+  )
+
+  it.effect(
+    "replay names a failure's pass as the schedule says it, and as the options say where it cannot",
+    () =>
+      Effect.gen(function* () {
+        const check = () => Effect.fail("always")
+        const passOf = (failure: Interruption.Failure | undefined) =>
+          failure === undefined ? undefined : [failure.mode, failure.target, failure.schedule]
+        const program = Effect.andThen(Effect.yieldNow, Effect.yieldNow)
+        const found: Array<unknown> = []
+        for (const [schedule, options] of [
+          ["", {}],
+          ["i1", {}],
+          ["h1", {}],
+          ["y1", {}],
+          ["y1", { mode: "pct" }],
+          ["y1", { mode: "exhaustive", target: "holder" }],
+          ["y1 y2", {}],
+          ["b12", { target: "holder" }],
+          ["b12 eh1", {}]
+        ] as const) {
+          const replayed = yield* Interruption.replay(program, schedule, { ...options, check })
+          found.push(passOf(replayed.failure))
+        }
+        expect(found).toEqual([
+          ["interrupt", "root", ""],
+          ["interrupt", "root", "i1"],
+          ["interrupt", "holder", "h1"],
+          ["yield", "root", "y1"],
+          ["pct", "root", "y1"],
+          ["exhaustive", "holder", "y1"],
+          ["exhaustive", "root", "y1 y2"],
+          ["budget", "holder", "b12"],
+          ["budget", "holder", "b12 eh1"]
+        ])
+        // runAt past the end: the point asked for, in the replay and in its failures alike.
+        const past = yield* Interruption.runAt(program, 9_999, {
+          mode: "interrupt",
+          target: "holder",
+          check
+        })
+        expect([past.reached, past.schedule, past.failures.map(passOf)]).toEqual([
+          false,
+          "h9999",
+          [["interrupt", "holder", "h9999"]]
+        ])
+      })
   )
 })
 

@@ -171,7 +171,16 @@ const notes = (report: Interruption.Report, explored: number): Array<string> => 
   const counted = report.failures.filter((f) => report.failOn === "any" || isReachable(f.reach))
   const first = counted.find((f) => f.step > 0) ?? counted[0]
   if (first !== undefined) {
-    lines.push(`replay one with: Interruption.replay(program, "${first.schedule}")`)
+    // The options a replay needs to fail the same way: the mode and target where the schedule
+    // cannot say them (the empty schedule, a yield or a budget's own run: no `h` token), and
+    // the check, for a check's failure.
+    const options = [
+      ...(first.schedule === "" && first.mode !== "interrupt" ? [`mode: "${first.mode}"`] : []),
+      ...(first.target === "holder" && !/\bh\d/.test(first.schedule) ? [`target: "holder"`] : []),
+      ...(first.kind === "check" ? ["check"] : [])
+    ]
+    const tail = options.length === 0 ? "" : `, { ${options.join(", ")} }`
+    lines.push(`replay one with: Interruption.replay(program, "${first.schedule}"${tail})`)
   }
   return lines
 }

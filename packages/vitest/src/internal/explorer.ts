@@ -1,6 +1,7 @@
 import {
   parseSchedule,
   refuseAll,
+  replayPass,
   check as checkOptions,
   type Checked,
   MIN_BUDGET,
@@ -2267,17 +2268,30 @@ export const runAt = <A, E, R, R2 = never>(
       )
       // Past step 0, an uninterrupted run first, for the bound `explore` holds the step to
       // (and, as in `explore`, to tell a stuck run at once if it shows nothing from outside).
-      const uninterrupted = step === 0 ? undefined : yield* runOnce(program, undefined, dry, shared)
+      // With the holder as target it also reads where each fiber was forked, as `explore`'s
+      // second dry run does: a library's own fiber interrupted alone is reach "internal".
+      const holder = target === "holder"
+      const uninterrupted =
+        step === 0
+          ? undefined
+          : yield* runOnce(program, undefined, dry, shared, holder ? { sites: true } : {})
+      const forkSites: ReadonlyMap<string, ForkSite> = uninterrupted?.sites ?? new Map()
+      const internal = new Set<string>()
+      for (const [name, site] of forkSites) if (site.internal) internal.add(name)
       const settings: Settings =
         uninterrupted === undefined || uninterrupted.outcome._tag === "Hung"
-          ? dry
+          ? { ...dry, internal }
           : {
               ...dry,
+              internal,
               detect: uninterrupted.closed,
               runBound: runBoundOf(hangTimeout, uninterrupted.millis)
             }
       const run = yield* runOnce(program, step, settings, shared, { near: true })
-      const failures = yield* judge(run, step, checked, settings)
+      const failures = (yield* judge(run, step, checked, settings)).map((f) => {
+        const where = withSite(f.where, forkSites)
+        return where === undefined ? f : { ...f, where }
+      })
       return {
         step,
         steps: run.steps,
@@ -2287,7 +2301,12 @@ export const runAt = <A, E, R, R2 = never>(
         ...(run.near === undefined ? {} : { near: run.near }),
         ...(run.where === undefined
           ? {}
-          : { where: run.near === undefined ? run.where : { ...run.where, near: run.near } }),
+          : {
+              where: withSite(
+                run.near === undefined ? run.where : { ...run.where, near: run.near },
+                forkSites
+              )!
+            }),
         exit: run.outcome._tag === "Exited" ? Option.some(run.outcome.exit) : Option.none(),
         live: run.live,
         failures
@@ -2308,24 +2327,30 @@ export const replay = <A, E, R, R2 = never>(
 ): Effect.Effect<Interruption.Replayed<A, E>, never, R | R2> =>
   Effect.suspend(() => {
     const parsed = parseSchedule(schedule)
+    const pass = replayPass(parsed, options, schedule)
     const { mode: _mode, target: _target, budget: _budget, ...rest } = options
     return Effect.map(
+      // The schedule's run; the target named, as a holder's run labels a library's fiber.
       runAt(program, parsed.step, {
         ...rest,
         mode: parsed.mode,
-        target: parsed.target,
+        target: pass.target,
         ...(parsed.budget === undefined ? {} : { budget: parsed.budget })
       }),
-      (run): Interruption.Replayed<A, E> => ({
-        exit: Option.getOrUndefined(run.exit) as Exit.Exit<A, E> | undefined,
-        failure: run.failures[0],
-        failures: run.failures,
-        points: run.steps,
-        schedule: run.schedule,
-        ...(run.near === undefined ? {} : { near: run.near })
-      })
+      (run): Interruption.Replayed<A, E> => {
+        const failures = run.failures.map((f) => ({ ...f, mode: pass.mode, target: pass.target }))
+        return {
+          exit: Option.getOrUndefined(run.exit) as Exit.Exit<A, E> | undefined,
+          failure: failures[0],
+          failures,
+          points: run.steps,
+          schedule: run.schedule,
+          ...(run.near === undefined ? {} : { near: run.near })
+        }
+      }
     )
   })
+
 /** @internal */
 export const assertEveryStep = <A, E, R, R2 = never>(
   program: Interruption.Program<A, E, R>,

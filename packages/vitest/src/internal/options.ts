@@ -236,6 +236,13 @@ export const parseSchedule = (schedule: unknown): ParsedSchedule => {
       `has "${word}" where the Effect 3 edition's runs take an optional budget bN, then at most one of yN, iN, hN`
     )
   }
+  // A number past 2^53 would be read as another one: refused rather than run elsewhere.
+  if (
+    (budget !== undefined && !Number.isSafeInteger(budget)) ||
+    (point !== undefined && !Number.isSafeInteger(point.step))
+  ) {
+    return refuse("schedule", schedule, "has a number too large to be a point")
+  }
   if (budget !== undefined && point?.kind === "y") {
     return refuse("schedule", schedule, "forces a yield in budget mode, which interrupts")
   }
@@ -244,5 +251,43 @@ export const parseSchedule = (schedule: unknown): ParsedSchedule => {
     mode: budget !== undefined ? "budget" : point?.kind === "y" ? "yield" : "interrupt",
     target: point?.kind === "h" ? "holder" : "root",
     ...(budget === undefined ? {} : { budget })
+  }
+}
+
+/**
+ * The pass `replay` names a schedule's failures with, as the Effect 4 edition does: what the
+ * schedule says — a budget is budget mode, an interruption interrupt mode (`h`: the holder), a
+ * forced yield yield mode — and, where it cannot say, the options (the empty schedule is any
+ * pass's run without interruption; a schedule without an interruption has the options'
+ * target, else the root). A `mode` the schedule rules out (mode `"all"` among them) is
+ * refused. The run itself is the schedule's (`parseSchedule`); this is the name its failures get.
+ */
+export const replayPass = (
+  parsed: ParsedSchedule,
+  options: { readonly mode?: unknown; readonly target?: unknown },
+  schedule: string
+): ParsedSchedule => {
+  // Points are numbered from 1: step 0 is a schedule without a point token.
+  const point = parsed.step > 0
+  // The empty schedule is every pass's run without interruption (a budget pass's too, at the
+  // default budget).
+  const allowed: ReadonlyArray<Interruption.Mode> =
+    parsed.mode === "budget" ? ["budget"] : point ? [parsed.mode] : ["interrupt", "yield", "budget"]
+  const asked = options.mode
+  if (asked !== undefined && !allowed.includes(asked as Interruption.Mode)) {
+    return refuse(
+      "mode",
+      asked,
+      `is not a mode that makes the schedule "${schedule}" (${allowed.join(", ")})`
+    )
+  }
+  // An `i` or `h` token names the target (with a budget too); a yield or no token does not.
+  const interrupts = point && parsed.mode !== "yield"
+  return {
+    ...parsed,
+    mode: (asked as ParsedSchedule["mode"] | undefined) ?? parsed.mode,
+    target: interrupts
+      ? parsed.target
+      : ((options.target as Interruption.Target | undefined) ?? "root")
   }
 }

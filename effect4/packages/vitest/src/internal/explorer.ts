@@ -335,6 +335,29 @@ const parseSchedule = (schedule: unknown): Array<Token> => {
       reason: `has "${word}", which is none of yN, iN, hN, sN:M, bN, eN, ehN`
     })
   }
+  // A number past 2^53 would be read as another one: refused rather than run elsewhere.
+  for (const t of tokens) {
+    const n = t.kind === "s" ? t.step : t.kind === "b" ? t.budget : "end" in t ? t.end : t.point
+    if (!Number.isSafeInteger(n) || (t.kind === "s" && !Number.isSafeInteger(t.index))) {
+      throw new InvalidOptionsError({
+        option: "schedule",
+        value: schedule,
+        reason: "has a number too large to be a point"
+      })
+    }
+  }
+  // Budget mode's runs are the runtime's own turns: a budget takes turn ends (eN, ehN), never
+  // the preemptions or picks of the explorer's scheduler, which such a run would not follow.
+  if (tokens.some((t) => t.kind === "b")) {
+    const other = tokens.find((t) => t.kind !== "b" && t.kind !== "e" && t.kind !== "eh")
+    if (other !== undefined || tokens.filter((t) => t.kind === "b").length > 1) {
+      throw new InvalidOptionsError({
+        option: "schedule",
+        value: schedule,
+        reason: `has ${other === undefined ? "two budgets" : `"${formatToken(other)}" with a budget`}: a budget mode schedule is bN, then at most one eN or ehN (a turn end)`
+      })
+    }
+  }
   return tokens
 }
 
@@ -1018,36 +1041,64 @@ const withForkSite = (
   return { ...failure, fiber, reach: "internal" }
 }
 
-/** What went wrong in one run, if anything. */
 /**
- * The pass a run belongs to (`Failure.mode`, `target`): the exploring pass's, or — replaying a
- * schedule with mode `"all"`, the default — what the schedule's tokens say: a budget is budget
- * mode, an interruption interrupt mode (`h`, `eh`: of the holder), a pick of the next task
- * PCT, several preemptions exhaustive mode, one a yield.
+ * The pass a run of `explore` (or `runAt`) belongs to (`Failure.mode`, `target`): the pass's
+ * mode; the target an interruption's token names (`h`, `eh`: the holder), else the pass's.
  */
 const passOf = (
   tokens: ReadonlyArray<Token>,
   settings: Pick<Settings, "mode" | "target">
 ): { readonly mode: Exclude<Interruption.Mode, "all">; readonly target: Interruption.Target } => {
   const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
+  const root = tokens.some((t) => t.kind === "i" || t.kind === "e")
+  return {
+    // `checkOptions` refuses "all": each of its passes explores with its own mode.
+    mode: settings.mode as Exclude<Interruption.Mode, "all">,
+    target: holder ? "holder" : root ? "root" : settings.target
+  }
+}
+
+/**
+ * The pass `replay` names a schedule's failures with, as the Effect 3 edition does: what the
+ * schedule says — a budget is budget mode; an interruption interrupt mode, its token the target
+ * (`h`, `eh`: the holder); a pick of the next task PCT — and, where it cannot say, the options'
+ * `mode` and `target` (preemptions alone are yield, PCT or exhaustive mode: one is yield, more
+ * exhaustive, unless the options say; the empty schedule is any pass's run without
+ * perturbation; a schedule without an interruption has the options' target, else the root). A
+ * `mode` the schedule rules out is an `InvalidOptionsError`.
+ */
+const replayPass = (
+  tokens: ReadonlyArray<Token>,
+  options: Interruption.Options<any> | undefined,
+  schedule: string
+): { readonly mode: Exclude<Interruption.Mode, "all">; readonly target: Interruption.Target } => {
+  const holder = tokens.some((t) => t.kind === "h" || t.kind === "eh")
   const interrupts = holder || tokens.some((t) => t.kind === "i" || t.kind === "e")
-  // An interruption's token names its target; a schedule without one keeps the pass's.
-  const target = holder
-    ? "holder"
-    : interrupts || settings.mode === "all"
-      ? "root"
-      : settings.target
-  if (settings.mode !== "all") return { mode: settings.mode, target }
-  const mode = tokens.some((t) => t.kind === "b")
-    ? "budget"
-    : interrupts || tokens.length === 0
-      ? "interrupt"
+  const yields = tokens.filter((t) => t.kind === "y").length
+  type PassMode = Exclude<Interruption.Mode, "all">
+  const allowed: ReadonlyArray<PassMode> = tokens.some((t) => t.kind === "b")
+    ? ["budget"]
+    : interrupts
+      ? ["interrupt"]
       : tokens.some((t) => t.kind === "s")
-        ? "pct"
-        : tokens.filter((t) => t.kind === "y").length > 1
-          ? "exhaustive"
-          : "yield"
-  return { mode, target }
+        ? ["pct"]
+        : yields > 1
+          ? ["exhaustive", "pct"]
+          : yields === 1
+            ? ["yield", "exhaustive", "pct"]
+            : ["interrupt", "yield", "exhaustive", "pct", "budget"]
+  const asked = options?.mode as PassMode | undefined
+  if (asked !== undefined && !allowed.includes(asked)) {
+    throw new InvalidOptionsError({
+      option: "mode",
+      value: asked,
+      reason: `is not a mode that makes the schedule "${schedule}" (${allowed.join(", ")})`
+    })
+  }
+  return {
+    mode: asked ?? allowed[0]!,
+    target: holder ? "holder" : interrupts ? "root" : (options?.target ?? "root")
+  }
 }
 
 /**
@@ -1797,19 +1848,23 @@ export const runAt = <A, E, R>(
     return Effect.map(
       // Bounded as the dry runs are: a point's run may take as long as the program does.
       replayTokens(program, tokens, checked, options, step, (ms) => Math.max(ms, DRY_RUN_BOUND)),
-      ({ run, failures, near }): Interruption.Replay => ({
-        step,
-        steps: run.points,
-        // Reached: the run was perturbed there (a shorter run ends before it, unperturbed).
-        reached: step === 0 || run.fiber !== undefined,
+      ({ run, failures: judged, near }): Interruption.Replay => {
         // The point asked for, as on Effect 3 (a run that ends before it follows no token).
-        schedule: formatSchedule(tokens),
-        ...(run.fiber === undefined ? {} : { fiber: run.fiber }),
-        ...(near === undefined ? {} : { near }),
-        exit: run.exit === undefined ? Option.none() : Option.some(run.exit),
-        live: run.live,
-        failures
-      })
+        const asked = formatSchedule(tokens)
+        const failures = judged.map((f) => ({ ...f, schedule: asked }))
+        return {
+          step,
+          steps: run.points,
+          // Reached: the run was perturbed there (a shorter run ends before it, unperturbed).
+          reached: step === 0 || run.fiber !== undefined,
+          schedule: asked,
+          ...(run.fiber === undefined ? {} : { fiber: run.fiber }),
+          ...(near === undefined ? {} : { near }),
+          exit: run.exit === undefined ? Option.none() : Option.some(run.exit),
+          live: run.live,
+          failures
+        }
+      }
     )
   })
 
@@ -1867,15 +1922,10 @@ export const replay = <A, E, R>(
   Effect.suspend(() => {
     const checked = checkOptions(options)
     const tokens = parseSchedule(schedule)
+    const pass = replayPass(tokens, options, schedule)
     return Effect.map(
       replayTokens(program, tokens, checked, options, 0, (ms) => ms),
       ({ run, failures: judged, near }): Interruption.Replayed<A, E> => {
-        // The failure's pass: what the schedule says (a budget, an interruption of the holder…),
-        // unless the options name a mode.
-        const pass = passOf(
-          run.schedule,
-          options?.mode === undefined ? { mode: "all", target: "root" } : checked
-        )
         const failures = judged.map((f) => ({ ...f, ...pass }))
         return {
           exit: run.exit as Exit.Exit<A, E> | undefined,
